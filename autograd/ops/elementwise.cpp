@@ -1,0 +1,235 @@
+#include "autograd/ops/elementwise.hpp"
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
+namespace tg {
+namespace {
+
+template <class T>
+bool same_shape(const Node<T>& a, const Node<T>& b) {
+  return std::equal(a.value.shape().begin(), a.value.shape().end(), b.value.shape().begin(),
+                    b.value.shape().end());
+}
+
+// Adds the gradient expression g (shaped like y) to `in`: directly when the
+// shapes match, summed down to in's shape when `in` was broadcast.
+template <class T, class E>
+void contribute(Node<T>& in, const Node<T>& y, const E& g) {
+  if (same_shape(in, y))
+    in.add_grad(g);
+  else
+    in.add_grad_sum_to(Tensor<T>(g));
+}
+
+template <class T>
+void check_broadcast(const char* op, const Var<T>& a, const Var<T>& b) {
+  if (a.shape() != b.shape()) broadcast_shape(op, a.shape(), b.shape());
+}
+
+}  // namespace
+
+template <class T>
+Var<T> add(const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("add", {&a, &b});
+  check_broadcast("add", a, b);
+  Var<T> y = tape.result(a.value() + b.value(), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
+    if (a->requires_grad) contribute(*a, *y, y->grad);
+    if (b->requires_grad) contribute(*b, *y, y->grad);
+  });
+  return y;
+}
+
+template <class T>
+Var<T> sub(const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("sub", {&a, &b});
+  check_broadcast("sub", a, b);
+  Var<T> y = tape.result(a.value() - b.value(), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
+    if (a->requires_grad) contribute(*a, *y, y->grad);
+    if (b->requires_grad) contribute(*b, *y, -y->grad);
+  });
+  return y;
+}
+
+template <class T>
+Var<T> mul(const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("mul", {&a, &b});
+  check_broadcast("mul", a, b);
+  Var<T> y = tape.result(a.value() * b.value(), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
+    if (a->requires_grad) contribute(*a, *y, y->grad * b->value);
+    if (b->requires_grad) contribute(*b, *y, y->grad * a->value);
+  });
+  return y;
+}
+
+template <class T>
+Var<T> div(const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("div", {&a, &b});
+  check_broadcast("div", a, b);
+  Var<T> y = tape.result(a.value() / b.value(), a.requires_grad() || b.requires_grad());
+  // dy/da = 1/b, dy/db = -a/b^2 = -y/b
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
+    if (a->requires_grad) contribute(*a, *y, y->grad / b->value);
+    if (b->requires_grad) contribute(*b, *y, -y->grad * y->value / b->value);
+  });
+  return y;
+}
+
+template <class T>
+Var<T> neg(const Var<T>& a) {
+  Tape<T>& tape = tape_of("neg", {&a});
+  Var<T> y = tape.result(-a.value(), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(-y->grad); });
+  return y;
+}
+
+template <class T>
+Var<T> add_scalar(const Var<T>& a, T s) {
+  Tape<T>& tape = tape_of("add_scalar", {&a});
+  Var<T> y = tape.result(a.value() + s, a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(y->grad); });
+  return y;
+}
+
+template <class T>
+Var<T> mul_scalar(const Var<T>& a, T s) {
+  Tape<T>& tape = tape_of("mul_scalar", {&a});
+  Var<T> y = tape.result(a.value() * s, a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), s] { a->add_grad(y->grad * s); });
+  return y;
+}
+
+template <class T>
+Var<T> rdiv_scalar(T s, const Var<T>& a) {
+  Tape<T>& tape = tape_of("rdiv_scalar", {&a});
+  Var<T> y = tape.result(s / a.value(), a.requires_grad());
+  // d(s/a)/da = -s/a^2 = -y/a
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(-y->grad * y->value / a->value); });
+  return y;
+}
+
+template <class T>
+Var<T> exp(const Var<T>& a) {
+  Tape<T>& tape = tape_of("exp", {&a});
+  Var<T> y = tape.result(xt::exp(a.value()), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(y->grad * y->value); });
+  return y;
+}
+
+template <class T>
+Var<T> log(const Var<T>& a) {
+  Tape<T>& tape = tape_of("log", {&a});
+  Var<T> y = tape.result(xt::log(a.value()), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(y->grad / a->value); });
+  return y;
+}
+
+template <class T>
+Var<T> tanh(const Var<T>& a) {
+  Tape<T>& tape = tape_of("tanh", {&a});
+  Var<T> y = tape.result(xt::tanh(a.value()), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] {
+    a->add_grad(y->grad * (T(1) - y->value * y->value));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> sigmoid(const Var<T>& a) {
+  Tape<T>& tape = tape_of("sigmoid", {&a});
+  Var<T> y = tape.result(T(1) / (T(1) + xt::exp(-a.value())), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] {
+    a->add_grad(y->grad * y->value * (T(1) - y->value));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> relu(const Var<T>& a) {
+  Tape<T>& tape = tape_of("relu", {&a});
+  Var<T> y = tape.result(xt::maximum(a.value(), T(0)), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] {
+    a->add_grad(xt::where(a->value > T(0), y->grad, T(0)));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> pow(const Var<T>& a, T p) {
+  Tape<T>& tape = tape_of("pow", {&a});
+  Var<T> y = tape.result(xt::pow(a.value(), p), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), p] {
+    a->add_grad(y->grad * p * xt::pow(a->value, p - T(1)));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> square(const Var<T>& a) {
+  Tape<T>& tape = tape_of("square", {&a});
+  Var<T> y = tape.result(a.value() * a.value(), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(T(2) * y->grad * a->value); });
+  return y;
+}
+
+template <class T>
+Var<T> sqrt(const Var<T>& a) {
+  Tape<T>& tape = tape_of("sqrt", {&a});
+  Var<T> y = tape.result(xt::sqrt(a.value()), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(y->grad / (T(2) * y->value)); });
+  return y;
+}
+
+template <class T>
+Var<T> clamp(const Var<T>& a, T lo, T hi) {
+  Tape<T>& tape = tape_of("clamp", {&a});
+  if (!(lo <= hi))
+    throw Error("clamp: lower bound " + std::to_string(lo) + " exceeds upper bound " +
+                std::to_string(hi));
+  Var<T> y = tape.result(xt::clip(a.value(), lo, hi), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), lo, hi] {
+    a->add_grad(xt::where(a->value >= lo && a->value <= hi, y->grad, T(0)));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("where", {&a, &b});
+  Shape ab = broadcast_shape("where", a.shape(), b.shape());
+  broadcast_shape("where", cond.shape(), ab);
+  Var<T> y = tape.result(xt::where(cond != T(0), a.value(), b.value()),
+                         a.requires_grad() || b.requires_grad());
+  tape.record(y, [c = cond, a = a.node(), b = b.node(), y = y.node()] {
+    if (a->requires_grad) contribute(*a, *y, xt::where(c != T(0), y->grad, T(0)));
+    if (b->requires_grad) contribute(*b, *y, xt::where(c != T(0), T(0), y->grad));
+  });
+  return y;
+}
+
+#define TG_INSTANTIATE(T)                                                   \
+  template Var<T> add(const Var<T>&, const Var<T>&);                        \
+  template Var<T> sub(const Var<T>&, const Var<T>&);                        \
+  template Var<T> mul(const Var<T>&, const Var<T>&);                        \
+  template Var<T> div(const Var<T>&, const Var<T>&);                        \
+  template Var<T> neg(const Var<T>&);                                       \
+  template Var<T> add_scalar(const Var<T>&, T);                             \
+  template Var<T> mul_scalar(const Var<T>&, T);                             \
+  template Var<T> rdiv_scalar(T, const Var<T>&);                            \
+  template Var<T> exp(const Var<T>&);                                       \
+  template Var<T> log(const Var<T>&);                                       \
+  template Var<T> tanh(const Var<T>&);                                      \
+  template Var<T> sigmoid(const Var<T>&);                                   \
+  template Var<T> relu(const Var<T>&);                                      \
+  template Var<T> pow(const Var<T>&, T);                                    \
+  template Var<T> square(const Var<T>&);                                    \
+  template Var<T> sqrt(const Var<T>&);                                      \
+  template Var<T> clamp(const Var<T>&, T, T);                               \
+  template Var<T> where(const Tensor<T>&, const Var<T>&, const Var<T>&);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg

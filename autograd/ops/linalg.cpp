@@ -1,0 +1,77 @@
+#include "autograd/ops/linalg.hpp"
+
+#include <numeric>
+
+#include <xtensor/xmanipulation.hpp>
+
+#include "autograd/blas.hpp"
+
+namespace tg {
+
+template <class T>
+T grad_beta(Node<T>& n) {
+  if (n.has_grad) return T(1);
+  if (!std::equal(n.grad.shape().begin(), n.grad.shape().end(), n.value.shape().begin(),
+                  n.value.shape().end()))
+    n.grad = Tensor<T>::from_shape(n.value.shape());
+  n.has_grad = true;
+  return T(0);
+}
+
+template <class T>
+Var<T> matmul(const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("matmul", {&a, &b});
+  if (a.dim() < 1 || b.dim() != 2 || a.shape().back() != b.shape()[0])
+    throw Error("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
+                " do not multiply (need (..., k) and (k, n))");
+  const int k = static_cast<int>(b.shape()[0]);
+  const int n = static_cast<int>(b.shape()[1]);
+  const int m = static_cast<int>(a.size() / std::max<std::size_t>(1, a.shape().back()));
+  Shape out_shape(a.shape().begin(), a.shape().end());
+  out_shape.back() = n;
+  Tensor<T> out = Tensor<T>::from_shape(out_shape);
+  blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(0),
+                out.data());
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), m, n, k] {
+    if (a->requires_grad)
+      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), grad_beta(*a),
+                    a->grad.data());
+    if (b->requires_grad)
+      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), grad_beta(*b),
+                    b->grad.data());
+  });
+  return y;
+}
+
+template <class T>
+Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
+  Tape<T>& tape = tape_of("transpose", {&a});
+  const std::size_t d = a.dim();
+  if (perm.empty()) {
+    perm.resize(d);
+    std::iota(perm.rbegin(), perm.rend(), std::size_t(0));
+  }
+  std::vector<bool> seen(d, false);
+  bool ok = perm.size() == d;
+  for (std::size_t p : perm) ok = ok && p < d && !seen[p] && (seen[p] = true);
+  if (!ok)
+    throw Error("transpose: " + shape_str(perm) + " is not a permutation of the axes of shape " +
+                shape_str(a.shape()));
+  std::vector<std::size_t> inverse(d);
+  for (std::size_t i = 0; i < d; ++i) inverse[perm[i]] = i;
+  Var<T> y = tape.result(Tensor<T>(xt::transpose(a.value(), perm)), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), inverse] {
+    a->add_grad(xt::transpose(y->grad, inverse));
+  });
+  return y;
+}
+
+#define TG_INSTANTIATE(T)                                                 \
+  template T grad_beta(Node<T>&);                                         \
+  template Var<T> matmul(const Var<T>&, const Var<T>&);                   \
+  template Var<T> transpose(const Var<T>&, std::vector<std::size_t>);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg

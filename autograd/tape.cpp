@@ -1,0 +1,46 @@
+#include "autograd/tape.hpp"
+
+#include <malloc.h>
+
+#include <mutex>
+
+#include <xtensor/xreducer.hpp>
+
+namespace tg {
+
+// Freed large blocks go back to the OS by default, and touching fresh pages
+// costs ~13 us per 4 KiB on these VMs: a tape that allocates its results anew
+// every step would spend most of its time in page faults. Keeping freed
+// memory in the process makes the next step reuse warm pages.
+void tune_allocator() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
+}
+
+template <class T>
+void Node<T>::add_grad_sum_to(const Tensor<T>& g) {
+  const auto& target = value.shape();
+  if (std::equal(g.shape().begin(), g.shape().end(), target.begin(), target.end())) {
+    add_grad(g);
+    return;
+  }
+  // Right-aligned broadcasting: sum the leading axes g has in excess and the
+  // axes where the target has extent 1.
+  const std::size_t lead = g.dimension() - target.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t a = 0; a < g.dimension(); ++a)
+    if (a < lead || (target[a - lead] == 1 && g.shape()[a] != 1)) axes.push_back(a);
+  Tensor<T> reduced = xt::sum(g, axes, xt::evaluation_strategy::immediate);
+  reduced.reshape(target);
+  add_grad(reduced);
+}
+
+template struct Node<float>;
+template struct Node<double>;
+template class Tape<float>;
+template class Tape<double>;
+
+}  // namespace tg

@@ -1,0 +1,221 @@
+// The tape: a vector of backward records in execution order.
+//
+//   Tape<float> tape;
+//   Var<float> W = tape.parameter(init);        // leaf, persists across steps
+//   Var<float> x = tape.constant(batch);        // leaf, no gradient
+//   Var<float> loss = mean(square(matmul(x, W)));  // each op appends a record
+//   tape.backward(loss);                        // walks the records in reverse
+//   ... optimizer reads W.grad() ...
+//   tape.clear();                               // drop this step's graph
+//
+// Appending in execution order makes the tape a topological order for free, so
+// backward is one reverse loop. Gradients accumulate (+=): a weight used at
+// every time step of an RNN receives the sum over steps, which is BPTT.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <xtensor/xnoalias.hpp>
+
+#include "autograd/tensor.hpp"
+
+namespace tg {
+
+template <class T>
+class Tape;
+
+// One value in a graph. Leaves (parameters, inputs) are made by the tape;
+// every other node is the result of an op.
+template <class T>
+struct Node {
+  Tensor<T> value;
+  Tensor<T> grad;            // meaningful only when has_grad
+  bool has_grad = false;
+  bool requires_grad = false;
+  Tape<T>* tape = nullptr;
+  std::uint64_t generation = 0;  // 0 for leaves; else the tape generation of the op
+
+  // The one place gradients are accumulated: the first contribution is
+  // copied in, later ones added, so every backward can simply contribute.
+  template <class E>
+  void add_grad(const E& g) {
+    if (has_grad) {
+      xt::noalias(grad) += g;
+    } else {
+      // Reuse the buffer of an earlier step (parameters) when it fits.
+      if (std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
+                     value.shape().end()))
+        xt::noalias(grad) = g;
+      else
+        grad = g;
+      has_grad = true;
+    }
+  }
+  // Contribution with broadcasting undone: sums g down to this node's shape.
+  void add_grad_sum_to(const Tensor<T>& g);
+};
+
+// A handle to a node: cheap to copy, shares the node.
+template <class T>
+class Var {
+ public:
+  Var() = default;
+  explicit Var(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {}
+
+  const Tensor<T>& value() const { return node_->value; }
+  // Writable for optimizers and initialisers; do not change the shape.
+  Tensor<T>& value() { return node_->value; }
+  const auto& shape() const { return node_->value.shape(); }
+  std::size_t dim() const { return node_->value.dimension(); }
+  std::size_t size() const { return node_->value.size(); }
+
+  bool requires_grad() const { return node_->requires_grad; }
+  bool has_grad() const { return node_->has_grad; }
+  // The gradient accumulated by backward; throws if none reached this value.
+  const Tensor<T>& grad() const {
+    if (!node_->has_grad)
+      throw Error("grad(): this value has no gradient (no backward reached it" +
+                  std::string(node_->requires_grad ? ")" : "; it does not require grad)"));
+    return node_->grad;
+  }
+  Tensor<T>& grad() { return const_cast<Tensor<T>&>(std::as_const(*this).grad()); }
+  void zero_grad() { node_->has_grad = false; }
+  // The value of a one-element tensor (a loss).
+  T item() const {
+    if (node_->value.size() != 1)
+      throw Error("item(): value has shape " + shape_str(shape()) + ", not a single element");
+    return node_->value.data()[0];
+  }
+
+  Tape<T>& tape() const { return *node_->tape; }
+  const std::shared_ptr<Node<T>>& node() const { return node_; }
+  bool defined() const { return node_ != nullptr; }
+
+ private:
+  std::shared_ptr<Node<T>> node_;
+};
+
+void tune_allocator();  // see tape.cpp
+
+template <class T>
+class Tape {
+ public:
+  Tape() { tune_allocator(); }
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // A leaf that receives gradients and survives clear(): a weight.
+  Var<T> parameter(Tensor<T> value) { return leaf(std::move(value), true); }
+  // A leaf without gradient: inputs, targets, masks.
+  Var<T> constant(Tensor<T> value) { return leaf(std::move(value), false); }
+  Var<T> leaf(Tensor<T> value, bool requires_grad) {
+    auto n = std::make_shared<Node<T>>();
+    n->value = std::move(value);
+    n->requires_grad = requires_grad;
+    n->tape = this;
+    return Var<T>(std::move(n));
+  }
+
+  // Used by ops: wrap a freshly computed value. It requires grad when any
+  // input does and the tape is recording.
+  Var<T> result(Tensor<T>&& value, bool any_input_requires_grad) {
+    auto n = std::make_shared<Node<T>>();
+    n->value = std::move(value);
+    n->requires_grad = any_input_requires_grad && recording();
+    n->tape = this;
+    n->generation = generation_;
+    return Var<T>(std::move(n));
+  }
+  // Used by ops: append the backward of `out`; it runs only if a gradient
+  // reached `out`. The closure keeps alive exactly what it captures.
+  template <class F>
+  void record(const Var<T>& out, F&& backward) {
+    if (!out.requires_grad()) return;
+    records_.push_back({out.node().get(), std::forward<F>(backward)});
+  }
+
+  // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse.
+  void backward(const Var<T>& loss) {
+    if (loss.size() != 1)
+      throw Error("backward(): the output has shape " + shape_str(loss.shape()) +
+                  "; backward without a seed needs a single-element loss "
+                  "(reduce it with sum() or mean(), or call backward(out, seed))");
+    Tensor<T> seed = Tensor<T>::from_shape(loss.shape());
+    seed.fill(T(1));
+    backward(loss, seed);
+  }
+  // Seeds d(out) with `seed` (same shape as out) and walks the tape in reverse.
+  void backward(const Var<T>& out, const Tensor<T>& seed) {
+    if (out.node()->tape != this)
+      throw Error("backward(): the output belongs to another tape");
+    if (!out.requires_grad())
+      throw Error("backward(): the output does not depend on any parameter "
+                  "(or was computed under no_grad)");
+    if (out.node()->generation != 0 && out.node()->generation != generation_)
+      throw Error("backward(): the tape was cleared after this output was computed; "
+                  "run the forward pass again, then call backward before clear()");
+    if (!std::equal(seed.shape().begin(), seed.shape().end(), out.shape().begin(), out.shape().end()))
+      throw Error("backward(): seed shape " + shape_str(seed.shape()) +
+                  " differs from output shape " + shape_str(out.shape()));
+    out.node()->add_grad(seed);
+    for (auto it = records_.rbegin(); it != records_.rend(); ++it)
+      if (it->out->has_grad) it->backward();
+  }
+
+  // Drops every record (and so every intermediate value and gradient nobody
+  // else holds). Parameters keep their values and gradients.
+  void clear() {
+    records_.clear();
+    ++generation_;
+  }
+  std::size_t size() const { return records_.size(); }
+
+  bool recording() const { return no_grad_depth_ == 0; }
+
+  // While alive, ops record nothing and results require no gradient.
+  class NoGrad {
+   public:
+    explicit NoGrad(Tape& t) : t_(t) { ++t_.no_grad_depth_; }
+    ~NoGrad() { --t_.no_grad_depth_; }
+    NoGrad(const NoGrad&) = delete;
+    NoGrad& operator=(const NoGrad&) = delete;
+
+   private:
+    Tape& t_;
+  };
+  NoGrad no_grad() { return NoGrad(*this); }
+
+ private:
+  struct Record {
+    Node<T>* out;
+    std::function<void()> backward;
+  };
+  std::vector<Record> records_;
+  std::uint64_t generation_ = 1;
+  int no_grad_depth_ = 0;
+};
+
+// The tape shared by a set of inputs; throws if they come from different tapes.
+template <class T>
+Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs) {
+  Tape<T>* t = nullptr;
+  for (const Var<T>* v : inputs) {
+    if (!v->defined()) throw Error(std::string(op) + ": an input is an empty Var");
+    if (!t) t = v->node()->tape;
+    else if (t != v->node()->tape)
+      throw Error(std::string(op) + ": inputs belong to different tapes");
+  }
+  return *t;
+}
+
+extern template class Tape<float>;
+extern template class Tape<double>;
+extern template struct Node<float>;
+extern template struct Node<double>;
+
+}  // namespace tg
