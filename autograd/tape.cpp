@@ -38,6 +38,28 @@ void Node<T>::add_grad_sum_to(const Tensor<T>& g) {
   add_grad(reduced);
 }
 
+template <class T>
+Tensor<T>& Node<T>::zeroed_grad() {
+  if (!has_grad) {
+    if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
+                    value.shape().end()))
+      grad = Tensor<T>::from_shape(value.shape());
+    grad.fill(T(0));
+    has_grad = true;
+  }
+  return grad;
+}
+
+template <class T>
+T Node<T>::grad_beta() {
+  if (has_grad) return T(1);
+  if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
+                  value.shape().end()))
+    grad = Tensor<T>::from_shape(value.shape());
+  has_grad = true;
+  return T(0);
+}
+
 template struct Node<float>;
 template struct Node<double>;
 template class Tape<float>;

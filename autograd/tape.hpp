@@ -58,6 +58,12 @@ struct Node {
   }
   // Contribution with broadcasting undone: sums g down to this node's shape.
   void add_grad_sum_to(const Tensor<T>& g);
+  // For backwards that add into part of the gradient by hand: the buffer,
+  // zero-filled on the first contribution.
+  Tensor<T>& zeroed_grad();
+  // For BLAS backwards (C = alpha AB + beta C): makes the buffer the right
+  // shape and returns beta, 0 on the first contribution (C is not read) or 1.
+  T grad_beta();
 };
 
 // A handle to a node: cheap to copy, shares the node.

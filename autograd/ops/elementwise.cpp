@@ -201,11 +201,11 @@ Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b) {
   Tape<T>& tape = tape_of("where", {&a, &b});
   Shape ab = broadcast_shape("where", a.shape(), b.shape());
   broadcast_shape("where", cond.shape(), ab);
-  Var<T> y = tape.result(xt::where(cond != T(0), a.value(), b.value()),
+  Var<T> y = tape.result(xt::where(xt::not_equal(cond, T(0)), a.value(), b.value()),
                          a.requires_grad() || b.requires_grad());
   tape.record(y, [c = cond, a = a.node(), b = b.node(), y = y.node()] {
-    if (a->requires_grad) contribute(*a, *y, xt::where(c != T(0), y->grad, T(0)));
-    if (b->requires_grad) contribute(*b, *y, xt::where(c != T(0), T(0), y->grad));
+    if (a->requires_grad) contribute(*a, *y, xt::where(xt::not_equal(c, T(0)), y->grad, T(0)));
+    if (b->requires_grad) contribute(*b, *y, xt::where(xt::not_equal(c, T(0)), T(0), y->grad));
   });
   return y;
 }

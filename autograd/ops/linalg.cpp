@@ -9,16 +9,6 @@
 namespace tg {
 
 template <class T>
-T grad_beta(Node<T>& n) {
-  if (n.has_grad) return T(1);
-  if (!std::equal(n.grad.shape().begin(), n.grad.shape().end(), n.value.shape().begin(),
-                  n.value.shape().end()))
-    n.grad = Tensor<T>::from_shape(n.value.shape());
-  n.has_grad = true;
-  return T(0);
-}
-
-template <class T>
 Var<T> matmul(const Var<T>& a, const Var<T>& b) {
   Tape<T>& tape = tape_of("matmul", {&a, &b});
   if (a.dim() < 1 || b.dim() != 2 || a.shape().back() != b.shape()[0])
@@ -34,12 +24,16 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
                 out.data());
   Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
   tape.record(y, [a = a.node(), b = b.node(), y = y.node(), m, n, k] {
-    if (a->requires_grad)
-      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), grad_beta(*a),
+    if (a->requires_grad) {
+      const T beta = a->grad_beta();  // before grad.data(): it may allocate
+      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), beta,
                     a->grad.data());
-    if (b->requires_grad)
-      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), grad_beta(*b),
+    }
+    if (b->requires_grad) {
+      const T beta = b->grad_beta();
+      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), beta,
                     b->grad.data());
+    }
   });
   return y;
 }
@@ -68,7 +62,6 @@ Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
 }
 
 #define TG_INSTANTIATE(T)                                                 \
-  template T grad_beta(Node<T>&);                                         \
   template Var<T> matmul(const Var<T>&, const Var<T>&);                   \
   template Var<T> transpose(const Var<T>&, std::vector<std::size_t>);
 TG_INSTANTIATE(float)

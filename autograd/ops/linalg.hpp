@@ -16,8 +16,4 @@ template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b);
 // reverses the axes (the matrix transpose for 2-D). dy is permuted back.
 template <class T> Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm = {});
 
-// The gradient buffer of n ready for a BLAS write: returns the beta to pass
-// (0 for a first contribution into a possibly stale buffer, 1 to accumulate).
-template <class T> T grad_beta(Node<T>& n);
-
 }  // namespace tg

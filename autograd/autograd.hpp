@@ -1,0 +1,14 @@
+// Everything a model needs from the tape: include this one header.
+#pragma once
+
+#include "autograd/blas.hpp"
+#include "autograd/gradcheck.hpp"
+#include "autograd/ops/dropout.hpp"
+#include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/linalg.hpp"
+#include "autograd/ops/loss.hpp"
+#include "autograd/ops/reduce.hpp"
+#include "autograd/ops/shape.hpp"
+#include "autograd/random.hpp"
+#include "autograd/tape.hpp"
+#include "autograd/tensor.hpp"

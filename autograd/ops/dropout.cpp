@@ -1,0 +1,26 @@
+#include "autograd/ops/dropout.hpp"
+
+namespace tg {
+
+template <class T>
+Var<T> dropout(const Var<T>& a, T p, bool training, Rng& rng) {
+  Tape<T>& tape = tape_of("dropout", {&a});
+  if (!(p >= 0 && p < 1))
+    throw Error("dropout: probability " + std::to_string(p) + " is not in [0, 1)");
+  if (!training || p == 0) return a;
+  // The scaled mask is kept: the backward is one multiply.
+  Tensor<T> mask = Tensor<T>::from_shape(a.shape());
+  std::bernoulli_distribution keep(1.0 - static_cast<double>(p));
+  const T scale = T(1) / (T(1) - p);
+  for (auto& m : mask) m = keep(rng) ? scale : T(0);
+  Var<T> y = tape.result(a.value() * mask, a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), mask = std::move(mask)] {
+    a->add_grad(y->grad * mask);
+  });
+  return y;
+}
+
+template Var<float> dropout(const Var<float>&, float, bool, Rng&);
+template Var<double> dropout(const Var<double>&, double, bool, Rng&);
+
+}  // namespace tg

@@ -1,0 +1,221 @@
+#include "autograd/ops/loss.hpp"
+
+#include <cmath>
+
+#include "autograd/ops/shape.hpp"
+
+namespace tg {
+namespace {
+
+// a seen as rows of `n` along `axis`: element (o, e, i) at (o*n + e)*inner + i.
+struct Rows {
+  std::size_t outer = 1, n = 1, inner = 1;
+};
+
+template <class T>
+Rows rows_of(const char* op, const Var<T>& a, int axis_arg) {
+  const std::size_t axis = normalize_axis(op, axis_arg, a.dim());
+  Rows r;
+  for (std::size_t i = 0; i < a.dim(); ++i) {
+    if (i < axis) r.outer *= a.shape()[i];
+    if (i > axis) r.inner *= a.shape()[i];
+  }
+  r.n = a.shape()[axis];
+  return r;
+}
+
+// Writes softmax (or log-softmax) of every row of x into y; stable because
+// the row maximum is subtracted first.
+template <class T>
+void softmax_rows(const T* x, T* y, const Rows& r, bool log_space) {
+  for (std::size_t o = 0; o < r.outer; ++o)
+    for (std::size_t i = 0; i < r.inner; ++i) {
+      const std::size_t base = o * r.n * r.inner + i;
+      T m = x[base];
+      for (std::size_t e = 1; e < r.n; ++e) m = std::max(m, x[base + e * r.inner]);
+      T s = 0;
+      for (std::size_t e = 0; e < r.n; ++e) s += std::exp(x[base + e * r.inner] - m);
+      const T log_s = std::log(s);
+      for (std::size_t e = 0; e < r.n; ++e) {
+        const T z = x[base + e * r.inner] - m;
+        y[base + e * r.inner] = log_space ? z - log_s : std::exp(z - log_s);
+      }
+    }
+}
+
+// Normaliser of a weighted mean: the weights' sum (0 means "nothing counts").
+template <class T>
+T weight_total(const char* op, const std::vector<T>& w, std::size_t n) {
+  if (w.empty()) return T(n);
+  if (w.size() != n)
+    throw Error(std::string(op) + ": " + std::to_string(w.size()) + " weights for " +
+                std::to_string(n) + " entries");
+  T total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(w[i] >= 0)) throw Error(std::string(op) + ": weight " + std::to_string(i) + " is negative or NaN");
+    total += w[i];
+  }
+  return total;
+}
+
+}  // namespace
+
+template <class T>
+Var<T> softmax(const Var<T>& a, int axis) {
+  Tape<T>& tape = tape_of("softmax", {&a});
+  const Rows r = rows_of("softmax", a, axis);
+  Tensor<T> out = Tensor<T>::from_shape(a.shape());
+  softmax_rows(a.value().data(), out.data(), r, false);
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), r] {
+    T* ga = a->zeroed_grad().data();
+    const T *p = y->value.data(), *dy = y->grad.data();
+    for (std::size_t o = 0; o < r.outer; ++o)
+      for (std::size_t i = 0; i < r.inner; ++i) {
+        const std::size_t base = o * r.n * r.inner + i;
+        T dot = 0;
+        for (std::size_t e = 0; e < r.n; ++e) dot += dy[base + e * r.inner] * p[base + e * r.inner];
+        for (std::size_t e = 0; e < r.n; ++e) {
+          const std::size_t k = base + e * r.inner;
+          ga[k] += p[k] * (dy[k] - dot);
+        }
+      }
+  });
+  return y;
+}
+
+template <class T>
+Var<T> log_softmax(const Var<T>& a, int axis) {
+  Tape<T>& tape = tape_of("log_softmax", {&a});
+  const Rows r = rows_of("log_softmax", a, axis);
+  Tensor<T> out = Tensor<T>::from_shape(a.shape());
+  softmax_rows(a.value().data(), out.data(), r, true);
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), r] {
+    T* ga = a->zeroed_grad().data();
+    const T *ly = y->value.data(), *dy = y->grad.data();
+    for (std::size_t o = 0; o < r.outer; ++o)
+      for (std::size_t i = 0; i < r.inner; ++i) {
+        const std::size_t base = o * r.n * r.inner + i;
+        T total = 0;
+        for (std::size_t e = 0; e < r.n; ++e) total += dy[base + e * r.inner];
+        for (std::size_t e = 0; e < r.n; ++e) {
+          const std::size_t k = base + e * r.inner;
+          ga[k] += dy[k] - std::exp(ly[k]) * total;
+        }
+      }
+  });
+  return y;
+}
+
+template <class T>
+Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::int64_t>& targets,
+                     const std::vector<T>& weights) {
+  Tape<T>& tape = tape_of("cross_entropy", {&logits});
+  if (logits.dim() < 1) throw Error("cross_entropy: logits must have a class axis, got a scalar");
+  const std::size_t classes = logits.shape().back();
+  const std::size_t rows = logits.size() / std::max<std::size_t>(classes, 1);
+  if (targets.size() != rows)
+    throw Error("cross_entropy: " + std::to_string(targets.size()) + " targets for logits " +
+                shape_str(logits.shape()) + " (" + std::to_string(rows) + " rows)");
+  const T total = weight_total("cross_entropy", weights, rows);
+  for (std::size_t i = 0; i < rows; ++i)
+    if ((weights.empty() || weights[i] != 0) &&
+        (targets[i] < 0 || static_cast<std::size_t>(targets[i]) >= classes))
+      throw Error("cross_entropy: target " + std::to_string(targets[i]) + " at row " +
+                  std::to_string(i) + " is not a class in [0, " + std::to_string(classes) + ")");
+  // Softmax probabilities are kept for the backward.
+  Tensor<T> prob = Tensor<T>::from_shape(logits.shape());
+  softmax_rows(logits.value().data(), prob.data(), Rows{rows, classes, 1}, true);
+  T loss = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const T w = weights.empty() ? T(1) : weights[i];
+    if (w != 0) loss -= w * prob.data()[i * classes + targets[i]];
+  }
+  for (std::size_t i = 0; i < prob.size(); ++i) prob.data()[i] = std::exp(prob.data()[i]);
+  Tensor<T> out = Tensor<T>::from_shape(Shape{});
+  out() = total > 0 ? loss / total : T(0);
+  Var<T> y = tape.result(std::move(out), logits.requires_grad());
+  tape.record(y, [x = logits.node(), y = y.node(), prob = std::move(prob), targets, weights, total,
+                  rows, classes] {
+    if (total <= 0) return;
+    T* gx = x->zeroed_grad().data();
+    const T g = y->grad() / total;
+    for (std::size_t i = 0; i < rows; ++i) {
+      const T w = weights.empty() ? T(1) : weights[i];
+      if (w == 0) continue;
+      const T* p = prob.data() + i * classes;
+      T* gi = gx + i * classes;
+      for (std::size_t c = 0; c < classes; ++c) gi[c] += g * w * p[c];
+      gi[targets[i]] -= g * w;
+    }
+  });
+  return y;
+}
+
+template <class T>
+Var<T> bce_with_logits(const Var<T>& logits, const Tensor<T>& targets,
+                       const std::vector<T>& weights) {
+  Tape<T>& tape = tape_of("bce_with_logits", {&logits});
+  if (targets.shape() != logits.shape())
+    throw Error("bce_with_logits: targets " + shape_str(targets.shape()) + " differ from logits " +
+                shape_str(logits.shape()));
+  const std::size_t n = logits.size();
+  const T total = weight_total("bce_with_logits", weights, n);
+  const T *x = logits.value().data(), *t = targets.data();
+  T loss = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const T w = weights.empty() ? T(1) : weights[i];
+    if (w != 0)
+      loss += w * (std::max(x[i], T(0)) - x[i] * t[i] + std::log1p(std::exp(-std::abs(x[i]))));
+  }
+  Tensor<T> out = Tensor<T>::from_shape(Shape{});
+  out() = total > 0 ? loss / total : T(0);
+  Var<T> y = tape.result(std::move(out), logits.requires_grad());
+  tape.record(y, [x = logits.node(), y = y.node(), targets, weights, total, n] {
+    if (total <= 0) return;
+    T* gx = x->zeroed_grad().data();
+    const T g = y->grad() / total;
+    const T *xv = x->value.data(), *t = targets.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const T w = weights.empty() ? T(1) : weights[i];
+      gx[i] += g * w * (T(1) / (T(1) + std::exp(-xv[i])) - t[i]);
+    }
+  });
+  return y;
+}
+
+template <class T>
+Var<T> mse(const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("mse", {&a, &b});
+  if (a.shape() != b.shape())
+    throw Error("mse: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) + " differ");
+  if (a.size() == 0) throw Error("mse: inputs have no elements");
+  const std::size_t n = a.size();
+  T s = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const T d = a.value().data()[i] - b.value().data()[i];
+    s += d * d;
+  }
+  Tensor<T> out = Tensor<T>::from_shape(Shape{});
+  out() = s / T(n);
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), n] {
+    const T g = T(2) * y->grad() / T(n);
+    if (a->requires_grad) a->add_grad((a->value - b->value) * g);
+    if (b->requires_grad) b->add_grad((b->value - a->value) * g);
+  });
+  return y;
+}
+
+#define TG_INSTANTIATE(T)                                                                       \
+  template Var<T> softmax(const Var<T>&, int);                                                  \
+  template Var<T> log_softmax(const Var<T>&, int);                                              \
+  template Var<T> cross_entropy(const Var<T>&, const std::vector<std::int64_t>&,                \
+                                const std::vector<T>&);                                         \
+  template Var<T> bce_with_logits(const Var<T>&, const Tensor<T>&, const std::vector<T>&);      \
+  template Var<T> mse(const Var<T>&, const Var<T>&);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg

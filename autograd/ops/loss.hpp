@@ -1,0 +1,37 @@
+// Softmax and the losses. Each is fused (one record) because composing it
+// from exp/sum/log is slower and loses precision for large logits.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tape.hpp"
+
+namespace tg {
+
+// y = exp(a - max) / sum(exp(a - max)) along axis.   da = y (dy - sum(dy y))
+template <class T> Var<T> softmax(const Var<T>& a, int axis = -1);
+// y = a - max - log(sum(exp(a - max))) along axis.   da = dy - softmax(a) sum(dy)
+template <class T> Var<T> log_softmax(const Var<T>& a, int axis = -1);
+
+// Mean cross-entropy of logits (..., C) against integer class targets, one
+// per row (targets.size() = number of rows). With weights (one per row; 0 for
+// padded positions) the loss is sum_i w_i nll_i / sum_i w_i, and rows of
+// weight 0 are skipped entirely (their target is not even read).
+//   dlogits_i = dy w_i / W (softmax(logits_i) - onehot(t_i))
+template <class T>
+Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::int64_t>& targets,
+                     const std::vector<T>& weights = {});
+
+// Mean binary cross-entropy of logits x against targets t in [0, 1] (same
+// shape), computed stably as max(x,0) - x t + log(1 + exp(-|x|)); optional
+// weights (flat, one per element) as for cross_entropy.
+//   dx = dy w / W (sigmoid(x) - t)
+template <class T>
+Var<T> bce_with_logits(const Var<T>& logits, const Tensor<T>& targets,
+                       const std::vector<T>& weights = {});
+
+// Mean squared error mean((a - b)^2) over all elements, a and b of one shape.
+template <class T> Var<T> mse(const Var<T>& a, const Var<T>& b);
+
+}  // namespace tg

@@ -1,0 +1,41 @@
+// Ops that move values around without arithmetic: reshape, slice, concat,
+// stack, split, index_select. Their backward routes each gradient element
+// back to where its value came from (summing where one value went twice).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tape.hpp"
+
+namespace tg {
+
+// y = a with shape `shape` (same number of elements).  da = dy reshaped.
+template <class T> Var<T> reshape(const Var<T>& a, const Shape& shape);
+
+// y = a[..., begin:end, ...] along `axis` (negative counts from the end).
+template <class T> Var<T> slice(const Var<T>& a, int axis, std::size_t begin, std::size_t end);
+
+// y = the inputs joined along an existing axis; all other extents equal.
+template <class T> Var<T> concat(const std::vector<Var<T>>& xs, int axis);
+
+// y = the inputs (all of one shape) joined along a new axis at `axis`.
+template <class T> Var<T> stack(const std::vector<Var<T>>& xs, int axis);
+
+// The pieces of a along `axis`, of the given extents (summing to a's extent).
+template <class T>
+std::vector<Var<T>> split(const Var<T>& a, int axis, const std::vector<std::size_t>& sizes);
+// The same, into `parts` equal pieces (an LSTM's four gates from one matmul).
+template <class T> std::vector<Var<T>> split(const Var<T>& a, int axis, std::size_t parts);
+
+// Rows of a picked by index: y[i...] = a[indices[i...]], y.shape =
+// indices.shape + a.shape[1:]. Repeated indices accumulate in the backward;
+// rows whose index equals `no_grad_index` (a padding id) get no gradient.
+template <class T>
+Var<T> index_select(const Var<T>& a, const xt::xarray<std::int64_t>& indices,
+                    std::int64_t no_grad_index = -1);
+
+// `axis` as a non-negative axis of a rank-`rank` tensor; throws naming `op`.
+std::size_t normalize_axis(const char* op, int axis, std::size_t rank);
+
+}  // namespace tg
