@@ -1,0 +1,118 @@
+// Float64 gradient checks of matmul, transpose and the shape ops.
+#include "check.hpp"
+
+using namespace tg;
+using tg::test::rand_param;
+using tg::test::require_gradcheck;
+
+TEST_CASE("matmul: values and gradcheck", "[ops][linalg]") {
+  Tape<double> tape;
+  Var<double> a = tape.parameter(Tensor<double>{{1, 2}, {3, 4}, {5, 6}});
+  Var<double> b = tape.parameter(Tensor<double>{{1, 0, 2}, {0, 1, 3}});
+  REQUIRE((matmul(a, b).value() == Tensor<double>{{1, 2, 8}, {3, 4, 18}, {5, 6, 28}}));
+  for (std::uint64_t seed : {1, 2, 3})
+    for (auto [m, k, n] : {std::tuple{1, 1, 1}, {3, 4, 5}, {6, 1, 2}, {2, 7, 1}}) {
+      Tape<double> t;
+      Rng rng(seed);
+      Var<double> x = rand_param(t, {std::size_t(m), std::size_t(k)}, rng);
+      Var<double> w = rand_param(t, {std::size_t(k), std::size_t(n)}, rng);
+      INFO("m k n = " << m << " " << k << " " << n);
+      require_gradcheck(t, {x, w}, [&] { return matmul(x, w); });
+    }
+}
+
+TEST_CASE("matmul over leading axes and with a reused operand", "[ops][linalg]") {
+  Tape<double> tape;
+  Rng rng(2);
+  Var<double> x = rand_param(tape, {3, 2, 4}, rng);  // (time, batch, features)
+  Var<double> w = rand_param(tape, {4, 5}, rng);
+  REQUIRE(to_shape(matmul(x, w).shape()) == Shape{3, 2, 5});
+  require_gradcheck(tape, {x, w}, [&] { return matmul(x, w); });
+  Var<double> s = rand_param(tape, {4, 4}, rng);
+  require_gradcheck(tape, {s}, [&] { return matmul(s, s); });  // both operands one leaf
+}
+
+TEST_CASE("transpose: matrix and general permutation", "[ops][linalg]") {
+  Tape<double> tape;
+  Rng rng(3);
+  Var<double> a = rand_param(tape, {2, 3}, rng);
+  REQUIRE(transpose(a).value()(2, 1) == a.value()(1, 2));
+  Var<double> b = rand_param(tape, {2, 3, 4}, rng);
+  Var<double> bt = transpose(b, {1, 2, 0});
+  REQUIRE(to_shape(bt.shape()) == Shape{3, 4, 2});
+  REQUIRE(bt.value()(2, 3, 1) == b.value()(1, 2, 3));
+  require_gradcheck(tape, {a}, [&] { return transpose(a); });
+  require_gradcheck(tape, {b}, [&] { return transpose(b, {1, 2, 0}); });
+  REQUIRE_THROWS_WITH(transpose(b, {0, 0, 1}), Catch::Contains("not a permutation"));
+}
+
+TEST_CASE("reshape and slice: gradcheck", "[ops][shape]") {
+  for (std::uint64_t seed : {1, 2}) {
+    Tape<double> tape;
+    Rng rng(seed);
+    Var<double> a = rand_param(tape, {2, 3, 4}, rng);
+    require_gradcheck(tape, {a}, [&] { return reshape(a, Shape{4, 6}); });
+    for (int axis : {0, 1, 2, -1}) {
+      INFO("axis " << axis);
+      require_gradcheck(tape, {a}, [&] { return slice(a, axis, 1, 2); });
+    }
+    Var<double> s = slice(a, 2, 1, 3);
+    REQUIRE(s.value()(1, 2, 0) == a.value()(1, 2, 1));
+  }
+}
+
+TEST_CASE("concat, stack, split: values and gradcheck", "[ops][shape]") {
+  Tape<double> tape;
+  Rng rng(4);
+  Var<double> a = rand_param(tape, {2, 3}, rng);
+  Var<double> b = rand_param(tape, {2, 5}, rng);
+  Var<double> c = rand_param(tape, {4, 3}, rng);
+  Var<double> ab = concat<double>({a, b}, 1);
+  REQUIRE(to_shape(ab.shape()) == Shape{2, 8});
+  REQUIRE(ab.value()(1, 4) == b.value()(1, 1));
+  require_gradcheck(tape, {a, b}, [&] { return concat<double>({a, b, a}, 1); });
+  require_gradcheck(tape, {a, c}, [&] { return concat<double>({a, c}, 0); });
+  for (int axis : {0, 1, 2}) {
+    INFO("stack axis " << axis);
+    Var<double> s = stack<double>({a, a * 2.0}, axis);
+    require_gradcheck(tape, {a}, [&] { return stack<double>({a, tanh(a), a}, axis); });
+    REQUIRE(s.dim() == 3);
+  }
+  REQUIRE(stack<double>({a, a * 2.0}, 1).value()(1, 1, 2) == Approx(2 * a.value()(1, 2)));
+  Var<double> g = rand_param(tape, {3, 8}, rng);
+  auto parts = split(g, 1, std::size_t(4));
+  REQUIRE(parts.size() == 4);
+  REQUIRE(parts[3].value()(2, 1) == g.value()(2, 7));
+  // The LSTM pattern: one product split in four, each part used differently.
+  require_gradcheck(tape, {g}, [&] {
+    auto p = split(g, 1, std::size_t(4));
+    return sigmoid(p[0]) * tanh(p[1]) + square(p[2]) - p[3];
+  });
+  require_gradcheck(tape, {g}, [&] {
+    auto p = split(g, 1, std::vector<std::size_t>{3, 5});
+    return concat<double>({p[1], p[0]}, 1);
+  });
+  REQUIRE_THROWS_WITH(split(g, 1, std::size_t(3)), Catch::Contains("equal parts"));
+  REQUIRE_THROWS_WITH(concat<double>({a, c}, 1), Catch::Contains("does not match"));
+}
+
+TEST_CASE("index_select: repeated rows accumulate, padding row gets none", "[ops][shape]") {
+  Tape<double> tape;
+  Rng rng(5);
+  Var<double> table = rand_param(tape, {5, 3}, rng);
+  xt::xarray<std::int64_t> ids = {{0, 2}, {2, 4}, {0, 0}};
+  Var<double> rows = index_select(table, ids);
+  REQUIRE(to_shape(rows.shape()) == Shape{3, 2, 3});
+  REQUIRE(rows.value()(1, 1, 2) == table.value()(4, 2));
+  require_gradcheck(tape, {table}, [&] { return index_select(table, ids); });
+  tape.clear();
+  table.zero_grad();
+  tape.backward(sum(index_select(table, ids)));
+  REQUIRE(table.grad()(0, 1) == 3.0);  // used three times
+  REQUIRE(table.grad()(1, 1) == 0.0);  // never used
+  tape.clear();
+  table.zero_grad();
+  tape.backward(sum(index_select(table, ids, /*no_grad_index=*/0)));
+  REQUIRE(table.grad()(0, 1) == 0.0);
+  REQUIRE(table.grad()(2, 1) == 2.0);
+}
