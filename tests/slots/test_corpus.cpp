@@ -71,7 +71,7 @@ TEST_CASE("the corpus is deterministic given the seed, with the sizes asked", "[
   CHECK_FALSE(same(a.train, make_ticket_corpus(o).train));
 }
 
-TEST_CASE("default splits are disjoint; the lecture's sentences are test-only", "[slots][corpus]") {
+TEST_CASE("default splits are disjoint and the lecture's sentences are test-only", "[slots][corpus]") {
   const SlotData d = make_ticket_corpus();
   REQUIRE(d.train.size() == 3000);
   REQUIRE(d.valid.size() == 300);
