@@ -90,12 +90,13 @@ Phrase date_phrase(Rng& rng, const std::string& slot) {
   }
 }
 
-// "at 5 pm", "before 10:30 am", "at noon", "in the morning", "tonight".
-Phrase clock_phrase(Rng& rng, const std::string& slot) {
+// "at 5 pm", "before 10:30 am", "at noon", "in the morning", and "tonight"
+// when no date comes before ("on may 3rd tonight" is not English).
+Phrase clock_phrase(Rng& rng, const std::string& slot, bool after_date) {
   switch (rng.below(6)) {
     case 0: return {{"in", ""}, {pick(kPeriods, rng), slot}};
     case 1:
-      if (rng.chance(0.4)) return {{"tonight", slot}};
+      if (!after_date && rng.chance(0.4)) return {{"tonight", slot}};
       return {{"at", ""}, {rng.chance(0.5) ? "noon" : "midnight", slot}};
     default: {
       std::string hour = std::to_string(1 + rng.below(12));
@@ -110,7 +111,7 @@ Phrase when_phrase(Rng& rng, const std::string& slot) {
   const std::size_t k = rng.below(5);
   Phrase p;
   if (k <= 2) append(p, date_phrase(rng, slot));
-  if (k >= 2) append(p, clock_phrase(rng, slot));
+  if (k >= 2) append(p, clock_phrase(rng, slot, k == 2));
   return p;
 }
 
@@ -135,8 +136,10 @@ Phrase trip_clause(Rng& rng) {
   const std::string& from = pick(kCities, rng);
   std::string to = pick(kCities, rng);
   while (to == from) to = pick(kCities, rng);
-  Phrase p = {{pick(kTravelVerbs, rng), ""}};
-  switch (rng.below(4)) {
+  const std::string& verb = pick(kTravelVerbs, rng);
+  Phrase p = {{verb, ""}};
+  // "depart to tokyo" is not English: "depart" always names its origin.
+  switch (verb == "depart" ? 0 : rng.below(4)) {
     case 0: case 1: append(p, {{"from", ""}, {from, "depart_place"}, {"to", ""}, {to, "dest"}}); break;
     case 2: append(p, {{"to", ""}, {to, "dest"}, {"from", ""}, {from, "depart_place"}}); break;
     default: append(p, {{"to", ""}, {to, "dest"}}); break;
