@@ -123,6 +123,25 @@ Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) 
 }
 
 template <class T>
+Var<T> select(const Var<T>& a, std::size_t t) {
+  Tape<T>& tape = tape_of("select", {&a});
+  if (a.dim() < 1 || t >= a.shape()[0])
+    throw Error("select: index " + std::to_string(t) + " is out of range for shape " +
+                shape_str(a.shape()));
+  const Shape out_shape(a.shape().begin() + 1, a.shape().end());
+  const std::size_t n = shape_size(out_shape);
+  Tensor<T> out = Tensor<T>::from_shape(out_shape);
+  std::copy_n(a.value().data() + t * n, n, out.data());
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), t, n] {
+    T* g = a->zeroed_grad().data() + t * n;
+    const T* dy = y->grad.data();
+    for (std::size_t i = 0; i < n; ++i) g[i] += dy[i];
+  });
+  return y;
+}
+
+template <class T>
 Var<T> concat(const std::vector<Var<T>>& xs, int axis_arg) {
   if (xs.empty()) throw Error("concat: no inputs");
   const std::size_t axis = normalize_axis("concat", axis_arg, xs[0].dim());
@@ -221,6 +240,7 @@ Var<T> index_select(const Var<T>& a, const xt::xarray<std::int64_t>& indices,
 #define TG_INSTANTIATE(T)                                                                 \
   template Var<T> reshape(const Var<T>&, const Shape&);                                   \
   template Var<T> slice(const Var<T>&, int, std::size_t, std::size_t);                    \
+  template Var<T> select(const Var<T>&, std::size_t);                                     \
   template Var<T> concat(const std::vector<Var<T>>&, int);                                \
   template Var<T> stack(const std::vector<Var<T>>&, int);                                 \
   template std::vector<Var<T>> split(const Var<T>&, int, const std::vector<std::size_t>&); \

@@ -16,6 +16,11 @@ template <class T> Var<T> reshape(const Var<T>& a, const Shape& shape);
 // y = a[..., begin:end, ...] along `axis` (negative counts from the end).
 template <class T> Var<T> slice(const Var<T>& a, int axis, std::size_t begin, std::size_t end);
 
+// y = a[t]: one index along the first axis, which is dropped (time step t
+// of a (time, batch, features) sequence). One copy, where slice + reshape
+// would make two.
+template <class T> Var<T> select(const Var<T>& a, std::size_t t);
+
 // y = the inputs joined along an existing axis; all other extents equal.
 template <class T> Var<T> concat(const std::vector<Var<T>>& xs, int axis);
 

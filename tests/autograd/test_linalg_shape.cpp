@@ -61,6 +61,18 @@ TEST_CASE("reshape and slice: gradcheck", "[ops][shape]") {
   }
 }
 
+TEST_CASE("select: one time step, axis dropped", "[ops][shape]") {
+  Tape<double> tape;
+  Rng rng(6);
+  Var<double> seq = rand_param(tape, {4, 2, 3}, rng);
+  Var<double> s = select(seq, 2);
+  REQUIRE(to_shape(s.shape()) == Shape{2, 3});
+  REQUIRE(s.value()(1, 2) == seq.value()(2, 1, 2));
+  for (std::size_t t : {0, 3})
+    require_gradcheck(tape, {seq}, [&] { return select(seq, t) * select(seq, 1); });
+  REQUIRE_THROWS_WITH(select(seq, 4), Catch::Contains("out of range"));
+}
+
 TEST_CASE("concat, stack, split: values and gradcheck", "[ops][shape]") {
   Tape<double> tape;
   Rng rng(4);
