@@ -182,8 +182,9 @@ std::size_t EncodedSplit::unseen_tag_count() const {
 
 std::string EncodedSplit::warning(const std::string& split_name) const {
   if (unseen_tags.empty()) return "";
-  std::string s = "slots: warning: " + split_name + ": " + std::to_string(unseen_tag_count()) + " tags (" +
-                  std::to_string(unseen_tags.size()) + " distinct) not seen in train were mapped to O:";
+  std::string s = "slots: warning: " + split_name + ": " + std::to_string(unseen_tag_count()) +
+                  " token(s) carry a tag not seen in train (" + std::to_string(unseen_tags.size()) +
+                  " distinct), mapped to O:";
   for (const auto& [t, c] : unseen_tags) s += " " + t + " (" + std::to_string(c) + ")";
   return s;
 }

@@ -70,8 +70,8 @@ struct EncodedSplit {
   std::size_t unknown_words = 0;                   // tokens that became kUnk
 
   std::size_t unseen_tag_count() const;
-  // "slots: warning: test: 7 tags (6 distinct) not seen in train were mapped
-  // to O: B-flight (1), ..." or "" when there were none.
+  // "slots: warning: test: 6 token(s) carry a tag not seen in train
+  // (6 distinct), mapped to O: B-booking_class (1) ..." or "" when none.
   std::string warning(const std::string& split_name) const;
 };
 

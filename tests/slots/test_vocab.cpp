@@ -88,6 +88,6 @@ TEST_CASE("tags never seen in train map to O, are counted, never crash", "[slots
   CHECK(e.unseen_tags.at("I-dest") == 1);
   CHECK(e.unseen_tags.at("B-arrival_time") == 1);
   CHECK(e.unknown_words == 3);  // at, noon, paris
-  CHECK_THAT(e.warning("test"), Contains("test: 2 tags (2 distinct)") && Contains("I-dest (1)"));
+  CHECK_THAT(e.warning("test"), Contains("test: 2 token(s) carry a tag not seen in train (2 distinct)") && Contains("I-dest (1)"));
   CHECK(encode(small_train(), v, t).warning("train").empty());
 }
