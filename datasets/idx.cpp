@@ -29,24 +29,31 @@ IdxArray read_idx(const std::filesystem::path& file, std::uint32_t magic) {
   const auto file_size = std::uint64_t(in.tellg());
   in.seekg(0);
 
+  // The magic first: a wrong file type says more than a wrong size.
+  unsigned char m[4];
+  if (file_size < 4 || !in.read(reinterpret_cast<char*>(m), 4))
+    throw Error(name + ": file has " + std::to_string(file_size) + " bytes, too short for an IDX magic (truncated?)");
+  const std::uint32_t got = be32(m);
+  if (got != magic)
+    throw Error(name + ": byte 0: IDX magic " + hex32(got) + ", expected " + hex32(magic) +
+                (magic == kIdxImagesMagic ? " (ubyte images, 3 dims)" : magic == kIdxLabelsMagic ? " (ubyte labels, 1 dim)" : ""));
+
   const std::size_t ndims = magic & 0xff;
   const std::uint64_t header = 4 + 4 * std::uint64_t(ndims);
   if (file_size < header)
     throw Error(name + ": file has " + std::to_string(file_size) + " bytes, less than the " +
                 std::to_string(header) + "-byte IDX header (truncated?)");
   std::vector<unsigned char> head(header);
-  in.read(reinterpret_cast<char*>(head.data()), std::streamsize(header));
+  in.read(reinterpret_cast<char*>(head.data()) + 4, std::streamsize(header - 4));
   if (!in) throw Error(name + ": read error in the IDX header");
-  const std::uint32_t got = be32(head.data());
-  if (got != magic)
-    throw Error(name + ": byte 0: IDX magic " + hex32(got) + ", expected " + hex32(magic) +
-                (magic == kIdxImagesMagic ? " (ubyte images, 3 dims)" : magic == kIdxLabelsMagic ? " (ubyte labels, 1 dim)" : ""));
 
   IdxArray a;
   std::uint64_t count = 1;
   for (std::size_t d = 0; d < ndims; ++d) {
     a.dims.push_back(be32(head.data() + 4 + 4 * d));
-    count *= a.dims.back();
+    // Three uint32 dims can overflow 64 bits; past the file size the exact
+    // product no longer matters, only that it is too big.
+    count = count > file_size ? count : count * a.dims.back();
   }
   if (file_size != header + count) {
     std::string dims;

