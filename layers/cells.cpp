@@ -1,0 +1,152 @@
+#include "layers/cells.hpp"
+
+#include "layers/init.hpp"
+
+namespace tg {
+namespace {
+
+// Input weight (in, G*H) and recurrent weight (H, G*H) for G gates.
+template <class T>
+std::pair<Tensor<T>, Tensor<T>> gate_weights(std::size_t in, std::size_t h, std::size_t gates,
+                                             RecurrentInit init, Rng& rng) {
+  if (init == RecurrentInit::Torch)
+    return {init::fan_in_uniform<T>(Shape{in, gates * h}, h, rng),
+            init::fan_in_uniform<T>(Shape{h, gates * h}, h, rng)};
+  Tensor<T> w_ih = Tensor<T>::from_shape(Shape{in, gates * h});
+  // Glorot per gate: each gate is its own (in, H) map.
+  for (std::size_t g = 0; g < gates; ++g) {
+    Tensor<T> block = init::glorot_uniform<T>(in, h, rng);
+    for (std::size_t i = 0; i < in; ++i)
+      std::copy_n(block.data() + i * h, h, w_ih.data() + i * gates * h + g * h);
+  }
+  return {std::move(w_ih), init::orthogonal<T>(h, gates * h, rng)};
+}
+
+template <class T>
+Tensor<T> gate_bias(std::size_t size, std::size_t fan, RecurrentInit init, Rng& rng) {
+  if (init == RecurrentInit::Torch) return init::fan_in_uniform<T>(Shape{size}, fan, rng);
+  return tg::zeros<T>(Shape{size});
+}
+
+}  // namespace
+
+// ---- RNN -------------------------------------------------------------------
+
+template <class T>
+RNNCell<T>::RNNCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Activation act,
+                    RecurrentInit init, Rng& rng)
+    : activation(act) {
+  auto [w_ih, w_hh] = gate_weights<T>(in, hidden, 1, init, rng);
+  weight_ih = tape.parameter(std::move(w_ih));
+  weight_hh = tape.parameter(std::move(w_hh));
+  bias = tape.parameter(gate_bias<T>(hidden, hidden, init, rng));
+}
+
+template <class T>
+Var<T> RNNCell<T>::project(const Var<T>& x) const {
+  return matmul(x, weight_ih) + bias;
+}
+
+template <class T>
+State<T> RNNCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
+  return {activate(activation, x_proj + matmul(prev.h, weight_hh)), {}};
+}
+
+template <class T>
+void RNNCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
+  this->add(out, prefix, "weight_ih", weight_ih);
+  this->add(out, prefix, "weight_hh", weight_hh);
+  this->add(out, prefix, "bias", bias);
+}
+
+// ---- LSTM ------------------------------------------------------------------
+
+template <class T>
+LSTMCell<T>::LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const Options& opt,
+                      Rng& rng)
+    : options(opt) {
+  auto [w_ih, w_hh] = gate_weights<T>(in, hidden, 4, opt.init, rng);
+  weight_ih = tape.parameter(std::move(w_ih));
+  weight_hh = tape.parameter(std::move(w_hh));
+  Tensor<T> b = gate_bias<T>(4 * hidden, hidden, opt.init, rng);
+  std::fill_n(b.data() + hidden, hidden, opt.forget_bias);
+  bias = tape.parameter(std::move(b));
+  if (opt.peephole) {
+    peep_i = tape.parameter(tg::zeros<T>(Shape{hidden}));
+    peep_f = tape.parameter(tg::zeros<T>(Shape{hidden}));
+    peep_o = tape.parameter(tg::zeros<T>(Shape{hidden}));
+  }
+}
+
+template <class T>
+Var<T> LSTMCell<T>::project(const Var<T>& x) const {
+  return matmul(x, weight_ih) + bias;
+}
+
+template <class T>
+State<T> LSTMCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
+  std::vector<Var<T>> g = split(x_proj + matmul(prev.h, weight_hh), 1, std::size_t(4));
+  Var<T> i_pre = g[0], f_pre = g[1], o_pre = g[3];
+  if (options.peephole) {
+    i_pre = i_pre + prev.c * peep_i;
+    f_pre = f_pre + prev.c * peep_f;
+  }
+  Var<T> c = sigmoid(f_pre) * prev.c + sigmoid(i_pre) * activate(options.cell_activation, g[2]);
+  if (options.peephole) o_pre = o_pre + c * peep_o;
+  Var<T> h = sigmoid(o_pre) * activate(options.output_activation, c);
+  return {h, c};
+}
+
+template <class T>
+void LSTMCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
+  this->add(out, prefix, "weight_ih", weight_ih);
+  this->add(out, prefix, "weight_hh", weight_hh);
+  this->add(out, prefix, "bias", bias);
+  this->add(out, prefix, "peep_i", peep_i);
+  this->add(out, prefix, "peep_f", peep_f);
+  this->add(out, prefix, "peep_o", peep_o);
+}
+
+// ---- GRU -------------------------------------------------------------------
+
+template <class T>
+GRUCell<T>::GRUCell(Tape<T>& tape, std::size_t in, std::size_t hidden, RecurrentInit init,
+                    Rng& rng) {
+  auto [w_ih, w_hh] = gate_weights<T>(in, hidden, 3, init, rng);
+  weight_ih = tape.parameter(std::move(w_ih));
+  weight_hh = tape.parameter(std::move(w_hh));
+  bias_ih = tape.parameter(gate_bias<T>(3 * hidden, hidden, init, rng));
+  bias_hh = tape.parameter(gate_bias<T>(3 * hidden, hidden, init, rng));
+}
+
+template <class T>
+Var<T> GRUCell<T>::project(const Var<T>& x) const {
+  return matmul(x, weight_ih) + bias_ih;
+}
+
+template <class T>
+State<T> GRUCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
+  std::vector<Var<T>> xg = split(x_proj, 1, std::size_t(3));
+  std::vector<Var<T>> hg = split(matmul(prev.h, weight_hh) + bias_hh, 1, std::size_t(3));
+  Var<T> r = sigmoid(xg[0] + hg[0]);
+  Var<T> z = sigmoid(xg[1] + hg[1]);
+  Var<T> n = tanh(xg[2] + r * hg[2]);
+  return {n + z * (prev.h - n), {}};  // (1 - z) n + z h
+}
+
+template <class T>
+void GRUCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
+  this->add(out, prefix, "weight_ih", weight_ih);
+  this->add(out, prefix, "weight_hh", weight_hh);
+  this->add(out, prefix, "bias_ih", bias_ih);
+  this->add(out, prefix, "bias_hh", bias_hh);
+}
+
+template class RNNCell<float>;
+template class RNNCell<double>;
+template class LSTMCell<float>;
+template class LSTMCell<double>;
+template class GRUCell<float>;
+template class GRUCell<double>;
+
+}  // namespace tg

@@ -1,0 +1,101 @@
+// Recurrent cells: the per-step equations, as compositions of tape ops.
+// A cell's input part does not depend on the state, so Recurrent computes it
+// for every step at once (project: one matmul over the whole sequence) and
+// the step adds only the recurrent part.
+//
+// Shapes: x (T, B, in); projected input (T, B, G*H); state h, c (B, H).
+#pragma once
+
+#include <memory>
+
+#include "layers/activation.hpp"
+#include "layers/module.hpp"
+
+namespace tg {
+
+template <class T>
+struct State {
+  Var<T> h;
+  Var<T> c;  // cell state: LSTM only
+};
+
+template <class T>
+class Cell : public Module<T> {
+ public:
+  virtual std::size_t hidden_size() const = 0;
+  virtual bool has_cell_state() const { return false; }
+  // x (..., in) -> the input part of every gate, (..., G*H).
+  virtual Var<T> project(const Var<T>& x) const = 0;
+  // One step: the projected input of this step (B, G*H) and the state.
+  virtual State<T> step(const Var<T>& x_proj, const State<T>& prev) const = 0;
+};
+
+// How weights start. Glorot-uniform input weights, orthogonal recurrent
+// weights and zero biases (the default), or PyTorch's U(-1/sqrt(H), 1/sqrt(H))
+// everywhere, for like-for-like comparisons.
+enum class RecurrentInit { GlorotOrthogonal, Torch };
+
+// Elman RNN:  h' = act(x W_ih + h W_hh + b)
+//   W_ih (in, H)  W_hh (H, H)  b (H)
+template <class T>
+class RNNCell : public Cell<T> {
+ public:
+  RNNCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Activation act, RecurrentInit init,
+          Rng& rng);
+  std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
+  Var<T> project(const Var<T>& x) const override;
+  State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+
+  Var<T> weight_ih, weight_hh, bias;
+  Activation activation;
+};
+
+// LSTM (gates in the order i, f, g, o along the 4H axis of one matmul):
+//   [i f z o] = x W_ih + h W_hh + b            W_ih (in, 4H) W_hh (H, 4H) b (4H)
+//   i = sigmoid(i + c p_i)   f = sigmoid(f + c p_f)     (peephole terms optional)
+//   c' = f * c + i * g(z)
+//   o = sigmoid(o + c' p_o)
+//   h' = o * h_act(c')
+// g and h_act are tanh by default; the lecture's example sets both to identity.
+template <class T>
+class LSTMCell : public Cell<T> {
+ public:
+  struct Options {
+    Activation cell_activation = Activation::Tanh;    // g
+    Activation output_activation = Activation::Tanh;  // h_act
+    bool peephole = false;
+    T forget_bias = 1;  // initial value of the forget gate's bias
+    RecurrentInit init = RecurrentInit::GlorotOrthogonal;
+  };
+  LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const Options& options, Rng& rng);
+  std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
+  bool has_cell_state() const override { return true; }
+  Var<T> project(const Var<T>& x) const override;
+  State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+
+  Var<T> weight_ih, weight_hh, bias;
+  Var<T> peep_i, peep_f, peep_o;  // (H) each, defined with peephole
+  Options options;
+};
+
+// GRU (PyTorch's formulation, gates r, z, n):
+//   r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)
+//   z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
+//   n = tanh(x W_in + b_in + r * (h W_hn + b_hn))
+//   h' = (1 - z) * n + z * h
+//   W_ih (in, 3H)  W_hh (H, 3H)  b_ih, b_hh (3H)
+template <class T>
+class GRUCell : public Cell<T> {
+ public:
+  GRUCell(Tape<T>& tape, std::size_t in, std::size_t hidden, RecurrentInit init, Rng& rng);
+  std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
+  Var<T> project(const Var<T>& x) const override;
+  State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+
+  Var<T> weight_ih, weight_hh, bias_ih, bias_hh;
+};
+
+}  // namespace tg

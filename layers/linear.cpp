@@ -1,0 +1,43 @@
+#include "layers/linear.hpp"
+
+#include "layers/init.hpp"
+
+namespace tg {
+
+template <class T>
+Linear<T>::Linear(Tape<T>& tape, std::size_t in, std::size_t out, Rng& rng, bool with_bias) {
+  weight = tape.parameter(init::fan_in_uniform<T>(Shape{in, out}, in, rng));
+  if (with_bias) bias = tape.parameter(init::fan_in_uniform<T>(Shape{out}, in, rng));
+}
+
+template <class T>
+Var<T> Linear<T>::forward(const Var<T>& x) const {
+  Var<T> y = matmul(x, weight);
+  return bias.defined() ? y + bias : y;
+}
+
+template <class T>
+Embedding<T>::Embedding(Tape<T>& tape, std::size_t num, std::size_t dim, Rng& rng,
+                        std::int64_t pad)
+    : padding_id(pad) {
+  Tensor<T> w = normal<T>(Shape{num, dim}, T(0), T(1), rng);
+  if (pad >= 0) {
+    if (static_cast<std::size_t>(pad) >= num)
+      throw Error("Embedding: padding id " + std::to_string(pad) + " is not below " +
+                  std::to_string(num) + " rows");
+    std::fill_n(w.data() + pad * dim, dim, T(0));
+  }
+  weight = tape.parameter(std::move(w));
+}
+
+template <class T>
+Var<T> Embedding<T>::forward(const xt::xarray<std::int64_t>& ids) const {
+  return index_select(weight, ids, padding_id);
+}
+
+template class Linear<float>;
+template class Linear<double>;
+template class Embedding<float>;
+template class Embedding<double>;
+
+}  // namespace tg

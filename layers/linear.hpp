@@ -1,0 +1,57 @@
+// Linear: y = x W + b over the last axis of x.
+//   x (..., in)   W (in, out)   b (out)   y (..., out)
+// W is stored (in, out) so the forward is one matmul with no transpose.
+#pragma once
+
+#include "layers/module.hpp"
+
+namespace tg {
+
+template <class T>
+class Linear : public Module<T> {
+ public:
+  // W and b ~ U(-1/sqrt(in), 1/sqrt(in)), as PyTorch's nn.Linear.
+  Linear(Tape<T>& tape, std::size_t in, std::size_t out, Rng& rng, bool bias = true);
+
+  Var<T> forward(const Var<T>& x) const;
+  Var<T> operator()(const Var<T>& x) const { return forward(x); }
+
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
+    this->add(out, prefix, "weight", weight);
+    this->add(out, prefix, "bias", bias);
+  }
+
+  Var<T> weight;
+  Var<T> bias;  // undefined when built without bias
+};
+
+// Embedding: rows of a (num, dim) table picked by id. The row of
+// `padding_id` starts at zero and never receives a gradient.
+//   ids (...) int64   ->   y (..., dim)
+template <class T>
+class Embedding : public Module<T> {
+ public:
+  // Rows ~ N(0, 1), as PyTorch's nn.Embedding.
+  Embedding(Tape<T>& tape, std::size_t num, std::size_t dim, Rng& rng,
+            std::int64_t padding_id = -1);
+
+  Var<T> forward(const xt::xarray<std::int64_t>& ids) const;
+  Var<T> operator()(const xt::xarray<std::int64_t>& ids) const { return forward(ids); }
+
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
+    this->add(out, prefix, "weight", weight);
+  }
+
+  Var<T> weight;
+  std::int64_t padding_id;
+};
+
+// Dropout as a module: the probability and whether it is training.
+template <class T>
+struct Dropout {
+  T p = 0;
+  bool training = true;
+  Var<T> forward(const Var<T>& x, Rng& rng) const { return dropout(x, p, training, rng); }
+};
+
+}  // namespace tg

@@ -1,0 +1,167 @@
+#include "layers/recurrent.hpp"
+
+namespace tg {
+
+CellType parse_cell_type(const std::string& name) {
+  if (name == "rnn") return CellType::RNN;
+  if (name == "lstm") return CellType::LSTM;
+  if (name == "gru") return CellType::GRU;
+  throw Error("unknown cell type '" + name + "' (expected rnn, lstm or gru)");
+}
+
+template <class T>
+Var<T> RecurrentOutput<T>::last() const {
+  const std::size_t top = final.size() - directions;
+  if (directions == 1) return final[top].h;
+  return concat<T>({final[top].h, final[top + 1].h}, 1);
+}
+
+template <class T>
+Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : options(opt) {
+  if (opt.input_size == 0 || opt.hidden_size == 0 || opt.num_layers == 0)
+    throw Error("Recurrent: input_size, hidden_size and num_layers must be positive");
+  if (!(opt.dropout >= 0 && opt.dropout < 1))
+    throw Error("Recurrent: dropout " + std::to_string(opt.dropout) + " is not in [0, 1)");
+  for (std::size_t l = 0; l < opt.num_layers; ++l)
+    for (std::size_t d = 0; d < directions(); ++d) {
+      const std::size_t in = l == 0 ? opt.input_size : opt.hidden_size * directions();
+      switch (opt.cell) {
+        case CellType::RNN:
+          cells_.push_back(std::make_unique<RNNCell<T>>(tape, in, opt.hidden_size, opt.activation,
+                                                        opt.init, rng));
+          break;
+        case CellType::LSTM: {
+          typename LSTMCell<T>::Options o;
+          o.cell_activation = opt.cell_activation;
+          o.output_activation = opt.output_activation;
+          o.peephole = opt.peephole;
+          o.forget_bias = T(opt.forget_bias);
+          o.init = opt.init;
+          cells_.push_back(std::make_unique<LSTMCell<T>>(tape, in, opt.hidden_size, o, rng));
+          break;
+        }
+        case CellType::GRU:
+          cells_.push_back(std::make_unique<GRUCell<T>>(tape, in, opt.hidden_size, opt.init, rng));
+          break;
+      }
+    }
+}
+
+template <class T>
+void Recurrent<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
+  for (std::size_t l = 0; l < options.num_layers; ++l)
+    for (std::size_t d = 0; d < directions(); ++d)
+      cell(l, d).collect(prefix + "l" + std::to_string(l) + (d ? ".bwd." : ".fwd."), out);
+}
+
+template <class T>
+Var<T> Recurrent<T>::run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
+                                   const std::vector<Tensor<T>>& step_masks,
+                                   State<T>& state) const {
+  const std::size_t steps = input.shape()[0];
+  const Var<T> projected = cell.project(input);  // all steps in one matmul
+  std::vector<Var<T>> outputs(steps);
+  Var<T> zero;
+  if (!step_masks.empty()) zero = input.tape().constant(tg::zeros<T>(Shape{1}));
+  for (std::size_t k = 0; k < steps; ++k) {
+    const std::size_t t = reverse ? steps - 1 - k : k;
+    State<T> next = cell.step(select(projected, t), state);
+    if (step_masks.empty()) {
+      outputs[t] = next.h;
+    } else {
+      // Padding: keep the old state, output zero.
+      const Tensor<T>& m = step_masks[t];
+      outputs[t] = tg::where(m, next.h, zero);
+      next.h = tg::where(m, next.h, state.h);
+      if (next.c.defined()) next.c = tg::where(m, next.c, state.c);
+    }
+    state = next;
+  }
+  return stack(outputs, 0);
+}
+
+template <class T>
+RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* mask,
+                                         const std::vector<State<T>>* initial, Rng* rng) const {
+  const RecurrentOptions& o = options;
+  if (x_in.dim() != 3 || x_in.shape()[2] != o.input_size)
+    throw Error("Recurrent: input has shape " + shape_str(x_in.shape()) + "; expected (" +
+                (o.batch_first ? "batch, time, " : "time, batch, ") +
+                std::to_string(o.input_size) + ")");
+  Var<T> x = o.batch_first ? transpose(x_in, {1, 0, 2}) : x_in;
+  const std::size_t steps = x.shape()[0], batch = x.shape()[1], H = o.hidden_size;
+  const std::size_t D = directions();
+
+  // Per-step masks (B, 1), shared by every layer and direction.
+  std::vector<Tensor<T>> step_masks;
+  if (mask) {
+    const std::size_t rows = o.batch_first ? batch : steps, cols = o.batch_first ? steps : batch;
+    if (mask->dimension() != 2 || mask->shape()[0] != rows || mask->shape()[1] != cols)
+      throw Error("Recurrent: mask has shape " + shape_str(mask->shape()) + "; expected " +
+                  shape_str(Shape{rows, cols}));
+    for (std::size_t t = 0; t < steps; ++t) {
+      Tensor<T> m = Tensor<T>::from_shape(Shape{batch, 1});
+      for (std::size_t b = 0; b < batch; ++b) m(b, 0) = o.batch_first ? (*mask)(b, t) : (*mask)(t, b);
+      step_masks.push_back(std::move(m));
+    }
+  }
+  if (initial && initial->size() != o.num_layers * D)
+    throw Error("Recurrent: " + std::to_string(initial->size()) + " initial states for " +
+                std::to_string(o.num_layers * D) + " (layers x directions)");
+
+  RecurrentOutput<T> out;
+  out.directions = D;
+  Var<T> layer_input = x;
+  for (std::size_t l = 0; l < o.num_layers; ++l) {
+    std::vector<Var<T>> direction_outputs;
+    for (std::size_t d = 0; d < D; ++d) {
+      const Cell<T>& c = cell(l, d);
+      State<T> state;
+      if (initial) {
+        state = (*initial)[l * D + d];
+        if (!state.h.defined() || to_shape(state.h.shape()) != Shape{batch, H} ||
+            (c.has_cell_state() && (!state.c.defined() || to_shape(state.c.shape()) != Shape{batch, H})))
+          throw Error("Recurrent: initial state " + std::to_string(l * D + d) +
+                      " must hold h" + (c.has_cell_state() ? " and c" : "") + " of shape " +
+                      shape_str(Shape{batch, H}));
+      } else {
+        state.h = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
+        if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
+      }
+      direction_outputs.push_back(run_direction(c, layer_input, d == 1, step_masks, state));
+      out.final.push_back(state);
+    }
+    layer_input = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
+    if (training && o.dropout > 0 && l + 1 < o.num_layers) {
+      if (!rng) throw Error("Recurrent: dropout between layers needs an Rng in forward()");
+      layer_input = dropout(layer_input, T(o.dropout), true, *rng);
+    }
+  }
+  out.output = o.batch_first ? transpose(layer_input, {1, 0, 2}) : layer_input;
+  return out;
+}
+
+template <class T>
+Tensor<T> sequence_mask(const std::vector<std::size_t>& lengths, std::size_t steps,
+                        bool left_padded, bool batch_first) {
+  const std::size_t batch = lengths.size();
+  Tensor<T> m = tg::zeros<T>(batch_first ? Shape{batch, steps} : Shape{steps, batch});
+  for (std::size_t b = 0; b < batch; ++b) {
+    if (lengths[b] > steps)
+      throw Error("sequence_mask: length " + std::to_string(lengths[b]) + " of sequence " +
+                  std::to_string(b) + " exceeds " + std::to_string(steps) + " steps");
+    const std::size_t first = left_padded ? steps - lengths[b] : 0;
+    for (std::size_t t = first; t < first + lengths[b]; ++t)
+      (batch_first ? m(b, t) : m(t, b)) = T(1);
+  }
+  return m;
+}
+
+template struct RecurrentOutput<float>;
+template struct RecurrentOutput<double>;
+template class Recurrent<float>;
+template class Recurrent<double>;
+template Tensor<float> sequence_mask(const std::vector<std::size_t>&, std::size_t, bool, bool);
+template Tensor<double> sequence_mask(const std::vector<std::size_t>&, std::size_t, bool, bool);
+
+}  // namespace tg

@@ -1,0 +1,86 @@
+// Recurrent: a generic RNN / LSTM / GRU layer, stacked and optionally
+// bidirectional, over padded batches of variable length. It only loops over
+// time calling a cell's step; every gradient, through time and across layers,
+// comes from the tape (BPTT is never written by hand).
+//
+//   x      (T, B, in)   or (B, T, in) with batch_first
+//   mask   (T, B)       or (B, T): 1 for real steps, 0 for padding (optional)
+//   output (T, B, D*H)  or (B, T, D*H); D = 2 when bidirectional
+//   final  one State per layer and direction, index layer * D + direction
+//
+// Padded steps leave the state unchanged and output zeros, so each sequence's
+// final state is the one after its own last real step, whatever side the
+// padding is on, in either direction.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "layers/cells.hpp"
+
+namespace tg {
+
+enum class CellType { RNN, LSTM, GRU };
+CellType parse_cell_type(const std::string& name);  // "rnn", "lstm", "gru"
+
+struct RecurrentOptions {
+  CellType cell = CellType::LSTM;
+  std::size_t input_size = 0;
+  std::size_t hidden_size = 0;
+  std::size_t num_layers = 1;
+  bool bidirectional = false;
+  bool batch_first = false;
+  double dropout = 0;  // on the outputs of every layer but the last, when training
+  Activation activation = Activation::Tanh;         // RNN
+  Activation cell_activation = Activation::Tanh;    // LSTM g
+  Activation output_activation = Activation::Tanh;  // LSTM h
+  bool peephole = false;                            // LSTM
+  double forget_bias = 1;                           // LSTM
+  RecurrentInit init = RecurrentInit::GlorotOrthogonal;
+};
+
+template <class T>
+struct RecurrentOutput {
+  Var<T> output;
+  std::vector<State<T>> final;
+  std::size_t directions = 1;
+  // The top layer's final h, directions concatenated: (B, D*H).
+  Var<T> last() const;
+};
+
+template <class T>
+class Recurrent : public Module<T> {
+ public:
+  Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng);
+
+  // `initial`, when given, holds one State per layer and direction (h, and c
+  // for LSTM, each (B, H)); otherwise the state starts at zero. `rng` draws
+  // the dropout masks between layers (needed only when dropout > 0 and
+  // training).
+  RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>* mask = nullptr,
+                             const std::vector<State<T>>* initial = nullptr,
+                             Rng* rng = nullptr) const;
+
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+  std::size_t directions() const { return options.bidirectional ? 2 : 1; }
+  Cell<T>& cell(std::size_t layer, std::size_t direction) const {
+    return *cells_[layer * directions() + direction];
+  }
+
+  RecurrentOptions options;
+  bool training = true;
+
+ private:
+  Var<T> run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
+                       const std::vector<Tensor<T>>& step_masks, State<T>& state) const;
+  std::vector<std::unique_ptr<Cell<T>>> cells_;
+};
+
+// A (T, B) mask from per-sequence lengths: 1 on the first `len` steps, or on
+// the last `len` steps when the batch is left-padded. Transposed with
+// batch_first.
+template <class T>
+Tensor<T> sequence_mask(const std::vector<std::size_t>& lengths, std::size_t steps,
+                        bool left_padded = false, bool batch_first = false);
+
+}  // namespace tg
