@@ -2,7 +2,6 @@
 #include "datasets/imdb.hpp"
 
 #include <algorithm>
-#include <deque>
 
 #include "datasets/fetch.hpp"
 
@@ -23,26 +22,63 @@ void append_review(ImdbSplit& s, const std::vector<std::int32_t>& seq, float lab
 // is seen (train and test alike); counts are kept for train only. Reviews
 // are stored with provisional ids and renumbered once the vocabulary is
 // known, so the file is read once and its text is not kept.
-struct Interner {
-  std::deque<std::string> store;  // deque: the strings never move, so the views stay valid
-  std::unordered_map<std::string_view, std::int32_t> ids;
-  std::vector<std::size_t> train_count;
+//
+// An open-addressing table over one byte arena: 11.5 million lookups, and
+// std::unordered_map's node chasing made them two thirds of the load time.
+class Interner {
+ public:
+  Interner() : slots_(1 << 18, kEmpty) {}
 
   // Provisional ids start at 2 so that 0 can stay padding while renumbering.
   std::int32_t intern(std::string_view t, bool train) {
-    auto it = ids.find(t);
-    std::int32_t id;
-    if (it != ids.end()) {
-      id = it->second;
-    } else {
-      id = std::int32_t(store.size()) + 2;
-      store.emplace_back(t);
-      ids.emplace(store.back(), id);
-      train_count.push_back(0);
+    const std::uint64_t h = hash(t);
+    std::size_t mask = slots_.size() - 1, s = std::size_t(h) & mask;
+    for (; slots_[s] != kEmpty; s = (s + 1) & mask) {
+      const Entry& e = entries_[slots_[s]];
+      if (e.hash == h && view(e) == t) {
+        if (train) ++entries_[slots_[s]].train_count;
+        return std::int32_t(slots_[s]) + 2;
+      }
     }
-    if (train) ++train_count[std::size_t(id) - 2];
-    return id;
+    slots_[s] = std::uint32_t(entries_.size());
+    entries_.push_back(Entry{h, arena_.size(), t.size(), train ? 1u : 0u});
+    arena_.append(t);
+    if (2 * entries_.size() > slots_.size()) grow();  // keep the load factor under 1/2
+    return std::int32_t(entries_.size() - 1) + 2;
   }
+
+  std::size_t size() const { return entries_.size(); }
+  std::string_view token(std::size_t k) const { return view(entries_[k]); }
+  std::size_t train_count(std::size_t k) const { return entries_[k].train_count; }
+
+ private:
+  struct Entry {
+    std::uint64_t hash;
+    std::size_t offset, length;
+    std::uint32_t train_count;
+  };
+  static constexpr std::uint32_t kEmpty = 0xffffffffu;
+
+  static std::uint64_t hash(std::string_view t) {  // FNV-1a: tokens are short
+    std::uint64_t h = 14695981039346656037ull;
+    for (char c : t) h = (h ^ std::uint8_t(c)) * 1099511628211ull;
+    return h ^ (h >> 29);  // FNV's low bits are weak; the mask keeps only those
+  }
+  std::string_view view(const Entry& e) const { return std::string_view(arena_).substr(e.offset, e.length); }
+  void grow() {
+    std::vector<std::uint32_t> bigger(slots_.size() * 2, kEmpty);
+    const std::size_t mask = bigger.size() - 1;
+    for (std::uint32_t k = 0; k < entries_.size(); ++k) {
+      std::size_t s = std::size_t(entries_[k].hash) & mask;
+      while (bigger[s] != kEmpty) s = (s + 1) & mask;
+      bigger[s] = k;
+    }
+    slots_.swap(bigger);
+  }
+
+  std::vector<std::uint32_t> slots_;  // index into entries_, or kEmpty
+  std::vector<Entry> entries_;
+  std::string arena_;  // all distinct tokens, back to back
 };
 
 }  // namespace
@@ -67,16 +103,16 @@ Imdb load_imdb(const std::filesystem::path& reviews_json, const ImdbOptions& opt
                 std::to_string(out.train.size() + out.test.size()));
 
   std::vector<std::pair<std::string_view, std::size_t>> counts;
-  counts.reserve(in.store.size());
-  for (std::size_t k = 0; k < in.store.size(); ++k) {
-    counts.emplace_back(in.store[k], in.train_count[k]);
-    out.distinct_train_tokens += in.train_count[k] > 0;
+  counts.reserve(in.size());
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    counts.emplace_back(in.token(k), in.train_count(k));
+    out.distinct_train_tokens += in.train_count(k) > 0;
   }
   out.vocab = Vocab::from_counts(std::move(counts), opt.vocab_tokens);
 
-  std::vector<std::int32_t> renumber(in.store.size() + 2, Vocab::kOov);
+  std::vector<std::int32_t> renumber(in.size() + 2, Vocab::kOov);
   renumber[Vocab::kPad] = Vocab::kPad;
-  for (std::size_t k = 0; k < in.store.size(); ++k) renumber[k + 2] = out.vocab.id(in.store[k]);
+  for (std::size_t k = 0; k < in.size(); ++k) renumber[k + 2] = out.vocab.id(std::string(in.token(k)));
   for (ImdbSplit* s : {&out.train, &out.test})
     for (auto& id : s->ids) id = renumber[std::size_t(id)];
   return out;
