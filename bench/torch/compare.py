@@ -7,8 +7,9 @@ from the files given (or stdin when none, or for "-"); other lines are
 ignored, and a line may carry a prefix before "RESULT name=" (ctest, a log).
 For every name reported by both impls, and every time metric both report
 (keys ms, us, ns, s, seconds, or ending in _ms/_us/_ns/_s/_seconds, or
-starting with ms_per_/us_per_/ns_per_/s_per_/seconds_per_), it prints the
-two values and the ratio tapegrad/torch: below 1 means tapegrad is faster.
+containing ms_per_/us_per_/ns_per_/s_per_/seconds_per_ at the start or
+after a "_"), it prints the two values and the ratio tapegrad/torch: below 1
+means tapegrad is faster.
 Accuracy, loss and memory keys (*acc*, *loss*, *f1*, *mib*) are shown beside
 them for reference, without a verdict. When a name/impl appears on several
 lines (repeated runs), each metric is the median over them.
@@ -31,7 +32,7 @@ import math
 import re
 import sys
 
-TIME_KEY = re.compile(r"^(ms|us|ns|s|seconds)$|_(ms|us|ns|s|seconds)$|^(ms|us|ns|s|seconds)_per_")
+TIME_KEY = re.compile(r"^(ms|us|ns|s|seconds)$|_(ms|us|ns|s|seconds)$|(^|_)(ms|us|ns|s|seconds)_per_")
 INFO_KEY = re.compile(r"acc|loss|f1|mib")
 IMPLS = ("tapegrad", "torch")
 

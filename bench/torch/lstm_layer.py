@@ -33,19 +33,21 @@ def main():
 
     def once():
         lstm.zero_grad(set_to_none=True)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         out, _ = lstm(x)
         loss = out.pow(2).mean()
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
-        return t1 - t0, t2 - t0, float(loss)
+        return t1 - t0, t2 - t0, time.process_time() - c0, float(loss)
 
     for _ in range(args.warmup):
         once()
-    fwd, tot = [], []
+    fwd, tot, cpu = [], [], []
     for i in range(args.repeats):
-        f, t, loss = once()
+        f, t, c, loss = once()
+        cpu.append(c)
         fwd.append(f)
         tot.append(t)
         tc.log(f"run {i + 1}/{args.repeats}: {t * 1e3:.2f} ms (fwd {f * 1e3:.2f}), loss {loss:.6f}")
@@ -54,7 +56,7 @@ def main():
            f"{ms(tc.median(tot)):.2f} ms (fwd {ms(tc.median(fwd)):.2f}), min {ms(min(tot)):.2f}")
     tc.result("lstm_layer", time=args.time, batch=args.batch, input=args.input, hidden=args.hidden,
               repeats=args.repeats, ms=ms(tc.median(tot)), fwd_ms=ms(tc.median(fwd)),
-              min_ms=ms(min(tot)), threads=args.threads, peak_mib=tc.peak_mib())
+              min_ms=ms(min(tot)), cpu_ms=ms(tc.median(cpu)), threads=args.threads, peak_mib=tc.peak_mib())
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import twin_common as tc
 
 def chain_once(torch, x, cm, ca, ops):
     x.grad = None
+    c0 = time.process_time()
     t0 = time.perf_counter()
     y = x
     for i in range(ops):
@@ -32,7 +33,7 @@ def chain_once(torch, x, cm, ca, ops):
     t1 = time.perf_counter()
     loss.backward()
     t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, x.grad
+    return t1 - t0, t2 - t1, x.grad, time.process_time() - c0
 
 
 def bench_chain(torch, args, shape, name):
@@ -42,9 +43,10 @@ def bench_chain(torch, args, shape, name):
     ca = (torch.rand(shape, generator=g) * 2 - 1) * 1e-4
     for _ in range(args.warmup):
         chain_once(torch, x, cm, ca, args.ops)
-    fwd, bwd, tot = [], [], []
+    fwd, bwd, tot, cpu = [], [], [], []
     for _ in range(args.repeats):
-        f, b, grad = chain_once(torch, x, cm, ca, args.ops)
+        f, b, grad, c = chain_once(torch, x, cm, ca, args.ops)
+        cpu.append(c)
         fwd.append(f)
         bwd.append(b)
         tot.append(f + b)
@@ -59,6 +61,7 @@ def bench_chain(torch, args, shape, name):
     tc.result(name, shape="x".join(str(s) for s in shape), ops=args.ops, repeats=args.repeats,
               us_per_op=us(tc.median(tot)), fwd_us_per_op=us(tc.median(fwd)),
               bwd_us_per_op=us(tc.median(bwd)), min_us_per_op=us(min(tot)),
+              cpu_us_per_op=us(tc.median(cpu)),
               threads=args.threads, peak_mib=tc.peak_mib())
 
 
@@ -73,6 +76,7 @@ def bench_rnn_step(torch, args):
     def once():
         for p in (W, U, b):
             p.grad = None
+        c0 = time.process_time()
         t0 = time.perf_counter()
         h = torch.zeros(B, H)
         for t in range(T):
@@ -81,13 +85,14 @@ def bench_rnn_step(torch, args):
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
-        return t1 - t0, t2 - t1, float(loss)
+        return t1 - t0, t2 - t1, time.process_time() - c0, float(loss)
 
     for _ in range(args.warmup):
         once()
-    fwd, tot = [], []
+    fwd, tot, cpu = [], [], []
     for _ in range(args.rnn_repeats):
-        f, bk, loss = once()
+        f, bk, c, loss = once()
+        cpu.append(c)
         fwd.append(f)
         tot.append(f + bk)
     ms = lambda s: s * 1e3
@@ -95,7 +100,7 @@ def bench_rnn_step(torch, args):
            f"(fwd {ms(tc.median(fwd)):.3f}), min {ms(min(tot)):.3f}, loss {loss:.6f}")
     tc.result("rnn_step_b64_h128", batch=B, input=I, hidden=H, steps=T, repeats=args.rnn_repeats,
               ms=ms(tc.median(tot)), fwd_ms=ms(tc.median(fwd)), min_ms=ms(min(tot)),
-              threads=args.threads, peak_mib=tc.peak_mib())
+              cpu_ms=ms(tc.median(cpu)), threads=args.threads, peak_mib=tc.peak_mib())
 
 
 def main():
