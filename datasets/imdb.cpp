@@ -59,10 +59,17 @@ class Interner {
   };
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
 
-  static std::uint64_t hash(std::string_view t) {  // FNV-1a: tokens are short
+  // FNV-1a (tokens are short), then MurmurHash3's finaliser: FNV alone
+  // leaves the low bits, the only ones the mask keeps, poorly mixed, and
+  // linear probing turns that into long clusters.
+  static std::uint64_t hash(std::string_view t) {
     std::uint64_t h = 14695981039346656037ull;
     for (char c : t) h = (h ^ std::uint8_t(c)) * 1099511628211ull;
-    return h ^ (h >> 29);  // FNV's low bits are weak; the mask keeps only those
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
   }
   std::string_view view(const Entry& e) const { return std::string_view(arena_).substr(e.offset, e.length); }
   void grow() {
