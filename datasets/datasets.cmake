@@ -13,3 +13,8 @@ add_library(tapegrad_datasets STATIC
   ${CMAKE_CURRENT_LIST_DIR}/imdb_json.cpp
 )
 target_link_libraries(tapegrad_datasets PUBLIC tapegrad_flags PRIVATE nlohmann_json::nlohmann_json)
+# Batches are tg::Tensor, whose allocator (autograd/memory.cpp) lives in the
+# autograd library.
+if(TARGET tapegrad_autograd)
+  target_link_libraries(tapegrad_datasets PUBLIC tapegrad_autograd)
+endif()
