@@ -1,0 +1,46 @@
+#include "optim/adagrad.hpp"
+
+#include <cmath>
+
+namespace tg {
+
+template <class T>
+Adagrad<T>::Adagrad(std::vector<Var<T>> params, T lr, T eps, T weight_decay)
+    : Optimizer<T>(std::move(params), lr, "adagrad"), eps_(eps), weight_decay_(weight_decay) {
+  if (!(eps >= T(0))) throw Error("adagrad: eps must be >= 0");
+  if (!(weight_decay >= T(0))) throw Error("adagrad: weight_decay must be >= 0");
+  sum_ = this->zeros_like_params();
+}
+
+template <class T>
+void Adagrad<T>::step() {
+  const T lr = this->lr_, eps = eps_, wd = weight_decay_;
+  for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    Var<T>& p = this->params_[i];
+    if (!p.has_grad()) continue;
+    this->check_sizes(i, {&sum_[i]});
+    const std::size_t n = p.size();
+    T* __restrict w = p.value().data();
+    const T* __restrict g = p.grad().data();
+    T* __restrict s = sum_[i].data();
+    for (std::size_t k = 0; k < n; ++k) {
+      const T gk = g[k] + wd * w[k];
+      s[k] += gk * gk;
+      w[k] -= lr * (gk / (std::sqrt(s[k]) + eps));
+    }
+  }
+  this->count_step();
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> Adagrad<T>::state() {
+  auto s = Optimizer<T>::state();
+  for (std::size_t i = 0; i < sum_.size(); ++i)
+    s.emplace_back("adagrad.sum." + std::to_string(i), &sum_[i]);
+  return s;
+}
+
+template class Adagrad<float>;
+template class Adagrad<double>;
+
+}  // namespace tg

@@ -1,0 +1,72 @@
+#include "optim/adam.hpp"
+
+#include <cmath>
+
+namespace tg {
+
+template <class T>
+Adam<T>::Adam(std::vector<Var<T>> params, T lr, T beta1, T beta2, T eps, T weight_decay)
+    : Adam(std::move(params), lr, beta1, beta2, eps, weight_decay, false) {}
+
+template <class T>
+Adam<T>::Adam(std::vector<Var<T>> params, T lr, T beta1, T beta2, T eps, T weight_decay,
+              bool decoupled)
+    : Optimizer<T>(std::move(params), lr, decoupled ? "adamw" : "adam"),
+      beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay),
+      decoupled_(decoupled) {
+  const std::string& nm = this->name();
+  if (!(beta1 >= T(0) && beta1 < T(1))) throw Error(nm + ": beta1 must be in [0, 1)");
+  if (!(beta2 >= T(0) && beta2 < T(1))) throw Error(nm + ": beta2 must be in [0, 1)");
+  if (!(eps >= T(0))) throw Error(nm + ": eps must be >= 0");
+  if (!(weight_decay >= T(0))) throw Error(nm + ": weight_decay must be >= 0");
+  m_ = this->zeros_like_params();
+  v_ = this->zeros_like_params();
+  t_ = tg::zeros<T>(Shape{this->params_.size()});
+}
+
+template <class T>
+void Adam<T>::step() {
+  const T lr = this->lr_, b1 = beta1_, b2 = beta2_, eps = eps_;
+  // Exactly one of the two decays is active; the other is the identity.
+  const T l2 = decoupled_ ? T(0) : weight_decay_;
+  const T shrink = decoupled_ ? T(1) - lr * weight_decay_ : T(1);
+  if (t_.size() != this->params_.size())
+    throw Error(this->name() + ": restored step counts have the wrong shape");
+  for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    Var<T>& p = this->params_[i];
+    if (!p.has_grad()) continue;
+    this->check_sizes(i, {&m_[i], &v_[i]});
+    const T t = (t_(i) += T(1));
+    const T step_size = lr / (T(1) - std::pow(b1, t));
+    const T inv_sqrt_bc2 = T(1) / std::sqrt(T(1) - std::pow(b2, t));
+    const std::size_t n = p.size();
+    T* __restrict w = p.value().data();
+    const T* __restrict g = p.grad().data();
+    T* __restrict m = m_[i].data();
+    T* __restrict v = v_[i].data();
+    for (std::size_t k = 0; k < n; ++k) {
+      const T gk = g[k] + l2 * w[k];
+      m[k] = b1 * m[k] + (T(1) - b1) * gk;
+      v[k] = b2 * v[k] + (T(1) - b2) * gk * gk;
+      w[k] = w[k] * shrink - step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_bc2 + eps);
+    }
+  }
+  this->count_step();
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> Adam<T>::state() {
+  auto s = Optimizer<T>::state();
+  const std::string& nm = this->name();
+  s.emplace_back(nm + ".t", &t_);
+  for (std::size_t i = 0; i < m_.size(); ++i) {
+    s.emplace_back(nm + ".m." + std::to_string(i), &m_[i]);
+    s.emplace_back(nm + ".v." + std::to_string(i), &v_[i]);
+  }
+  return s;
+}
+
+template class Adam<float>;
+template class Adam<double>;
+
+}  // namespace tg

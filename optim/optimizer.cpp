@@ -1,0 +1,110 @@
+#include "optim/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include <xtensor/xnoalias.hpp>
+
+namespace tg {
+
+template <class T>
+Optimizer<T>::Optimizer(std::vector<Var<T>> params, T lr, std::string name)
+    : params_(std::move(params)), lr_(lr), name_(std::move(name)),
+      step_count_(Tensor<T>::from_shape(Shape{})) {
+  step_count_() = T(0);
+  set_lr(lr);
+  std::unordered_set<const Node<T>*> seen;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Var<T>& p = params_[i];
+    const std::string which = name_ + ": parameter " + std::to_string(i);
+    if (!p.defined()) throw Error(which + " is an empty Var");
+    if (p.node()->generation != 0)
+      throw Error(which + " is the result of an op, not a leaf made by tape.parameter()");
+    if (!p.requires_grad())
+      throw Error(which + " does not require grad (made by tape.constant()?)");
+    if (!seen.insert(p.node().get()).second)
+      throw Error(which + " appears twice in the list; it would be updated twice per step");
+  }
+}
+
+template <class T>
+void Optimizer<T>::zero_grad() {
+  for (Var<T>& p : params_) p.zero_grad();
+}
+
+template <class T>
+void Optimizer<T>::set_lr(T lr) {
+  if (!(lr >= T(0))) throw Error(name_ + ": learning rate must be >= 0, got " + std::to_string(lr));
+  lr_ = lr;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> Optimizer<T>::state() {
+  return {{name_ + ".step", &step_count_}};
+}
+
+template <class T>
+std::vector<Tensor<T>> Optimizer<T>::zeros_like_params() const {
+  std::vector<Tensor<T>> out;
+  out.reserve(params_.size());
+  for (const Var<T>& p : params_) out.push_back(tg::zeros<T>(p.shape()));
+  return out;
+}
+
+template <class T>
+void Optimizer<T>::check_sizes(std::size_t i,
+                               std::initializer_list<const Tensor<T>*> state) const {
+  const Var<T>& p = params_[i];
+  if (p.grad().size() != p.size())
+    throw Error(name_ + ": parameter " + std::to_string(i) + " has shape " +
+                shape_str(p.shape()) + " but its gradient has shape " +
+                shape_str(p.grad().shape()));
+  for (const Tensor<T>* s : state)
+    if (s->size() != p.size())
+      throw Error(name_ + ": state of parameter " + std::to_string(i) + " has shape " +
+                  shape_str(s->shape()) + ", the parameter " + shape_str(p.shape()) +
+                  " (restored from another model?)");
+}
+
+template <class T>
+T clip_grad_norm(const std::vector<Var<T>>& params, T max_norm) {
+  if (!(max_norm > T(0)))
+    throw Error("clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
+  double sumsq = 0;
+  for (const Var<T>& p : params) {
+    if (!p.has_grad()) continue;
+    const T* g = p.grad().data();
+    const std::size_t n = p.grad().size();
+    for (std::size_t k = 0; k < n; ++k) sumsq += double(g[k]) * double(g[k]);
+  }
+  const T norm = static_cast<T>(std::sqrt(sumsq));
+  // PyTorch multiplies by min(coef, 1); skipping the multiply when coef >= 1
+  // gives the same gradients without touching memory.
+  const T coef = max_norm / (norm + T(1e-6));
+  if (coef < T(1))
+    for (const Var<T>& p : params)
+      if (p.has_grad()) xt::noalias(p.node()->grad) *= coef;
+  return norm;
+}
+
+template <class T>
+void clip_grad_value(const std::vector<Var<T>>& params, T clip) {
+  if (!(clip >= T(0)))
+    throw Error("clip_grad_value: clip must be >= 0, got " + std::to_string(clip));
+  for (const Var<T>& p : params) {
+    if (!p.has_grad()) continue;
+    T* g = p.node()->grad.data();
+    const std::size_t n = p.grad().size();
+    for (std::size_t k = 0; k < n; ++k) g[k] = std::clamp(g[k], -clip, clip);
+  }
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+template float clip_grad_norm(const std::vector<Var<float>>&, float);
+template double clip_grad_norm(const std::vector<Var<double>>&, double);
+template void clip_grad_value(const std::vector<Var<float>>&, float);
+template void clip_grad_value(const std::vector<Var<double>>&, double);
+
+}  // namespace tg

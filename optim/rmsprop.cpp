@@ -1,0 +1,64 @@
+#include "optim/rmsprop.hpp"
+
+#include <cmath>
+
+namespace tg {
+
+template <class T>
+RMSprop<T>::RMSprop(std::vector<Var<T>> params, T lr, T alpha, T eps, T momentum,
+                    T weight_decay)
+    : Optimizer<T>(std::move(params), lr, "rmsprop"),
+      alpha_(alpha), eps_(eps), momentum_(momentum), weight_decay_(weight_decay) {
+  if (!(alpha >= T(0) && alpha <= T(1))) throw Error("rmsprop: alpha must be in [0, 1]");
+  if (!(eps >= T(0))) throw Error("rmsprop: eps must be >= 0");
+  if (!(momentum >= T(0))) throw Error("rmsprop: momentum must be >= 0");
+  if (!(weight_decay >= T(0))) throw Error("rmsprop: weight_decay must be >= 0");
+  sq_ = this->zeros_like_params();
+  if (momentum > T(0)) buf_ = this->zeros_like_params();
+}
+
+template <class T>
+void RMSprop<T>::step() {
+  const T lr = this->lr_, a = alpha_, eps = eps_, mu = momentum_, wd = weight_decay_;
+  for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    Var<T>& p = this->params_[i];
+    if (!p.has_grad()) continue;
+    const std::size_t n = p.size();
+    T* __restrict w = p.value().data();
+    const T* __restrict g = p.grad().data();
+    T* __restrict s = sq_[i].data();
+    if (mu == T(0)) {
+      this->check_sizes(i, {&sq_[i]});
+      for (std::size_t k = 0; k < n; ++k) {
+        const T gk = g[k] + wd * w[k];
+        s[k] = a * s[k] + (T(1) - a) * gk * gk;
+        w[k] -= lr * (gk / (std::sqrt(s[k]) + eps));
+      }
+      continue;
+    }
+    this->check_sizes(i, {&sq_[i], &buf_[i]});
+    T* __restrict b = buf_[i].data();
+    for (std::size_t k = 0; k < n; ++k) {
+      const T gk = g[k] + wd * w[k];
+      s[k] = a * s[k] + (T(1) - a) * gk * gk;
+      b[k] = mu * b[k] + gk / (std::sqrt(s[k]) + eps);
+      w[k] -= lr * b[k];
+    }
+  }
+  this->count_step();
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> RMSprop<T>::state() {
+  auto s = Optimizer<T>::state();
+  for (std::size_t i = 0; i < sq_.size(); ++i)
+    s.emplace_back("rmsprop.square_avg." + std::to_string(i), &sq_[i]);
+  for (std::size_t i = 0; i < buf_.size(); ++i)
+    s.emplace_back("rmsprop.momentum." + std::to_string(i), &buf_[i]);
+  return s;
+}
+
+template class RMSprop<float>;
+template class RMSprop<double>;
+
+}  // namespace tg
