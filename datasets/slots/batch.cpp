@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "autograd/tensor.hpp"
+
 namespace tg::slots {
 
 std::vector<std::vector<std::size_t>> batch_indices(std::size_t n, std::size_t batch_size, Rng* rng) {
@@ -31,9 +33,9 @@ Batch make_batch(const EncodedSplit& split, const std::vector<std::size_t>& inde
     T = std::max(T, split.words[i].size());
   }
   const std::size_t B = index.size();
-  b.words = Tensor<std::int64_t>::from_shape({T, B});
-  b.tags = Tensor<std::int64_t>::from_shape({T, B});
-  b.mask = Tensor<float>::from_shape({T, B});
+  b.words = xt::xarray<std::int64_t>::from_shape({T, B});
+  b.tags = xt::xarray<std::int64_t>::from_shape({T, B});
+  b.mask = xt::xarray<float>::from_shape({T, B});
   b.words.fill(Vocab::kPad);
   b.tags.fill(kTagPad);
   b.mask.fill(0.0f);
@@ -56,7 +58,7 @@ void word_dropout(Batch& batch, double p, Rng& rng) {
       if (rng.chance(p)) batch.words(s, c) = Vocab::kUnk;
 }
 
-std::vector<std::vector<std::string>> decode_tags(const Tensor<std::int64_t>& predicted,
+std::vector<std::vector<std::string>> decode_tags(const xt::xarray<std::int64_t>& predicted,
                                                   const std::vector<std::size_t>& lengths, const TagSet& tags) {
   if (predicted.dimension() != 2 || predicted.shape()[1] != lengths.size())
     throw Error("slots: decode_tags: predictions of shape " + shape_str(predicted.shape()) + " for " +

@@ -4,6 +4,10 @@
 //   tags  (T, B) int64  tag ids, kTagPad past a sentence's length
 //   mask  (T, B) float  1 on real tokens, 0 on padding (for a masked loss)
 //   lengths (B)         real lengths; index (B): row of each column in the split
+// Plain xt::xarray (not tg::Tensor, whose allocator lives in the autograd
+// library): `words` goes straight into layers' Embedding::forward, and
+// std::vector<int64_t>(tags.begin(), tags.end()) / the same of `mask` are
+// the targets and weights of cross_entropy over logits (T, B, C), row t*B+b.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include <xtensor/xarray.hpp>
+
 #include "datasets/slots/rng.hpp"
 #include "datasets/slots/vocab.hpp"
 
@@ -22,8 +27,8 @@ namespace tg::slots {
 constexpr std::int64_t kTagPad = -1;
 
 struct Batch {
-  Tensor<std::int64_t> words, tags;
-  Tensor<float> mask;
+  xt::xarray<std::int64_t> words, tags;
+  xt::xarray<float> mask;
   std::vector<std::size_t> lengths, index;
 };
 
@@ -43,7 +48,7 @@ void word_dropout(Batch& batch, double p, Rng& rng);
 
 // Predicted tag ids (T, B) -> tag strings per sentence, cut at the real
 // lengths: what ChunkScorer::add and filled_slots take.
-std::vector<std::vector<std::string>> decode_tags(const Tensor<std::int64_t>& predicted,
+std::vector<std::vector<std::string>> decode_tags(const xt::xarray<std::int64_t>& predicted,
                                                   const std::vector<std::size_t>& lengths, const TagSet& tags);
 
 }  // namespace tg::slots

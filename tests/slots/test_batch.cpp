@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "autograd/tensor.hpp"
 #include "datasets/slots/batch.hpp"
 
 using namespace tg::slots;
@@ -88,7 +89,7 @@ TEST_CASE("word dropout turns real words into UNK, never padding", "[slots][batc
 TEST_CASE("decode_tags cuts predictions at the real lengths", "[slots][batch]") {
   std::vector<Utterance> train = {{{"leave", "taipei"}, {"O", "B-depart_place"}, "x"}};
   const TagSet t = TagSet::build(train);
-  tg::Tensor<std::int64_t> pred = {{0, 1}, {1, 1}, {1, 0}};  // (T=3, B=2)
+  xt::xarray<std::int64_t> pred = {{0, 1}, {1, 1}, {1, 0}};  // (T=3, B=2)
   const auto tags = decode_tags(pred, {3, 1}, t);
   CHECK(tags[0] == std::vector<std::string>{"O", "B-depart_place", "B-depart_place"});
   CHECK(tags[1] == std::vector<std::string>{"B-depart_place"});
