@@ -11,11 +11,14 @@
 // Appending in execution order makes the tape a topological order for free, so
 // backward is one reverse loop. Gradients accumulate (+=): a weight used at
 // every time step of an RNN receives the sum over steps, which is BPTT.
+// Leaves keep their gradients until zero_grad(); an intermediate result's
+// gradient is released as soon as backward has passed it on.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
+#include <new>
+#include <type_traits>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -33,6 +36,9 @@ class Tape;
 // every other node is the result of an op.
 template <class T>
 struct Node {
+  Node() : value(Tensor<T>::from_shape(Shape{0})), grad(Tensor<T>::from_shape(Shape{0})) {}
+  explicit Node(Tensor<T>&& v) : value(std::move(v)), grad(Tensor<T>::from_shape(Shape{0})) {}
+
   Tensor<T> value;
   Tensor<T> grad;            // meaningful only when has_grad
   bool has_grad = false;
@@ -108,6 +114,34 @@ class Var {
 
 void tune_allocator();  // see tape.cpp
 
+// Bump allocation in chunks that are kept across clear(): recording an op
+// costs a pointer increment, not a malloc.
+class Arena {
+ public:
+  void* allocate(std::size_t bytes, std::size_t align) {
+    std::size_t at = (used_ + align - 1) & ~(align - 1);
+    if (chunk_ >= chunks_.size() || at + bytes > chunks_[chunk_].size) {
+      next_chunk(bytes + align);
+      at = (used_ + align - 1) & ~(align - 1);
+    }
+    used_ = at + bytes;
+    return chunks_[chunk_].data.get() + at;
+  }
+  void reset() {
+    chunk_ = 0;
+    used_ = 0;
+  }
+
+ private:
+  struct Chunk {
+    std::unique_ptr<unsigned char[]> data;
+    std::size_t size;
+  };
+  void next_chunk(std::size_t at_least);
+  std::vector<Chunk> chunks_;
+  std::size_t chunk_ = 0, used_ = 0;
+};
+
 template <class T>
 class Tape {
  public:
@@ -120,8 +154,7 @@ class Tape {
   // A leaf without gradient: inputs, targets, masks.
   Var<T> constant(Tensor<T> value) { return leaf(std::move(value), false); }
   Var<T> leaf(Tensor<T> value, bool requires_grad) {
-    auto n = std::make_shared<Node<T>>();
-    n->value = std::move(value);
+    auto n = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
     n->requires_grad = requires_grad;
     n->tape = this;
     return Var<T>(std::move(n));
@@ -130,8 +163,7 @@ class Tape {
   // Used by ops: wrap a freshly computed value. It requires grad when any
   // input does and the tape is recording.
   Var<T> result(Tensor<T>&& value, bool any_input_requires_grad) {
-    auto n = std::make_shared<Node<T>>();
-    n->value = std::move(value);
+    auto n = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
     n->requires_grad = any_input_requires_grad && recording();
     n->tape = this;
     n->generation = generation_;
@@ -142,7 +174,11 @@ class Tape {
   template <class F>
   void record(const Var<T>& out, F&& backward) {
     if (!out.requires_grad()) return;
-    records_.push_back({out.node().get(), std::forward<F>(backward)});
+    using Fn = std::decay_t<F>;
+    void* where = arena_.allocate(sizeof(Fn), alignof(Fn));
+    Fn* fn = new (where) Fn(std::forward<F>(backward));
+    records_.push_back({out.node().get(), fn, [](void* f) { (*static_cast<Fn*>(f))(); },
+                        [](void* f) { static_cast<Fn*>(f)->~Fn(); }});
   }
 
   // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse.
@@ -169,16 +205,26 @@ class Tape {
       throw Error("backward(): seed shape " + shape_str(seed.shape()) +
                   " differs from output shape " + shape_str(out.shape()));
     out.node()->add_grad(seed);
-    for (auto it = records_.rbegin(); it != records_.rend(); ++it)
-      if (it->out->has_grad) it->backward();
+    for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+      Node<T>& n = *it->out;
+      if (!n.has_grad) continue;
+      it->run(it->closure);
+      // Every use of n came later on the tape, so its gradient is complete
+      // and now spent: hand the buffer back for the records still to run.
+      n.grad.resize(Shape{0});
+      n.has_grad = false;
+    }
   }
 
   // Drops every record (and so every intermediate value and gradient nobody
   // else holds). Parameters keep their values and gradients.
   void clear() {
+    for (Record& r : records_) r.destroy(r.closure);
     records_.clear();
+    arena_.reset();
     ++generation_;
   }
+  ~Tape() { clear(); }
   std::size_t size() const { return records_.size(); }
 
   bool recording() const { return no_grad_depth_ == 0; }
@@ -197,11 +243,16 @@ class Tape {
   NoGrad no_grad() { return NoGrad(*this); }
 
  private:
+  // A backward closure lives in the arena until clear(); the record points
+  // at it, at its output node, and at how to run and destroy it.
   struct Record {
     Node<T>* out;
-    std::function<void()> backward;
+    void* closure;
+    void (*run)(void*);
+    void (*destroy)(void*);
   };
   std::vector<Record> records_;
+  Arena arena_;
   std::uint64_t generation_ = 1;
   int no_grad_depth_ = 0;
 };

@@ -1,5 +1,6 @@
 // The value type of the tape: a dense, row-major xtensor array whose scalar
 // type is chosen per graph (float for training, double for gradient checks).
+// Any xtensor expression converts to it; it converts to xt::xarray<T> by copy.
 #pragma once
 
 #include <cstddef>
@@ -9,10 +10,13 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "autograd/memory.hpp"
+
 namespace tg {
 
+// Buffers come from tapegrad's per-thread block cache (memory.hpp).
 template <class T>
-using Tensor = xt::xarray<T, xt::layout_type::row_major>;
+using Tensor = xt::xarray<T, xt::layout_type::row_major, PoolAllocator<T>>;
 
 using Shape = std::vector<std::size_t>;
 

@@ -1,0 +1,8 @@
+find_package(benchmark REQUIRED)
+
+function(tapegrad_bench name)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE tapegrad_layers benchmark::benchmark)
+endfunction()
+
+tapegrad_bench(bench_tape ${CMAKE_CURRENT_LIST_DIR}/tape_bench.cpp)
