@@ -101,15 +101,16 @@ def prepare(path):
     first = train[0]
     tc.log(f"first training review (label {first['s']}): {first['t']}")
     tc.log(f"its last 12 ids: {' '.join(str(int(v)) for v in x_train[0, -12:])}")
-    tc.log(f"{distinct} distinct train tokens; vocabulary ids 2..{VOCAB + 1}, "
-           f"id 2 = {words[0]!r}, id {VOCAB + 1} = {words[-1]!r}")
+    tc.log(f"{distinct} distinct train tokens; vocabulary ids 2..{len(words) + 1}, "
+           f"id 2 = {words[0] if words else None!r}, id {len(words) + 1} = {words[-1] if words else None!r}")
     for name, y in (("train", y_train), ("test", y_test)):
         if len(y) != 25000 or int(y.sum()) != 12500:
             fail(f"{name} split: {len(y)} reviews, {int(y.sum())} positive; expected 25000 and 12500")
     if distinct != CHECK_DISTINCT:
         fail(f"{distinct} distinct train tokens, expected {CHECK_DISTINCT}")
     if len(words) != VOCAB or words[-1] != CHECK_LAST_WORD:
-        fail(f"vocabulary id {VOCAB + 1} is {words[-1]!r}, expected {CHECK_LAST_WORD!r}")
+        fail(f"vocabulary of {len(words)} words, the last {words[-1] if words else None!r}; "
+             f"expected {VOCAB}, id {VOCAB + 1} = {CHECK_LAST_WORD!r}")
     if not first["t"].startswith(CHECK_START) or first["s"] != 0:
         fail(f"first train review starts {first['t'][:40]!r} with label {first['s']}, "
              f"expected {CHECK_START!r} and 0")
