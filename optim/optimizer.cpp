@@ -71,13 +71,21 @@ template <class T>
 T clip_grad_norm(const std::vector<Var<T>>& params, T max_norm) {
   if (!(max_norm > T(0)))
     throw Error("clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
-  double sumsq = 0;
+  // Eight independent partial sums: one running sum is a chain of dependent
+  // adds the compiler may not reorder (5 ms for 2.6M elements); eight
+  // vectorise and overlap.
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (const Var<T>& p : params) {
     if (!p.has_grad()) continue;
     const T* g = p.grad().data();
     const std::size_t n = p.grad().size();
-    for (std::size_t k = 0; k < n; ++k) sumsq += double(g[k]) * double(g[k]);
+    std::size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+      for (std::size_t j = 0; j < 8; ++j) acc[j] += double(g[k + j]) * double(g[k + j]);
+    for (; k < n; ++k) acc[0] += double(g[k]) * double(g[k]);
   }
+  double sumsq = 0;
+  for (double a : acc) sumsq += a;
   const T norm = static_cast<T>(std::sqrt(sumsq));
   // PyTorch multiplies by min(coef, 1); skipping the multiply when coef >= 1
   // gives the same gradients without touching memory.
