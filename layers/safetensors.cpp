@@ -26,10 +26,10 @@ struct DTypeInfo {
 };
 // Same order as enum class DType.
 constexpr DTypeInfo kDTypes[] = {
-    {DType::BOOL, "BOOL", 1}, {DType::U8, "U8", 1},     {DType::I8, "I8", 1},
-    {DType::I16, "I16", 2},   {DType::U16, "U16", 2},   {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2}, {DType::I32, "I32", 4},   {DType::U32, "U32", 4},
-    {DType::F32, "F32", 4},   {DType::I64, "I64", 8},   {DType::U64, "U64", 8},
+    {DType::BOOL, "BOOL", 1}, {DType::U8, "U8", 1},   {DType::I8, "I8", 1},
+    {DType::I16, "I16", 2},   {DType::U16, "U16", 2}, {DType::F16, "F16", 2},
+    {DType::BF16, "BF16", 2}, {DType::I32, "I32", 4}, {DType::U32, "U32", 4},
+    {DType::F32, "F32", 4},   {DType::I64, "I64", 8}, {DType::U64, "U64", 8},
     {DType::F64, "F64", 8},
 };
 
@@ -133,9 +133,8 @@ std::string build_header(const Checkpoint& ckpt,
   for (const auto* kv : *order) {
     const TensorEntry& e = kv->second;
     std::uint64_t end = offset + e.bytes.size();
-    h[kv->first] = {{"dtype", dtype_name(e.dtype)},
-                    {"shape", e.shape},
-                    {"data_offsets", {offset, end}}};
+    h[kv->first] = {
+        {"dtype", dtype_name(e.dtype)}, {"shape", e.shape}, {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string json;
@@ -194,9 +193,8 @@ Span parse_entry(const std::string& path, const std::string& name, const nlohman
     fail(path, t + ": shape " + shape_str(e->shape) + " is too large");
   if (span.end - span.begin != want)
     fail(path, t + ": data_offsets " + range_str(span.begin, span.end) + " hold " +
-                   std::to_string(span.end - span.begin) + " bytes, but " +
-                   dtype_name(e->dtype) + " shape " + shape_str(e->shape) + " needs " +
-                   std::to_string(want));
+                   std::to_string(span.end - span.begin) + " bytes, but " + dtype_name(e->dtype) +
+                   " shape " + shape_str(e->shape) + " needs " + std::to_string(want));
   return span;
 }
 
@@ -249,8 +247,8 @@ const TensorEntry& checked_entry(const Checkpoint& ckpt, const std::string& name
     fail(ckpt.source, "tensor " + quoted(name) + ": dtype " + dtype_name(e.dtype) + ", expected " +
                           dtype_name(dtype_of<T>()) + " (no implicit conversion)");
   if (expected_shape && e.shape != *expected_shape)
-    fail(ckpt.source, "tensor " + quoted(name) + ": shape " + shape_str(e.shape) +
-                          ", expected " + shape_str(*expected_shape));
+    fail(ckpt.source, "tensor " + quoted(name) + ": shape " + shape_str(e.shape) + ", expected " +
+                          shape_str(*expected_shape));
   check_byte_size(ckpt.source, name, e);
   return e;
 }
@@ -274,12 +272,6 @@ bool parse_dtype(const std::string& s, DType* out) {
     }
   return false;
 }
-
-template <> DType dtype_of<float>() { return DType::F32; }
-template <> DType dtype_of<double>() { return DType::F64; }
-template <> DType dtype_of<std::int64_t>() { return DType::I64; }
-template <> DType dtype_of<std::int32_t>() { return DType::I32; }
-template <> DType dtype_of<std::uint8_t>() { return DType::U8; }
 
 // --- save / load ----------------------------------------------------------
 
@@ -327,8 +319,7 @@ Checkpoint load_safetensors(const std::string& path) {
   if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (size < 8)
-    fail(path, "file is " + std::to_string(size) +
-                   " bytes, shorter than the 8-byte header length");
+    fail(path, "file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
 
   unsigned char len[8];
   read_exact(path, f.fd, 0, len, 8);
@@ -429,14 +420,15 @@ void load_into(const Checkpoint& ckpt,
   }
   if (strict) check_names(ckpt, names);
   // Everything checked: now copy.
-  for (std::size_t i = 0; i < targets.size(); ++i) copy_bytes(targets[i].second->data(), *entries[i]);
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    copy_bytes(targets[i].second->data(), *entries[i]);
 }
 
-#define TG_CHECKPOINT_INSTANTIATE(T)                                                        \
-  template void put<T>(Checkpoint&, const std::string&, const Tensor<T>&);                  \
-  template Tensor<T> get<T>(const Checkpoint&, const std::string&);                         \
-  template Tensor<T> get<T>(const Checkpoint&, const std::string&, const Shape&);           \
-  template void load_into<T>(const Checkpoint&,                                             \
+#define TG_CHECKPOINT_INSTANTIATE(T)                                              \
+  template void put<T>(Checkpoint&, const std::string&, const Tensor<T>&);        \
+  template Tensor<T> get<T>(const Checkpoint&, const std::string&);               \
+  template Tensor<T> get<T>(const Checkpoint&, const std::string&, const Shape&); \
+  template void load_into<T>(const Checkpoint&,                                   \
                              const std::vector<std::pair<std::string, Tensor<T>*>>&, bool);
 TG_CHECKPOINT_INSTANTIATE(float)
 TG_CHECKPOINT_INSTANTIATE(double)

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,13 +31,26 @@ namespace tg {
 // the others round-trip as raw bytes.
 enum class DType { BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, I64, U64, F64 };
 
-const char* dtype_name(DType d);        // "F32"
-std::size_t item_size(DType d);         // 4
+const char* dtype_name(DType d);                     // "F32"
+std::size_t item_size(DType d);                      // 4
 bool parse_dtype(const std::string& s, DType* out);  // false if unknown
 
-// The DType of a C++ scalar type: dtype_of<float>() == DType::F32.
+// The DType of a C++ scalar type with typed access: dtype_of<float>() == F32.
 template <class T>
-DType dtype_of();
+constexpr DType dtype_of() {
+  if constexpr (std::is_same_v<T, float>)
+    return DType::F32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::F64;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return DType::I64;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return DType::I32;
+  else {
+    static_assert(std::is_same_v<T, std::uint8_t>, "no safetensors dtype for this type");
+    return DType::U8;
+  }
+}
 
 // One stored tensor: dtype, shape, and its row-major little-endian bytes.
 // bytes.size() == shape_size(shape) * item_size(dtype); a 0-d tensor
@@ -89,7 +103,6 @@ void check_names(const Checkpoint& ckpt, const std::vector<std::string>& expecte
 // error nothing has been modified.
 template <class T>
 void load_into(const Checkpoint& ckpt,
-               const std::vector<std::pair<std::string, Tensor<T>*>>& targets,
-               bool strict = true);
+               const std::vector<std::pair<std::string, Tensor<T>*>>& targets, bool strict = true);
 
 }  // namespace tg

@@ -45,7 +45,9 @@ TEST_CASE("corrupt files: length field and JSON") {
 TEST_CASE("corrupt files: entries with missing or wrong fields") {
   TempDir dir;
   const std::string data(8, '\0');
-  auto one = [&](const std::string& e) { return load_error(dir, safetensors_bytes("{" + e + "}", data)); };
+  auto one = [&](const std::string& e) {
+    return load_error(dir, safetensors_bytes("{" + e + "}", data));
+  };
   CHECK_THAT(one(R"("w": 3)"), Contains("tensor 'w': entry is not a JSON object"));
   CHECK_THAT(one(R"("w": {"shape": [2], "data_offsets": [0, 8]})"),
              Contains("tensor 'w': missing \"dtype\""));
@@ -56,13 +58,18 @@ TEST_CASE("corrupt files: entries with missing or wrong fields") {
   CHECK_THAT(one(entry("w", "Q4", "[2]", "[0,8]")), Contains("tensor 'w': unknown dtype \"Q4\""));
   CHECK_THAT(one(R"("w": {"dtype": 4, "shape": [2], "data_offsets": [0, 8]})"),
              Contains("\"dtype\" is not a string"));
-  CHECK_THAT(one(entry("w", "F32", "[-2]", "[0,8]")), Contains("shape entry is not a non-negative integer: -2"));
-  CHECK_THAT(one(entry("w", "F32", "[2.0]", "[0,8]")), Contains("shape entry is not a non-negative integer"));
+  CHECK_THAT(one(entry("w", "F32", "[-2]", "[0,8]")),
+             Contains("shape entry is not a non-negative integer: -2"));
+  CHECK_THAT(one(entry("w", "F32", "[2.0]", "[0,8]")),
+             Contains("shape entry is not a non-negative integer"));
   CHECK_THAT(one(entry("w", "F32", "2", "[0,8]")), Contains("\"shape\" is not an array"));
-  CHECK_THAT(one(entry("w", "F32", "[2]", "[0]")), Contains("\"data_offsets\" is not a [begin, end] pair"));
-  CHECK_THAT(one(entry("w", "F32", "[2]", "[8,0]")), Contains("data_offsets [8, 0] end before they begin"));
-  CHECK_THAT(one(entry("w", "F32", "[4]", "[0,16]")),
-             Contains("tensor 'w': data_offsets [0, 16) run past the end of the 8-byte data buffer"));
+  CHECK_THAT(one(entry("w", "F32", "[2]", "[0]")),
+             Contains("\"data_offsets\" is not a [begin, end] pair"));
+  CHECK_THAT(one(entry("w", "F32", "[2]", "[8,0]")),
+             Contains("data_offsets [8, 0] end before they begin"));
+  CHECK_THAT(
+      one(entry("w", "F32", "[4]", "[0,16]")),
+      Contains("tensor 'w': data_offsets [0, 16) run past the end of the 8-byte data buffer"));
   CHECK_THAT(one(entry("w", "F32", "[3]", "[0,8]")),
              Contains("tensor 'w': data_offsets [0, 8) hold 8 bytes, but F32 shape (3,) needs 12"));
   CHECK_THAT(one(entry("w", "F64", "[4611686018427387904,8]", "[0,8]")), Contains("is too large"));
@@ -76,14 +83,16 @@ TEST_CASE("corrupt files: holes and overlaps in the data buffer") {
   };
   CHECK_THAT(load(entry("a", "F32", "[2]", "[0,8]"), entry("b", "F32", "[2]", "[4,12]")),
              Contains("tensors 'a' [0, 8) and 'b' [4, 12) overlap"));
-  CHECK_THAT(load(entry("a", "F32", "[1]", "[0,4]"), entry("b", "F32", "[1]", "[8,12]")),
-             Contains("bytes [4, 8) of the data buffer belong to no tensor (hole before tensor 'b')"));
+  CHECK_THAT(
+      load(entry("a", "F32", "[1]", "[0,4]"), entry("b", "F32", "[1]", "[8,12]")),
+      Contains("bytes [4, 8) of the data buffer belong to no tensor (hole before tensor 'b')"));
   CHECK_THAT(load(entry("a", "F32", "[1]", "[0,4]"), entry("b", "F32", "[1]", "[4,8]")),
              Contains("bytes [8, 12) at the end of the data buffer belong to no tensor"));
   CHECK_THAT(load_error(dir, safetensors_bytes("{}", "xx")), Contains("bytes [0, 2) at the end"));
   // Tensors may be listed in any order and need no padding; this one is fine.
-  const std::string ok = safetensors_bytes("{" + entry("b", "F32", "[1]", "[8,12]") + "," +
-                                               entry("a", "F64", "[]", "[0,8]") + "}", data);
+  const std::string ok = safetensors_bytes(
+      "{" + entry("b", "F32", "[1]", "[8,12]") + "," + entry("a", "F64", "[]", "[0,8]") + "}",
+      data);
   write_bytes(dir.file("ok"), ok);
   CHECK(tg::load_safetensors(dir.file("ok")).tensors.size() == 2);
 }

@@ -81,7 +81,8 @@ TEST_CASE("we read the files python/numpy writes") {
   tg::Checkpoint ckpt = tg::load_safetensors(path);
   CHECK(ckpt.metadata == std::map<std::string, std::string>{{"writer", "numpy"}});
   tg::check_names(ckpt, {"w", "b", "step"});
-  CHECK(same(tg::get<float>(ckpt, "w", {2, 3}), tg::Tensor<float>{{0, 0.25f, 0.5f}, {0.75f, 1, 1.25f}}));
+  CHECK(same(tg::get<float>(ckpt, "w", {2, 3}),
+             tg::Tensor<float>{{0, 0.25f, 0.5f}, {0.75f, 1, 1.25f}}));
   CHECK(same(tg::get<double>(ckpt, "b", {2}), tg::Tensor<double>{0.1, -2.5}));
   CHECK(tg::get<std::int64_t>(ckpt, "step", {})() == 7);
 }

@@ -73,16 +73,15 @@ TEST_CASE("the bytes of a tiny file match a hand-built byte string") {
 
   // 8-byte items first (n), then 4-byte ones (a); 132 bytes of JSON padded
   // with 4 spaces to 136 = 0x88.
-  const std::string json =
-      R"({"__metadata__":{"k":"v"},)"
-      R"("n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
-      R"("a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})"
-      "    ";
+  const std::string json = R"({"__metadata__":{"k":"v"},)"
+                           R"("n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
+                           R"("a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})"
+                           "    ";
   REQUIRE(json.size() == 136);
   const std::string expected = std::string("\x88\0\0\0\0\0\0\0", 8) + json +
-                               std::string("\x03\0\0\0\0\0\0\0", 8) +   // I64 3
-                               std::string("\0\0\x80\x3f", 4) +         // F32 1.0
-                               std::string("\0\0\0\xc0", 4);            // F32 -2.0
+                               std::string("\x03\0\0\0\0\0\0\0", 8) +  // I64 3
+                               std::string("\0\0\x80\x3f", 4) +        // F32 1.0
+                               std::string("\0\0\0\xc0", 4);           // F32 -2.0
   CHECK(read_bytes(dir.file("tiny")) == expected);
 }
 
@@ -124,7 +123,9 @@ TEST_CASE("load_into checks every target before it modifies any") {
 
   Tensor<float> w = tg::zeros<float>(tg::Shape{2, 2});
   Tensor<float> b_wrong = tg::zeros<float>(tg::Shape{3});
-  std::string msg = error_of([&] { tg::load_into<float>(ckpt, {{"w", &w}, {"b", &b_wrong}}, false); });
+  std::string msg = error_of([&] {
+    tg::load_into<float>(ckpt, {{"w", &w}, {"b", &b_wrong}}, false);
+  });
   CHECK_THAT(msg, Contains("'b'") && Contains("shape (2,), expected (3,)"));
   CHECK(same(w, tg::zeros<float>(tg::Shape{2, 2})));  // untouched although it came first
 
