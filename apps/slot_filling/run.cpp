@@ -80,7 +80,7 @@ std::string data_summary(const std::string& name, const slots::SlotData& d) {
 
 int run_parsed(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
   std::string data_dir, cell = "lstm", save_path, load_path, metrics_path, tag_text;
-  bool bidir_flag = false, unidir_flag = false;
+  bool bidir_flag = false, unidir_flag = false, random_batches = false;
   std::size_t layers = 1, patience = 0, seed = 1;
   int threads = 1;
   double clip = 5.0;
@@ -104,8 +104,12 @@ int run_parsed(const std::vector<std::string>& args, std::istream& in, std::ostr
   cli.option("--layers", &layers, "stacked recurrent layers");
   for (PerData& p : per)
     cli.option(p.name, &p.text,
-               p.help + " (default " + fmt_value(p.with_data, p.integer) + " with --data, " +
-                   fmt_value(p.built_in, p.integer) + " on the built-in corpus)");
+               p.help + " (default " + fmt_value(p.with_data, p.integer) +
+                   (p.with_data == p.built_in
+                        ? ")"
+                        : " with --data, " + fmt_value(p.built_in, p.integer) + " on the built-in corpus)"));
+  cli.flag("--random-batches", &random_batches,
+           "batches of random sentences (default: of similar lengths, which pads less)");
   cli.option("--clip", &clip, "clip the gradients' global norm to this (0: no clipping)");
   cli.option("--patience", &patience, "stop after this many epochs without a better valid F1 (0: never)");
   cli.option("--seed", &seed, "seed of initialisation, shuffling and dropout");
@@ -195,6 +199,7 @@ int run_parsed(const std::vector<std::string>& args, std::istream& in, std::ostr
   cfg.word_dropout = v["--word-dropout"];
   cfg.clip = clip;
   cfg.patience = patience;
+  cfg.buckets = !random_batches;
   cfg.seed = seed;
 
   SlotModel model = make_model(data, cfg.model, seed);
@@ -207,10 +212,11 @@ int run_parsed(const std::vector<std::string>& args, std::istream& in, std::ostr
   const ModelConfig& mc = model.tagger->config;
   out << fmt::format(
       "model: embed {} -> {} {} x{} layer(s), hidden {} -> linear {} tags; {} parameters\n"
-      "train: {} epochs, batch {}, Adam lr {:g}, dropout {:g}, word dropout {:g}, clip {:g}, seed {}, "
+      "train: {} epochs, batch {} ({}), Adam lr {:g}, dropout {:g}, word dropout {:g}, clip {:g}, seed {}, "
       "threads {}\n",
       mc.embed, mc.bidirectional ? "bidirectional" : "unidirectional", mc.cell, mc.layers, mc.hidden,
-      mc.tag_count, model.tagger->parameter_count(), cfg.epochs, cfg.batch, cfg.lr, mc.dropout,
+      mc.tag_count, model.tagger->parameter_count(), cfg.epochs, cfg.batch,
+      cfg.buckets ? "length buckets" : "random", cfg.lr, mc.dropout,
       cfg.word_dropout, cfg.clip, cfg.seed, threads);
   out.flush();
 
@@ -225,18 +231,20 @@ int run_parsed(const std::vector<std::string>& args, std::istream& in, std::ostr
       progress.reset();
     }
   };
-  double train_seconds = 0;
+  double train_seconds = 0, train_cpu = 0;
   const auto on_epoch = [&](const EpochReport& r) {
     train_seconds += r.seconds;
-    out << fmt::format("epoch {:>3}/{}  loss {:.4f}  valid F1 {:6.2f}{}  {:.1f} s\n", r.epoch, cfg.epochs, r.loss,
-                       100 * r.valid_f1, r.best ? " *" : "  ", r.seconds);
+    train_cpu += r.cpu_seconds;
+    out << fmt::format("epoch {:>3}/{}  loss {:.4f}  valid F1 {:6.2f}{}  {:.1f} s (cpu {:.1f} s)\n", r.epoch,
+                       cfg.epochs, r.loss, 100 * r.valid_f1, r.best ? " *" : "  ", r.seconds, r.cpu_seconds);
     out.flush();
     csv.row({double(r.epoch), r.loss, r.valid_f1, r.seconds});
   };
   const TrainResult result = train(model, data, cfg, on_step, on_epoch);
   const std::size_t ran = result.epochs.size();
-  out << fmt::format("best valid F1 {:.2f} at epoch {} (its parameters are kept); {:.2f} s per epoch\n",
-                     100 * result.best_valid_f1, result.best_epoch, ran ? train_seconds / ran : 0.0);
+  out << fmt::format(
+      "best valid F1 {:.2f} at epoch {} (its parameters are kept); training {:.2f} s per epoch (cpu {:.2f} s)\n",
+      100 * result.best_valid_f1, result.best_epoch, ran ? train_seconds / ran : 0.0, ran ? train_cpu / ran : 0.0);
   print_scores(out, "test", evaluate(model, data.test));
   if (!save_path.empty()) {
     save(model, save_path);

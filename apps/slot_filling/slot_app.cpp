@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include "apps/common/model_io.hpp"
 #include "optim/optim.hpp"
@@ -204,6 +205,8 @@ TrainResult train(SlotModel& model, const slots::SlotData& data, const TrainConf
   Tagger& tagger = *model.tagger;
   Tape<float>& tape = *model.tape;
   const slots::EncodedSplit train_set = slots::encode(data.train, model.vocab, model.tags);
+  std::vector<std::size_t> lengths;
+  for (const auto& w : train_set.words) lengths.push_back(w.size());
   const auto params = tagger.parameters();
   Adam<float> opt(params, static_cast<float>(cfg.lr));
   slots::Rng data_rng(cfg.seed * 0x9E3779B97F4A7C15ULL + 17);  // shuffling, word dropout
@@ -214,8 +217,10 @@ TrainResult train(SlotModel& model, const slots::SlotData& data, const TrainConf
   std::size_t since_best = 0;
   for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     tagger.set_training(true);
-    const auto batches = slots::batch_indices(train_set.words.size(), cfg.batch, &data_rng);
+    const auto batches = cfg.buckets ? length_buckets(lengths, cfg.batch, data_rng)
+                                     : slots::batch_indices(train_set.words.size(), cfg.batch, &data_rng);
     double loss_sum = 0;
     std::size_t done = 0;
     for (const auto& idx : batches) {
@@ -241,6 +246,7 @@ TrainResult train(SlotModel& model, const slots::SlotData& data, const TrainConf
     rep.epoch = epoch;
     rep.loss = loss_sum / std::max<std::size_t>(done, 1);
     rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rep.cpu_seconds = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     rep.valid_f1 = evaluate(model, data.valid).total().f1();
     // Without a valid split every epoch is the best so far: the last one is kept.
     rep.best = data.valid.empty() || rep.valid_f1 > result.best_valid_f1;
@@ -264,6 +270,27 @@ TrainResult train(SlotModel& model, const slots::SlotData& data, const TrainConf
     }
   tagger.set_training(false);
   return result;
+}
+
+std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
+                                                     std::size_t batch, slots::Rng& rng) {
+  if (batch == 0) throw Error("slot_filling: batch size 0");
+  auto shuffle = [&rng](auto& v) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+  };
+  std::vector<std::size_t> order(lengths.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  shuffle(order);
+  const std::size_t pool = 50 * batch;
+  std::vector<std::vector<std::size_t>> batches;
+  for (std::size_t p = 0; p < order.size(); p += pool) {
+    const auto first = order.begin() + p, last = order.begin() + std::min(order.size(), p + pool);
+    std::stable_sort(first, last, [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
+    for (auto it = first; it < last; it += std::min<std::ptrdiff_t>(batch, last - it))
+      batches.emplace_back(it, it + std::min<std::ptrdiff_t>(batch, last - it));
+  }
+  shuffle(batches);
+  return batches;
 }
 
 std::string vocab_path(const std::string& checkpoint) { return checkpoint + ".vocab"; }

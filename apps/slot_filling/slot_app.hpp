@@ -80,13 +80,23 @@ struct TrainConfig {
   std::size_t epochs = 30, batch = 32;
   double lr = 2e-3, word_dropout = 0.05, clip = 5.0;
   std::size_t patience = 0;  // stop after this many epochs without a better valid F1; 0 = never
+  bool buckets = true;       // batches of similar lengths (see length_buckets)
   std::uint64_t seed = 1;
 };
+
+// One epoch's batches of sentence indices, drawn by rng: the sentences are
+// shuffled, cut into pools of 50 batches, each pool sorted by length and cut
+// into batches, and the batches shuffled. A batch then pads little (on ATIS
+// random batches of 16 run 1.8x the real time steps, these about 1.05x)
+// while every epoch still sees new batch mixes in a new order.
+std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
+                                                     std::size_t batch, slots::Rng& rng);
 
 // Per epoch, what the app prints and writes to --metrics.
 struct EpochReport {
   std::size_t epoch = 0;
-  double loss = 0, valid_f1 = 0, seconds = 0;
+  double loss = 0, valid_f1 = 0;
+  double seconds = 0, cpu_seconds = 0;  // training only (wall clock, process CPU time)
   bool best = false;
 };
 
