@@ -3,6 +3,7 @@
 
 #include "autograd/blas.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/ops/cell.hpp"
 #include "autograd/ops/dropout.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/linalg.hpp"

@@ -173,11 +173,18 @@ class Tape {
   // reached `out`. The closure keeps alive exactly what it captures.
   template <class F>
   void record(const Var<T>& out, F&& backward) {
+    record2(out, Var<T>(), std::forward<F>(backward));
+  }
+  // For ops with two results (a fused LSTM cell gives h and c): the backward
+  // runs when either got a gradient, and must treat a missing one as zero.
+  template <class F>
+  void record2(const Var<T>& out, const Var<T>& out2, F&& backward) {
     if (!out.requires_grad()) return;
     using Fn = std::decay_t<F>;
     void* where = arena_.allocate(sizeof(Fn), alignof(Fn));
     Fn* fn = new (where) Fn(std::forward<F>(backward));
-    records_.push_back({out.node().get(), fn, [](void* f) { (*static_cast<Fn*>(f))(); },
+    records_.push_back({out.node().get(), out2.defined() ? out2.node().get() : nullptr, fn,
+                        [](void* f) { (*static_cast<Fn*>(f))(); },
                         [](void* f) { static_cast<Fn*>(f)->~Fn(); }});
   }
 
@@ -206,13 +213,16 @@ class Tape {
                   " differs from output shape " + shape_str(out.shape()));
     out.node()->add_grad(seed);
     for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
-      Node<T>& n = *it->out;
-      if (!n.has_grad) continue;
+      Node<T>* n2 = it->out2;
+      if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
       it->run(it->closure);
-      // Every use of n came later on the tape, so its gradient is complete
-      // and now spent: hand the buffer back for the records still to run.
-      n.grad.resize(Shape{0});
-      n.has_grad = false;
+      // Every use of an output came later on the tape, so its gradient is
+      // complete and now spent: hand the buffer back for the records to come.
+      for (Node<T>* n : {it->out, n2})
+        if (n) {
+          n->grad.resize(Shape{0});
+          n->has_grad = false;
+        }
     }
   }
 
@@ -247,6 +257,7 @@ class Tape {
   // at it, at its output node, and at how to run and destroy it.
   struct Record {
     Node<T>* out;
+    Node<T>* out2;  // second output, or null
     void* closure;
     void (*run)(void*);
     void (*destroy)(void*);

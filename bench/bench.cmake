@@ -6,3 +6,4 @@ function(tapegrad_bench name)
 endfunction()
 
 tapegrad_bench(bench_tape ${CMAKE_CURRENT_LIST_DIR}/tape_bench.cpp)
+tapegrad_bench(bench_layers ${CMAKE_CURRENT_LIST_DIR}/layer_bench.cpp)

@@ -49,7 +49,7 @@ Var<T> RNNCell<T>::project(const Var<T>& x) const {
 
 template <class T>
 State<T> RNNCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
-  return {activate(activation, x_proj + matmul(prev.h, weight_hh)), {}};
+  return {activate(activation, matmul_add(x_proj, prev.h, weight_hh)), {}};
 }
 
 template <class T>
@@ -84,8 +84,22 @@ Var<T> LSTMCell<T>::project(const Var<T>& x) const {
 }
 
 template <class T>
+bool LSTMCell<T>::fusable() const {
+  auto simple = [](Activation a) { return a == Activation::Tanh || a == Activation::Identity; };
+  return options.fused && !options.peephole && simple(options.cell_activation) &&
+         simple(options.output_activation);
+}
+
+template <class T>
 State<T> LSTMCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
-  std::vector<Var<T>> g = split(x_proj + matmul(prev.h, weight_hh), 1, std::size_t(4));
+  Var<T> gates = matmul_add(x_proj, prev.h, weight_hh);
+  if (fusable()) {
+    auto [h, c] = lstm_cell(gates, prev.c, options.cell_activation == Activation::Tanh,
+                            options.output_activation == Activation::Tanh);
+    return {h, c};
+  }
+  // The composed form: any activations, peepholes.
+  std::vector<Var<T>> g = split(gates, 1, std::size_t(4));
   Var<T> i_pre = g[0], f_pre = g[1], o_pre = g[3];
   if (options.peephole) {
     i_pre = i_pre + prev.c * peep_i;

@@ -67,10 +67,14 @@ class LSTMCell : public Cell<T> {
     bool peephole = false;
     T forget_bias = 1;  // initial value of the forget gate's bias
     RecurrentInit init = RecurrentInit::GlorotOrthogonal;
+    // Use the fused lstm_cell op when it applies (no peepholes, g and h_act
+    // tanh or identity); false forces the composed ops (tests compare both).
+    bool fused = true;
   };
   LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const Options& options, Rng& rng);
   std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
   bool has_cell_state() const override { return true; }
+  bool fusable() const;
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;

@@ -37,6 +37,7 @@ struct RecurrentOptions {
   bool peephole = false;                            // LSTM
   double forget_bias = 1;                           // LSTM
   RecurrentInit init = RecurrentInit::GlorotOrthogonal;
+  bool fused = true;  // LSTM: the fused cell op where it applies (see LSTMCell)
 };
 
 template <class T>

@@ -180,6 +180,38 @@ TEST_CASE("the recurrent weight's gradient is the sum of its per-step contributi
   cell.weight_hh = original;
 }
 
+TEST_CASE("fused and composed LSTM layers agree in values and gradients", "[layers][recurrent]") {
+  for (bool identity : {false, true}) {
+    Tape<double> tape;
+    RecurrentOptions o;
+    o.input_size = kIn;
+    o.hidden_size = kHidden;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    o.init = RecurrentInit::Torch;
+    if (identity) o.cell_activation = o.output_activation = Activation::Identity;
+    Rng r1(10), r2(10);
+    Recurrent<double> fused(tape, o, r1);
+    o.fused = false;
+    Recurrent<double> composed(tape, o, r2);
+    REQUIRE(dynamic_cast<LSTMCell<double>&>(fused.cell(0, 0)).fusable());
+    REQUIRE_FALSE(dynamic_cast<LSTMCell<double>&>(composed.cell(0, 0)).fusable());
+    Rng rx(11);
+    Var<double> x = tape.constant(uniform<double>(Shape{kSteps, kBatch, kIn}, -1, 1, rx));
+    Tensor<double> mask = sequence_mask<double>({kSteps, 4, 1}, kSteps);
+    auto a = fused.forward(x, &mask), b = composed.forward(x, &mask);
+    REQUIRE(xt::allclose(a.output.value(), b.output.value(), 1e-12, 1e-14));
+    tape.backward(sum(square(a.output)) + sum(a.last()));
+    tape.backward(sum(square(b.output)) + sum(b.last()));
+    auto pa = fused.named_parameters(), pb = composed.named_parameters();
+    REQUIRE(pa.size() == pb.size());
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+      INFO(pa[i].name);
+      REQUIRE(xt::allclose(pa[i].var.grad(), pb[i].var.grad(), 1e-10, 1e-12));
+    }
+  }
+}
+
 TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   Tape<float> tape;
   Rng rng(9);

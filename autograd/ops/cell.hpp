@@ -1,0 +1,25 @@
+// Fused ops for the inner loop of recurrent layers. Each is one primitive op
+// with a hand-written local backward (checked against the composed ops in the
+// tests); backpropagation through time still comes from the tape.
+#pragma once
+
+#include "autograd/tape.hpp"
+
+namespace tg {
+
+// y = c + a b, one BLAS call writing into a copy of c: the recurrent step's
+// gates from the precomputed input part c and the state a.
+//   a (m, k)  b (k, n)  c (m, n)        dc = dy   da = dy b^T   db = a^T dy
+template <class T> Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b);
+
+// One LSTM cell update from the gate pre-activations:
+//   gates (B, 4H) = [i f z o],  c_prev (B, H)
+//   c = sigmoid(f) * c_prev + sigmoid(i) * g(z)
+//   h = sigmoid(o) * h_act(c)
+// g and h_act are tanh (true) or the identity (false). Returns {h, c}; both
+// are results of one record, whose backward runs when either gets a gradient.
+template <class T>
+std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, bool g_tanh = true,
+                                    bool h_tanh = true);
+
+}  // namespace tg

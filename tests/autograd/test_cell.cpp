@@ -1,0 +1,66 @@
+// The fused recurrent-step ops: gradchecks, and agreement with the same
+// computation composed from primitive ops.
+#include "check.hpp"
+
+using namespace tg;
+using tg::test::rand_param;
+using tg::test::require_gradcheck;
+
+TEST_CASE("matmul_add: y = c + a b, gradcheck", "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(1);
+  Var<double> c = rand_param(tape, {3, 5}, rng);
+  Var<double> a = rand_param(tape, {3, 4}, rng);
+  Var<double> b = rand_param(tape, {4, 5}, rng);
+  REQUIRE(xt::allclose(matmul_add(c, a, b).value(), (c + matmul(a, b)).value()));
+  require_gradcheck(tape, {c, a, b}, [&] { return matmul_add(c, a, b); });
+  REQUIRE_THROWS_WITH(matmul_add(a, a, b), Catch::Contains("matmul_add"));
+}
+
+namespace {
+// The LSTM update composed from primitive ops, as LSTMCell's composed path.
+std::pair<Var<double>, Var<double>> composed(const Var<double>& gates, const Var<double>& c_prev,
+                                             bool g_tanh, bool h_tanh) {
+  auto g = split(gates, 1, std::size_t(4));
+  Var<double> z = g_tanh ? tanh(g[2]) : g[2];
+  Var<double> c = sigmoid(g[1]) * c_prev + sigmoid(g[0]) * z;
+  Var<double> h = sigmoid(g[3]) * (h_tanh ? tanh(c) : c);
+  return {h, c};
+}
+}  // namespace
+
+TEST_CASE("lstm_cell: gradcheck and agreement with the composed ops", "[ops][cell]") {
+  for (bool g_tanh : {true, false})
+    for (bool h_tanh : {true, false}) {
+      INFO("g tanh " << g_tanh << ", h tanh " << h_tanh);
+      Tape<double> tape;
+      Rng rng(2);
+      Var<double> gates = rand_param(tape, {3, 4 * 5}, rng, -2, 2);
+      Var<double> c_prev = rand_param(tape, {3, 5}, rng);
+      auto [h, c] = lstm_cell(gates, c_prev, g_tanh, h_tanh);
+      auto [h2, c2] = composed(gates, c_prev, g_tanh, h_tanh);
+      REQUIRE(xt::allclose(h.value(), h2.value(), 1e-12, 1e-14));
+      REQUIRE(xt::allclose(c.value(), c2.value(), 1e-12, 1e-14));
+      // Both outputs used, only h used, only c used.
+      require_gradcheck(tape, {gates, c_prev}, [&] {
+        auto [hh, cc] = lstm_cell(gates, c_prev, g_tanh, h_tanh);
+        return concat<double>({hh, cc * 0.7}, 1);
+      });
+      require_gradcheck(tape, {gates, c_prev}, [&] { return lstm_cell(gates, c_prev, g_tanh, h_tanh).first; });
+      require_gradcheck(tape, {gates, c_prev}, [&] { return lstm_cell(gates, c_prev, g_tanh, h_tanh).second; });
+    }
+}
+
+TEST_CASE("lstm_cell over 12 chained steps: gradcheck through time", "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(3);
+  Var<double> xs = rand_param(tape, {12, 2, 4 * 3}, rng);
+  Var<double> W = rand_param(tape, {3, 4 * 3}, rng, -0.5, 0.5);
+  require_gradcheck(tape, {xs, W}, [&] {
+    Var<double> h = tape.constant(tg::zeros<double>(Shape{2, 3}));
+    Var<double> c = h;
+    for (std::size_t t = 0; t < 12; ++t) std::tie(h, c) = lstm_cell(matmul_add(select(xs, t), h, W), c);
+    return h;
+  });
+  REQUIRE_THROWS_WITH(lstm_cell(W, W), Catch::Contains("(B, 4H) and (B, H)"));
+}
