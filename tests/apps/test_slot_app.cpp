@@ -1,5 +1,6 @@
 // The slot-filling app: the lecture's sentences after a short training, a
 // learning check on a slice of ATIS, masking, errors, --save/--load/--tag.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -142,6 +143,32 @@ TEST_CASE("padding never changes a sentence's tag scores", "[slot_app]") {
     for (std::size_t t = 0; t < ids_short.size(); ++t)
       for (std::size_t c = 0; c < a.shape()[2]; ++c) REQUIRE(b(t, 1, c) == Approx(a(t, 0, c)).margin(1e-5));
   }
+}
+
+TEST_CASE("length buckets: every sentence once a epoch, little padding, a new order each epoch", "[slot_app]") {
+  std::vector<std::size_t> lengths;
+  slots::Rng gen(1);
+  for (int i = 0; i < 2000; ++i) lengths.push_back(1 + gen.below(40));
+  slots::Rng rng(9);
+  const auto e1 = length_buckets(lengths, 16, rng), e2 = length_buckets(lengths, 16, rng);
+  CHECK(e1 != e2);
+  std::size_t padded = 0, real = 0;
+  std::vector<int> seen(lengths.size(), 0);
+  for (const auto& b : e1) {
+    REQUIRE(!b.empty());
+    REQUIRE(b.size() <= 16);
+    std::size_t longest = 0;
+    for (std::size_t i : b) {
+      ++seen.at(i);
+      longest = std::max(longest, lengths[i]);
+      real += lengths[i];
+    }
+    padded += longest * b.size();
+  }
+  CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+  CHECK(double(padded) / double(real) < 1.1);  // random batches of 16: about 1.85
+  slots::Rng again(9);
+  CHECK(length_buckets(lengths, 16, again) == e1);
 }
 
 TEST_CASE("a tag count that differs from the token count: exit 1 naming file and line", "[slot_app]") {
