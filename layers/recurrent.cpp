@@ -16,12 +16,35 @@ Var<T> RecurrentOutput<T>::last() const {
   return concat<T>({final[top].h, final[top + 1].h}, 1);
 }
 
-template <class T>
-Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : options(opt) {
+namespace {
+
+void check_options(const RecurrentOptions& opt) {
   if (opt.input_size == 0 || opt.hidden_size == 0 || opt.num_layers == 0)
     throw Error("Recurrent: input_size, hidden_size and num_layers must be positive");
   if (!(opt.dropout >= 0 && opt.dropout < 1))
     throw Error("Recurrent: dropout " + std::to_string(opt.dropout) + " is not in [0, 1)");
+}
+
+}  // namespace
+
+template <class T>
+Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng,
+                        const CellFactory<T>& make)
+    : options(opt) {
+  check_options(opt);
+  for (std::size_t l = 0; l < opt.num_layers; ++l)
+    for (std::size_t d = 0; d < directions(); ++d) {
+      const std::size_t in = l == 0 ? opt.input_size : opt.hidden_size * directions();
+      cells_.push_back(make(tape, in, opt.hidden_size, rng));
+      if (!cells_.back() || cells_.back()->hidden_size() != opt.hidden_size)
+        throw Error("Recurrent: the cell factory must return a cell of hidden size " +
+                    std::to_string(opt.hidden_size));
+    }
+}
+
+template <class T>
+Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : options(opt) {
+  check_options(opt);
   for (std::size_t l = 0; l < opt.num_layers; ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
       const std::size_t in = l == 0 ? opt.input_size : opt.hidden_size * directions();

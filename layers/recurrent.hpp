@@ -13,8 +13,8 @@
 // padding is on, in either direction.
 #pragma once
 
+#include <functional>
 #include <memory>
-#include <optional>
 
 #include "layers/cells.hpp"
 
@@ -49,10 +49,19 @@ struct RecurrentOutput {
   Var<T> last() const;
 };
 
+// Makes the cell of one layer and direction: how a user plugs a new cell
+// into the stacked, bidirectional, masked machinery (docs/layers.md).
+template <class T>
+using CellFactory = std::function<std::unique_ptr<Cell<T>>(
+    Tape<T>& tape, std::size_t input_size, std::size_t hidden_size, Rng& rng)>;
+
 template <class T>
 class Recurrent : public Module<T> {
  public:
   Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng);
+  // The same layer around cells of the user's own kind; options.cell and the
+  // cell-specific options are ignored.
+  Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng, const CellFactory<T>& make);
 
   // `initial`, when given, holds one State per layer and direction (h, and c
   // for LSTM, each (B, H)); otherwise the state starts at zero. `rng` draws
