@@ -76,7 +76,8 @@ TEST_CASE("built-in corpus: a short training fills the lecture's slots", "[slot_
   opt.valid = 100;
   opt.test = 100;
   const slots::SlotData data = slots::make_ticket_corpus(opt);
-  const TrainConfig cfg = small_config();
+  TrainConfig cfg = small_config();
+  cfg.epochs = 4;
   SlotModel m = make_model(data, cfg.model, cfg.seed);
 
   // Untrained, the tagger does not fill them (so the checks below can fail).
@@ -85,8 +86,10 @@ TEST_CASE("built-in corpus: a short training fills the lecture's slots", "[slot_
   const TrainResult r = train(m, data, cfg, {}, {});
   REQUIRE(r.epochs.size() == cfg.epochs);
   CHECK(r.epochs.back().loss < r.epochs.front().loss);
+  const double test_f1 = evaluate(m, data.test).total().f1();
+  INFO("valid F1 " << r.best_valid_f1 << ", test F1 " << test_f1);
   CHECK(r.best_valid_f1 >= 0.95);
-  CHECK(evaluate(m, data.test).total().f1() >= 0.95);
+  CHECK(test_f1 >= 0.95);
 
   CHECK(slot_lines(m, "I would like to arrive Taipei on November 2nd") ==
         std::vector<std::string>{"destination: Taipei", "time of arrival: November 2nd"});
