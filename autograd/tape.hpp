@@ -62,6 +62,17 @@ struct Node {
       has_grad = true;
     }
   }
+  // A contribution the caller will not read again (a spent gradient): taken
+  // over without a copy when it is the first one.
+  void add_grad_take(Tensor<T>& g) {
+    if (!has_grad && std::equal(g.shape().begin(), g.shape().end(), value.shape().begin(),
+                                value.shape().end())) {
+      std::swap(grad, g);
+      has_grad = true;
+    } else {
+      add_grad(g);
+    }
+  }
   // Contribution with broadcasting undone: sums g down to this node's shape.
   void add_grad_sum_to(const Tensor<T>& g);
   // For backwards that add into part of the gradient by hand: the buffer,

@@ -41,7 +41,6 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
   Var<T> y = tape.result(std::move(out),
                          c.requires_grad() || a.requires_grad() || b.requires_grad());
   tape.record(y, [c = c.node(), a = a.node(), b = b.node(), y = y.node(), m, n, k] {
-    if (c->requires_grad) c->add_grad(y->grad);
     if (a->requires_grad) {
       const T beta = a->grad_beta();
       blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), beta, a->grad.data());
@@ -50,6 +49,8 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
       const T beta = b->grad_beta();
       blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), beta, b->grad.data());
     }
+    // Last, since dy is spent after this: c may take its buffer as is.
+    if (c->requires_grad) c->add_grad_take(y->grad);
   });
   return y;
 }
