@@ -200,7 +200,7 @@ TEST_CASE("usage and load errors", "[slot_app]") {
   CHECK_THAT(r.err, Catch::Contains("/nonexistent/x.ckpt"));
 }
 
-TEST_CASE("--save, then --load with --tag: the same tags, from a sentence or stdin", "[slot_app]") {
+TEST_CASE("save, then load and tag: the same tags, from a sentence or stdin", "[slot_app]") {
   const fs::path dir = temp_dir("roundtrip");
   const std::string ckpt = (dir / "m.ckpt").string(), csv = (dir / "m.csv").string();
   const RunResult trained = run_app({"--epochs", "2", "--embed", "16", "--hidden", "24", "--unidirectional",
