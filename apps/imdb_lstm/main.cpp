@@ -3,6 +3,7 @@
 // test accuracy and time, saves/loads checkpoints, and classifies new text.
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -203,7 +204,7 @@ int run(int argc, char** argv) {
   tg::app::MetricsCsv csv;
   if (!metrics.empty())
     csv = tg::app::MetricsCsv(metrics, {"epoch", "train_loss", "train_acc", "test_acc", "epoch_seconds"});
-  double seconds = 0, cpu = 0;
+  double seconds = 0, cpu = 0, eval_seconds = 0;
   std::size_t steps = 0;
   tg::imdb::EpochResult last;
   for (std::size_t e = 0; e < cfg.epochs; ++e) {
@@ -222,12 +223,15 @@ int run(int argc, char** argv) {
     steps += r.steps;
     std::string msg = fmt::format("epoch {}: train loss {:.4f}", r.epoch, r.train_loss);
     if (do_eval) {
+      const auto t0 = std::chrono::steady_clock::now();
       r.train_acc = tg::imdb::accuracy(*model, d.train);
       r.test_acc = tg::imdb::accuracy(*model, d.test);
+      eval_seconds = tg::app::seconds_since(t0);
       msg += fmt::format("  train acc {:.4f}  test acc {:.4f}", r.train_acc, r.test_acc);
     }
     msg += fmt::format("  epoch time {:.1f} s ({:.1f} ms/step)", r.seconds,
                        r.seconds / std::max<std::size_t>(r.steps, 1) * 1e3);
+    if (do_eval) msg += fmt::format("  [evaluation {:.0f} s]", eval_seconds);
     fmt::print("{}\n", msg);
     std::fflush(stdout);
     csv.row({double(r.epoch), r.train_loss, do_eval ? r.train_acc : NAN, do_eval ? r.test_acc : NAN,
