@@ -30,11 +30,6 @@ Embedding<T>::Embedding(Tape<T>& tape, std::size_t num, std::size_t dim, Rng& rn
   weight = tape.parameter(std::move(w));
 }
 
-template <class T>
-Var<T> Embedding<T>::forward(const xt::xarray<std::int64_t>& ids) const {
-  return index_select(weight, ids, padding_id);
-}
-
 template class Linear<float>;
 template class Linear<double>;
 template class Embedding<float>;

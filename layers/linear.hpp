@@ -35,8 +35,15 @@ class Embedding : public Module<T> {
   Embedding(Tape<T>& tape, std::size_t num, std::size_t dim, Rng& rng,
             std::int64_t padding_id = -1);
 
-  Var<T> forward(const xt::xarray<std::int64_t>& ids) const;
-  Var<T> operator()(const xt::xarray<std::int64_t>& ids) const { return forward(ids); }
+  // ids: an xt::xarray<std::int64_t> or a Tensor<std::int64_t>.
+  template <class Ids>
+  Var<T> forward(const Ids& ids) const {
+    return index_select(weight, ids, padding_id);
+  }
+  template <class Ids>
+  Var<T> operator()(const Ids& ids) const {
+    return forward(ids);
+  }
 
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
     this->add(out, prefix, "weight", weight);

@@ -1,5 +1,7 @@
 #include "layers/recurrent.hpp"
 
+#include <type_traits>
+
 namespace tg {
 
 CellType parse_cell_type(const std::string& name) {
@@ -165,17 +167,20 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
   return out;
 }
 
-template <class T>
-Tensor<T> sequence_mask(const std::vector<std::size_t>& lengths, std::size_t steps,
+template <class T, class Length>
+Tensor<T> sequence_mask(const std::vector<Length>& lengths, std::size_t steps,
                         bool left_padded, bool batch_first) {
   const std::size_t batch = lengths.size();
   Tensor<T> m = tg::zeros<T>(batch_first ? Shape{batch, steps} : Shape{steps, batch});
   for (std::size_t b = 0; b < batch; ++b) {
-    if (lengths[b] > steps)
+    bool negative = false;
+    if constexpr (std::is_signed_v<Length>) negative = lengths[b] < 0;
+    if (negative || static_cast<std::size_t>(lengths[b]) > steps)
       throw Error("sequence_mask: length " + std::to_string(lengths[b]) + " of sequence " +
-                  std::to_string(b) + " exceeds " + std::to_string(steps) + " steps");
-    const std::size_t first = left_padded ? steps - lengths[b] : 0;
-    for (std::size_t t = first; t < first + lengths[b]; ++t)
+                  std::to_string(b) + " is not in [0, " + std::to_string(steps) + "]");
+    const std::size_t len = static_cast<std::size_t>(lengths[b]);
+    const std::size_t first = left_padded ? steps - len : 0;
+    for (std::size_t t = first; t < first + len; ++t)
       (batch_first ? m(b, t) : m(t, b)) = T(1);
   }
   return m;
@@ -187,5 +192,7 @@ template class Recurrent<float>;
 template class Recurrent<double>;
 template Tensor<float> sequence_mask(const std::vector<std::size_t>&, std::size_t, bool, bool);
 template Tensor<double> sequence_mask(const std::vector<std::size_t>&, std::size_t, bool, bool);
+template Tensor<float> sequence_mask(const std::vector<int>&, std::size_t, bool, bool);
+template Tensor<double> sequence_mask(const std::vector<int>&, std::size_t, bool, bool);
 
 }  // namespace tg

@@ -89,8 +89,9 @@ class Recurrent : public Module<T> {
 // A (T, B) mask from per-sequence lengths: 1 on the first `len` steps, or on
 // the last `len` steps when the batch is left-padded. Transposed with
 // batch_first.
-template <class T>
-Tensor<T> sequence_mask(const std::vector<std::size_t>& lengths, std::size_t steps,
+// Lengths may be any integer type (std::size_t, int).
+template <class T, class Length = std::size_t>
+Tensor<T> sequence_mask(const std::vector<Length>& lengths, std::size_t steps,
                         bool left_padded = false, bool batch_first = false);
 
 }  // namespace tg

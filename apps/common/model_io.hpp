@@ -27,6 +27,12 @@ template <class T>
 std::map<std::string, std::string> load_model(const std::string& path, Module<T>& model,
                                               Optimizer<T>* optimizer);
 
+// The model alone (evaluation): optimizer state in the file is ignored.
+template <class T>
+std::map<std::string, std::string> load_model(const std::string& path, Module<T>& model) {
+  return load_model<T>(path, model, static_cast<Optimizer<T>*>(nullptr));
+}
+
 // A metadata value, or an error naming the checkpoint and the key.
 std::string metadata_value(const std::map<std::string, std::string>& metadata,
                            const std::string& key, const std::string& path);

@@ -205,31 +205,30 @@ std::vector<Var<T>> split(const Var<T>& a, int axis_arg, std::size_t parts) {
 }
 
 template <class T>
-Var<T> index_select(const Var<T>& a, const xt::xarray<std::int64_t>& indices,
+Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_shape,
                     std::int64_t no_grad_index) {
   Tape<T>& tape = tape_of("index_select", {&a});
   if (a.dim() < 1) throw Error("index_select: needs a tensor of rank >= 1, got a scalar");
   const std::size_t rows = a.shape()[0], row = a.size() / std::max<std::size_t>(rows, 1);
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const std::int64_t k = indices.data()[i];
-    if (k < 0 || static_cast<std::size_t>(k) >= rows)
-      throw Error("index_select: index " + std::to_string(k) + " at position " +
+  const std::size_t count = shape_size(ids_shape);
+  for (std::size_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || static_cast<std::size_t>(ids[i]) >= rows)
+      throw Error("index_select: index " + std::to_string(ids[i]) + " at position " +
                   std::to_string(i) + " is out of range for " + std::to_string(rows) + " rows");
-  }
-  Shape out_shape = to_shape(indices.shape());
+  Shape out_shape = ids_shape;
   out_shape.insert(out_shape.end(), a.shape().begin() + 1, a.shape().end());
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
-  for (std::size_t i = 0; i < indices.size(); ++i)
-    std::copy_n(a.value().data() + indices.data()[i] * row, row, out.data() + i * row);
+  for (std::size_t i = 0; i < count; ++i)
+    std::copy_n(a.value().data() + ids[i] * row, row, out.data() + i * row);
   Var<T> y = tape.result(std::move(out), a.requires_grad());
   // Scatter-add into the rows used: a repeated index receives the sum.
-  tape.record(y, [a = a.node(), y = y.node(), indices, row, no_grad_index] {
+  tape.record(y, [a = a.node(), y = y.node(), ids = std::vector<std::int64_t>(ids, ids + count),
+                  row, no_grad_index] {
     T* g = a->zeroed_grad().data();
     const T* dy = y->grad.data();
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-      const std::int64_t k = indices.data()[i];
-      if (k == no_grad_index) continue;
-      T* gr = g + k * row;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == no_grad_index) continue;
+      T* gr = g + ids[i] * row;
       const T* dr = dy + i * row;
       for (std::size_t j = 0; j < row; ++j) gr[j] += dr[j];
     }
@@ -245,7 +244,7 @@ Var<T> index_select(const Var<T>& a, const xt::xarray<std::int64_t>& indices,
   template Var<T> stack(const std::vector<Var<T>>&, int);                                 \
   template std::vector<Var<T>> split(const Var<T>&, int, const std::vector<std::size_t>&); \
   template std::vector<Var<T>> split(const Var<T>&, int, std::size_t);                    \
-  template Var<T> index_select(const Var<T>&, const xt::xarray<std::int64_t>&, std::int64_t);
+  template Var<T> index_select(const Var<T>&, const std::int64_t*, const Shape&, std::int64_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

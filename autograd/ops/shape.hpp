@@ -37,8 +37,13 @@ template <class T> std::vector<Var<T>> split(const Var<T>& a, int axis, std::siz
 // indices.shape + a.shape[1:]. Repeated indices accumulate in the backward;
 // rows whose index equals `no_grad_index` (a padding id) get no gradient.
 template <class T>
-Var<T> index_select(const Var<T>& a, const xt::xarray<std::int64_t>& indices,
+Var<T> index_select(const Var<T>& a, const std::int64_t* indices, const Shape& indices_shape,
                     std::int64_t no_grad_index = -1);
+// The same, for ids held in an xtensor array or a Tensor.
+template <class T, class Ids>
+Var<T> index_select(const Var<T>& a, const Ids& indices, std::int64_t no_grad_index = -1) {
+  return index_select(a, indices.data(), to_shape(indices.shape()), no_grad_index);
+}
 
 // `axis` as a non-negative axis of a rank-`rank` tensor; throws naming `op`.
 std::size_t normalize_axis(const char* op, int axis, std::size_t rank);

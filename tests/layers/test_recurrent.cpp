@@ -225,5 +225,7 @@ TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   REQUIRE_THROWS_WITH(layer.forward(tape.constant(tg::zeros<float>(Shape{5, 2, 4})), &bad_mask),
                       Catch::Contains("mask has shape (2, 5)"));
   REQUIRE_THROWS_WITH(parse_cell_type("lstn"), Catch::Contains("unknown cell type 'lstn'"));
-  REQUIRE_THROWS_WITH(sequence_mask<float>({6}, 5), Catch::Contains("length 6"));
+  REQUIRE_THROWS_WITH(sequence_mask<float>(std::vector<std::size_t>{6}, 5), Catch::Contains("length 6"));
+  REQUIRE_THROWS_WITH(sequence_mask<float>(std::vector<int>{-1}, 5), Catch::Contains("length -1"));
+  REQUIRE((sequence_mask<float>(std::vector<int>{2, 1}, 3, true) == Tensor<float>{{0, 0}, {1, 0}, {1, 1}}));
 }
