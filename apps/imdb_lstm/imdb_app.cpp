@@ -38,14 +38,6 @@ std::string str(double v) {
   return buf;
 }
 
-// Embedding::forward takes xt::xarray<int64_t> (std::allocator) while the
-// batches hold tg::Tensor<int64_t> (pool allocator): one copy per batch.
-xt::xarray<std::int64_t> to_ids(const Tensor<std::int64_t>& t) {
-  xt::xarray<std::int64_t> ids = xt::xarray<std::int64_t>::from_shape(t.shape());
-  std::copy_n(t.data(), t.size(), ids.data());
-  return ids;
-}
-
 }  // namespace
 
 std::map<std::string, std::string> to_metadata(const Config& c) {
@@ -116,7 +108,7 @@ void Model::collect(const std::string& prefix, std::vector<NamedParameter<float>
   head.collect(prefix + "head.", out);
 }
 
-Var<float> Model::logits(const xt::xarray<std::int64_t>& ids, const std::vector<int>& lengths,
+Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>& lengths,
                          bool training, Rng* rng) {
   if (ids.dimension() != 2)
     throw Error("imdb_lstm: ids must be (time, batch), got " + shape_str(ids.shape()));
@@ -127,9 +119,7 @@ Var<float> Model::logits(const xt::xarray<std::int64_t>& ids, const std::vector<
     if (lengths.size() != batch)
       throw Error("imdb_lstm: " + std::to_string(lengths.size()) + " lengths for a batch of " +
                   std::to_string(batch));
-    // sequence_mask takes size_t lengths; the batches carry int.
-    mask = sequence_mask<float>(std::vector<std::size_t>(lengths.begin(), lengths.end()), steps,
-                                /*left_padded=*/true);
+    mask = sequence_mask<float>(lengths, steps, /*left_padded=*/true);
   }
   rnn.training = training;
   const RecurrentOutput<float> out = rnn.forward(x, config.mask ? &mask : nullptr, nullptr, rng);
@@ -144,7 +134,7 @@ Var<float> Model::logits(const xt::xarray<std::int64_t>& ids, const std::vector<
 }
 
 Var<float> Model::logits(const tg::data::ImdbBatch& batch, bool training, Rng* rng) {
-  return logits(to_ids(batch.ids), batch.lengths, training, rng);
+  return logits(batch.ids, batch.lengths, training, rng);
 }
 
 double accuracy(Model& model, const tg::data::ImdbSplit& split) {
@@ -260,7 +250,7 @@ Loaded load_checkpoint(const std::string& path) {
   Config c = from_metadata(meta, path);
   Rng rng(c.seed);
   l.model = std::make_unique<Model>(c, rng);
-  l.metadata = app::load_model(path, *l.model, static_cast<Optimizer<float>*>(nullptr));
+  l.metadata = app::load_model(path, *l.model);
   if (meta.count("epochs_done"))
     l.epochs_done = static_cast<std::size_t>(std::stoull(meta.at("epochs_done")));
   const std::string vp = vocab_path(path);

@@ -72,7 +72,7 @@ class Model : public Module<float> {
 
   // Logits (B,) of a batch; `lengths` is used with config.mask. Training
   // mode (dropout on) draws from `rng`.
-  Var<float> logits(const xt::xarray<std::int64_t>& ids, const std::vector<int>& lengths,
+  Var<float> logits(const Tensor<std::int64_t>& ids, const std::vector<int>& lengths,
                     bool training, Rng* rng);
   Var<float> logits(const tg::data::ImdbBatch& batch, bool training, Rng* rng);
 
