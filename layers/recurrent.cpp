@@ -82,28 +82,28 @@ void Recurrent<T>::collect(const std::string& prefix, std::vector<NamedParameter
 
 template <class T>
 Var<T> Recurrent<T>::run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
-                                   const std::vector<Tensor<T>>& step_masks,
-                                   State<T>& state) const {
+                                   const std::vector<Tensor<T>>& step_masks, State<T>& state,
+                                   bool keep_outputs) const {
   const std::size_t steps = input.shape()[0];
   const Var<T> projected = cell.project(input);  // all steps in one matmul
   std::vector<Var<T>> outputs(steps);
   Var<T> zero;
-  if (!step_masks.empty()) zero = input.tape().constant(tg::zeros<T>(Shape{1}));
+  if (!step_masks.empty() && keep_outputs) zero = input.tape().constant(tg::zeros<T>(Shape{1}));
   for (std::size_t k = 0; k < steps; ++k) {
     const std::size_t t = reverse ? steps - 1 - k : k;
     State<T> next = cell.step(select(projected, t), state);
     if (step_masks.empty()) {
-      outputs[t] = next.h;
+      if (keep_outputs) outputs[t] = next.h;
     } else {
       // Padding: keep the old state, output zero.
       const Tensor<T>& m = step_masks[t];
-      outputs[t] = tg::where(m, next.h, zero);
+      if (keep_outputs) outputs[t] = tg::where(m, next.h, zero);
       next.h = tg::where(m, next.h, state.h);
       if (next.c.defined()) next.c = tg::where(m, next.c, state.c);
     }
     state = next;
   }
-  return stack(outputs, 0);
+  return keep_outputs ? stack(outputs, 0) : Var<T>();
 }
 
 template <class T>
@@ -154,16 +154,20 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
         state.h = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
         if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
       }
-      direction_outputs.push_back(run_direction(c, layer_input, d == 1, step_masks, state));
+      // The top layer's sequence is built only when the caller wants it.
+      const bool keep = o.return_sequences || l + 1 < o.num_layers;
+      direction_outputs.push_back(run_direction(c, layer_input, d == 1, step_masks, state, keep));
       out.final.push_back(state);
     }
+    if (!direction_outputs[0].defined()) break;  // top layer, final states only
     layer_input = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
     if (training && o.dropout > 0 && l + 1 < o.num_layers) {
       if (!rng) throw Error("Recurrent: dropout between layers needs an Rng in forward()");
       layer_input = dropout(layer_input, T(o.dropout), true, *rng);
     }
   }
-  out.output = o.batch_first ? transpose(layer_input, {1, 0, 2}) : layer_input;
+  if (o.return_sequences)
+    out.output = o.batch_first ? transpose(layer_input, {1, 0, 2}) : layer_input;
   return out;
 }
 

@@ -38,6 +38,10 @@ struct RecurrentOptions {
   double forget_bias = 1;                           // LSTM
   RecurrentInit init = RecurrentInit::GlorotOrthogonal;
   bool fused = true;  // LSTM: the fused cell op where it applies (see LSTMCell)
+  // false: the top layer's output sequence is not built (output stays
+  // undefined) and only the final states are returned: for classifiers that
+  // read last(), it saves gathering every step.
+  bool return_sequences = true;
 };
 
 template <class T>
@@ -82,7 +86,8 @@ class Recurrent : public Module<T> {
 
  private:
   Var<T> run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
-                       const std::vector<Tensor<T>>& step_masks, State<T>& state) const;
+                       const std::vector<Tensor<T>>& step_masks, State<T>& state,
+                       bool keep_outputs) const;
   std::vector<std::unique_ptr<Cell<T>>> cells_;
 };
 

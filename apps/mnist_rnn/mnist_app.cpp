@@ -128,6 +128,7 @@ Model::Model(Tape<float>& tape, CellType cell, std::size_t hidden, std::size_t l
             o.hidden_size = hidden;
             o.num_layers = layers;
             o.init = init;
+            o.return_sequences = false;  // the head reads only the last state
             return o;
           }(),
           rng),

@@ -212,6 +212,32 @@ TEST_CASE("fused and composed LSTM layers agree in values and gradients", "[laye
   }
 }
 
+TEST_CASE("return_sequences = false: the same final states, no output", "[layers][recurrent]") {
+  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU}) {
+    Tape<double> tape;
+    RecurrentOptions o;
+    o.cell = cell;
+    o.input_size = kIn;
+    o.hidden_size = kHidden;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    Rng r1(12), r2(12);
+    Recurrent<double> full(tape, o, r1);
+    o.return_sequences = false;
+    Recurrent<double> last_only(tape, o, r2);
+    Rng rx(13);
+    Var<double> x = rand_param(tape, {kSteps, kBatch, kIn}, rx);
+    Tensor<double> mask = sequence_mask<double>({kSteps, 4, 1}, kSteps);
+    auto a = full.forward(x, &mask), b = last_only.forward(x, &mask);
+    REQUIRE_FALSE(b.output.defined());
+    REQUIRE(b.final.size() == a.final.size());
+    REQUIRE(xt::allclose(a.last().value(), b.last().value(), 1e-14, 1e-15));
+    std::vector<Var<double>> inputs = last_only.parameters();
+    inputs.push_back(x);
+    require_gradcheck(tape, inputs, [&] { return last_only.forward(x, &mask).last(); });
+  }
+}
+
 TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   Tape<float> tape;
   Rng rng(9);
