@@ -7,7 +7,7 @@
 # Defaults: --max-batches 50 --epochs 1 (a quick speed comparison without
 # evaluation); --max-batches 0 runs whole epochs with evaluation (the full
 # protocol: ~10 minutes per epoch and side on a loaded 2-core machine).
-# Environment: BUILD (build folder, default build; the imdb_lstm target is
+# Environment: TAPEGRAD_BUILD_DIR (build folder, default build/; the imdb_lstm target is
 # built first), PYTHON (default /usr/bin/python3), OUT (folder for the logs,
 # default a fresh temporary folder). The data must be in the cache
 # (~/.cache/tapegrad/imdb or $TAPEGRAD_DATA/imdb).
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     *) echo "imdb.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-build=${BUILD:-$root/build}
+build=${TAPEGRAD_BUILD_DIR:-${BUILD:-$root/build}}
 python=${PYTHON:-/usr/bin/python3}
 out=${OUT:-$(mktemp -d /tmp/imdb_bench.XXXXXX)}
 mkdir -p "$out"
