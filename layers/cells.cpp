@@ -44,12 +44,17 @@ RNNCell<T>::RNNCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Activatio
 
 template <class T>
 Var<T> RNNCell<T>::project(const Var<T>& x) const {
-  return matmul(x, weight_ih) + bias;
+  return affine(x, weight_ih, bias);
 }
 
 template <class T>
 State<T> RNNCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
   return {activate(activation, matmul_add(x_proj, prev.h, weight_hh)), {}};
+}
+
+template <class T>
+State<T> RNNCell<T>::step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
+  return {activate(activation, matmul_add(projected, t, prev.h, weight_hh)), {}};
 }
 
 template <class T>
@@ -80,7 +85,7 @@ LSTMCell<T>::LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const O
 
 template <class T>
 Var<T> LSTMCell<T>::project(const Var<T>& x) const {
-  return matmul(x, weight_ih) + bias;
+  return affine(x, weight_ih, bias);
 }
 
 template <class T>
@@ -92,7 +97,16 @@ bool LSTMCell<T>::fusable() const {
 
 template <class T>
 State<T> LSTMCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
-  Var<T> gates = matmul_add(x_proj, prev.h, weight_hh);
+  return from_gates(matmul_add(x_proj, prev.h, weight_hh), prev);
+}
+
+template <class T>
+State<T> LSTMCell<T>::step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
+  return from_gates(matmul_add(projected, t, prev.h, weight_hh), prev);
+}
+
+template <class T>
+State<T> LSTMCell<T>::from_gates(const Var<T>& gates, const State<T>& prev) const {
   if (fusable()) {
     auto [h, c] = lstm_cell(gates, prev.c, options.cell_activation == Activation::Tanh,
                             options.output_activation == Activation::Tanh);
@@ -135,7 +149,7 @@ GRUCell<T>::GRUCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Recurrent
 
 template <class T>
 Var<T> GRUCell<T>::project(const Var<T>& x) const {
-  return matmul(x, weight_ih) + bias_ih;
+  return affine(x, weight_ih, bias_ih);
 }
 
 template <class T>

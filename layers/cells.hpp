@@ -28,6 +28,11 @@ class Cell : public Module<T> {
   virtual Var<T> project(const Var<T>& x) const = 0;
   // One step: the projected input of this step (B, G*H) and the state.
   virtual State<T> step(const Var<T>& x_proj, const State<T>& prev) const = 0;
+  // The step at time t of the projected sequence (T, B, G*H). Recurrent calls
+  // this one; a cell may override it to read step t without a copy.
+  virtual State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
+    return step(select(projected, t), prev);
+  }
 };
 
 // How weights start. Glorot-uniform input weights, orthogonal recurrent
@@ -45,6 +50,7 @@ class RNNCell : public Cell<T> {
   std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
+  State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias;
@@ -77,11 +83,15 @@ class LSTMCell : public Cell<T> {
   bool fusable() const;
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
+  State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias;
   Var<T> peep_i, peep_f, peep_o;  // (H) each, defined with peephole
   Options options;
+
+ private:
+  State<T> from_gates(const Var<T>& gates, const State<T>& prev) const;
 };
 
 // GRU (PyTorch's formulation, gates r, z, n):

@@ -12,8 +12,7 @@ Linear<T>::Linear(Tape<T>& tape, std::size_t in, std::size_t out, Rng& rng, bool
 
 template <class T>
 Var<T> Linear<T>::forward(const Var<T>& x) const {
-  Var<T> y = matmul(x, weight);
-  return bias.defined() ? y + bias : y;
+  return bias.defined() ? affine(x, weight, bias) : matmul(x, weight);
 }
 
 template <class T>

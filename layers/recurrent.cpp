@@ -91,7 +91,7 @@ Var<T> Recurrent<T>::run_direction(const Cell<T>& cell, const Var<T>& input, boo
   if (!step_masks.empty() && keep_outputs) zero = input.tape().constant(tg::zeros<T>(Shape{1}));
   for (std::size_t k = 0; k < steps; ++k) {
     const std::size_t t = reverse ? steps - 1 - k : k;
-    State<T> next = cell.step(select(projected, t), state);
+    State<T> next = cell.step_at(projected, t, state);
     if (step_masks.empty()) {
       if (keep_outputs) outputs[t] = next.h;
     } else {

@@ -56,6 +56,75 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
 }
 
 template <class T>
+Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b) {
+  Tape<T>& tape = tape_of("matmul_add", {&seq, &a, &b});
+  if (seq.dim() != 3 || a.dim() != 2 || b.dim() != 2 || t >= seq.shape()[0] ||
+      a.shape()[1] != b.shape()[0] || seq.shape()[1] != a.shape()[0] ||
+      seq.shape()[2] != b.shape()[1])
+    throw Error("matmul_add: step " + std::to_string(t) + " of " + shape_str(seq.shape()) + " + " +
+                shape_str(a.shape()) + " x " + shape_str(b.shape()) +
+                " do not fit (need (T, m, n) + (m, k) x (k, n), t < T)");
+  const int m = int(a.shape()[0]), k = int(a.shape()[1]), n = int(b.shape()[1]);
+  const std::size_t step = std::size_t(m) * n;
+  Tensor<T> out = Tensor<T>::from_shape(Shape{std::size_t(m), std::size_t(n)});
+  std::copy_n(seq.value().data() + t * step, step, out.data());
+  blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(1), out.data());
+  Var<T> y = tape.result(std::move(out),
+                         seq.requires_grad() || a.requires_grad() || b.requires_grad());
+  tape.record(y, [seq = seq.node(), a = a.node(), b = b.node(), y = y.node(), t, m, n, k, step] {
+    if (a->requires_grad) {
+      const T beta = a->grad_beta();
+      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), beta, a->grad.data());
+    }
+    if (b->requires_grad) {
+      const T beta = b->grad_beta();
+      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), beta, b->grad.data());
+    }
+    if (seq->requires_grad) {
+      T* g = seq->zeroed_grad().data() + t * step;
+      const T* dy = y->grad.data();
+      for (std::size_t i = 0; i < step; ++i) g[i] += dy[i];
+    }
+  });
+  return y;
+}
+
+template <class T>
+Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
+  Tape<T>& tape = tape_of("affine", {&x, &w, &b});
+  if (x.dim() < 1 || w.dim() != 2 || b.dim() != 1 || x.shape().back() != w.shape()[0] ||
+      b.shape()[0] != w.shape()[1])
+    throw Error("affine: shapes " + shape_str(x.shape()) + " x " + shape_str(w.shape()) + " + " +
+                shape_str(b.shape()) + " do not fit (need (..., k) x (k, n) + (n,))");
+  const int k = int(w.shape()[0]), n = int(w.shape()[1]);
+  const int m = int(x.size() / std::max<std::size_t>(1, x.shape().back()));
+  Shape out_shape = to_shape(x.shape());
+  out_shape.back() = std::size_t(n);
+  Tensor<T> out = Tensor<T>::from_shape(out_shape);
+  for (int r = 0; r < m; ++r) std::copy_n(b.value().data(), n, out.data() + std::size_t(r) * n);
+  blas::gemm<T>(false, false, m, n, k, T(1), x.value().data(), w.value().data(), T(1), out.data());
+  Var<T> y = tape.result(std::move(out),
+                         x.requires_grad() || w.requires_grad() || b.requires_grad());
+  tape.record(y, [x = x.node(), w = w.node(), b = b.node(), y = y.node(), m, n, k] {
+    const T* dy = y->grad.data();
+    if (x->requires_grad) {
+      const T beta = x->grad_beta();
+      blas::gemm<T>(false, true, m, k, n, T(1), dy, w->value.data(), beta, x->grad.data());
+    }
+    if (w->requires_grad) {
+      const T beta = w->grad_beta();
+      blas::gemm<T>(true, false, k, n, m, T(1), x->value.data(), dy, beta, w->grad.data());
+    }
+    if (b->requires_grad) {
+      T* db = b->zeroed_grad().data();
+      for (int r = 0; r < m; ++r)
+        for (int j = 0; j < n; ++j) db[j] += dy[std::size_t(r) * n + j];
+    }
+  });
+  return y;
+}
+
+template <class T>
 std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, bool g_tanh,
                                     bool h_tanh) {
   Tape<T>& tape = tape_of("lstm_cell", {&gates, &c_prev});
@@ -140,6 +209,10 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
 }
 
 template Var<float> matmul_add(const Var<float>&, const Var<float>&, const Var<float>&);
+template Var<float> matmul_add(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
+template Var<double> matmul_add(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
+template Var<float> affine(const Var<float>&, const Var<float>&, const Var<float>&);
+template Var<double> affine(const Var<double>&, const Var<double>&, const Var<double>&);
 template Var<double> matmul_add(const Var<double>&, const Var<double>&, const Var<double>&);
 template std::pair<Var<float>, Var<float>> lstm_cell(const Var<float>&, const Var<float>&, bool, bool);
 template std::pair<Var<double>, Var<double>> lstm_cell(const Var<double>&, const Var<double>&, bool, bool);

@@ -12,6 +12,17 @@ namespace tg {
 //   a (m, k)  b (k, n)  c (m, n)        dc = dy   da = dy b^T   db = a^T dy
 template <class T> Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b);
 
+// y = seq[t] + a b: the same, reading the added term straight from time step
+// t of a (T, m, n) sequence (no separate select).
+//   dseq[t] += dy   da = dy b^T   db = a^T dy
+template <class T>
+Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b);
+
+// y = x W + b over the last axis of x, b added to every row in the same
+// pass as the product: x (..., k)  W (k, n)  b (n)  y (..., n).
+//   dx = dy W^T   dW = x^T dy   db = sum of dy's rows
+template <class T> Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b);
+
 // One LSTM cell update from the gate pre-activations:
 //   gates (B, 4H) = [i f z o],  c_prev (B, H)
 //   c = sigmoid(f) * c_prev + sigmoid(i) * g(z)

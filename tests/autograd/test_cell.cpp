@@ -17,6 +17,25 @@ TEST_CASE("matmul_add: y = c + a b, gradcheck", "[ops][cell]") {
   REQUIRE_THROWS_WITH(matmul_add(a, a, b), Catch::Contains("matmul_add"));
 }
 
+TEST_CASE("matmul_add from a sequence step, and affine: gradcheck", "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(4);
+  Var<double> seq = rand_param(tape, {4, 3, 5}, rng);
+  Var<double> a = rand_param(tape, {3, 2}, rng);
+  Var<double> w = rand_param(tape, {2, 5}, rng);
+  for (std::size_t t : {0, 3}) {
+    REQUIRE(xt::allclose(matmul_add(seq, t, a, w).value(), matmul_add(select(seq, t), a, w).value()));
+    require_gradcheck(tape, {seq, a, w}, [&] { return matmul_add(seq, t, a, w) * matmul_add(seq, 1, a, w); });
+  }
+  REQUIRE_THROWS_WITH(matmul_add(seq, 4, a, w), Catch::Contains("t < T"));
+  Var<double> x = rand_param(tape, {2, 3, 4}, rng);
+  Var<double> W = rand_param(tape, {4, 5}, rng);
+  Var<double> b = rand_param(tape, {5}, rng);
+  REQUIRE(xt::allclose(affine(x, W, b).value(), (matmul(x, W) + b).value()));
+  require_gradcheck(tape, {x, W, b}, [&] { return affine(x, W, b); });
+  REQUIRE_THROWS_WITH(affine(x, W, W), Catch::Contains("affine"));
+}
+
 namespace {
 // The LSTM update composed from primitive ops, as LSTMCell's composed path.
 std::pair<Var<double>, Var<double>> composed(const Var<double>& gates, const Var<double>& c_prev,
