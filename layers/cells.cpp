@@ -163,6 +163,12 @@ State<T> GRUCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
 }
 
 template <class T>
+State<T> GRUCell<T>::step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
+  if (!fused) return step(select(projected, t), prev);
+  return {gru_cell(projected, t, affine(prev.h, weight_hh, bias_hh), prev.h), {}};
+}
+
+template <class T>
 void GRUCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
   this->add(out, prefix, "weight_ih", weight_ih);
   this->add(out, prefix, "weight_hh", weight_hh);

@@ -107,6 +107,9 @@ class GRUCell : public Cell<T> {
   std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
+  // The fused gru_cell op unless `fused` is false (tests compare both).
+  State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
+  bool fused = true;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias_ih, bias_hh;

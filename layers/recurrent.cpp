@@ -68,6 +68,7 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
         }
         case CellType::GRU:
           cells_.push_back(std::make_unique<GRUCell<T>>(tape, in, opt.hidden_size, opt.init, rng));
+          static_cast<GRUCell<T>&>(*cells_.back()).fused = opt.fused;
           break;
       }
     }

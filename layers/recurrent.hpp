@@ -37,7 +37,7 @@ struct RecurrentOptions {
   bool peephole = false;                            // LSTM
   double forget_bias = 1;                           // LSTM
   RecurrentInit init = RecurrentInit::GlorotOrthogonal;
-  bool fused = true;  // LSTM: the fused cell op where it applies (see LSTMCell)
+  bool fused = true;  // LSTM, GRU: the fused cell ops where they apply
   // false: the top layer's output sequence is not built (output stays
   // undefined) and only the final states are returned: for classifiers that
   // read last(), it saves gathering every step.

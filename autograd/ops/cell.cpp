@@ -208,6 +208,82 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
   return {h_var, c_var};
 }
 
+template <class T>
+Var<T> gru_cell(const Var<T>& seq, std::size_t t, const Var<T>& hh, const Var<T>& h_prev) {
+  Tape<T>& tape = tape_of("gru_cell", {&seq, &hh, &h_prev});
+  if (seq.dim() != 3 || hh.dim() != 2 || h_prev.dim() != 2 || t >= seq.shape()[0] ||
+      seq.shape()[1] != h_prev.shape()[0] || seq.shape()[2] != 3 * h_prev.shape()[1] ||
+      hh.shape()[0] != h_prev.shape()[0] || hh.shape()[1] != 3 * h_prev.shape()[1])
+    throw Error("gru_cell: step " + std::to_string(t) + " of " + shape_str(seq.shape()) + ", " +
+                shape_str(hh.shape()) + " and state " + shape_str(h_prev.shape()) +
+                " do not fit (need (T, B, 3H), (B, 3H), (B, H), t < T)");
+  const std::size_t B = h_prev.shape()[0], H = h_prev.shape()[1];
+  // act holds [r z n] per row, kept for the backward.
+  Tensor<T> act = Tensor<T>::from_shape(Shape{B, 3 * H});
+  Tensor<T> h = Tensor<T>::from_shape(h_prev.shape());
+  std::vector<T> pre(3 * H);
+  for (std::size_t b = 0; b < B; ++b) {
+    const T* x = seq.value().data() + (t * B + b) * 3 * H;
+    const T* g = hh.value().data() + b * 3 * H;
+    T* a = act.data() + b * 3 * H;
+    for (std::size_t j = 0; j < 2 * H; ++j) pre[j] = x[j] + g[j];
+    sigmoid_row(pre.data(), a, 2 * H);  // r, z
+    for (std::size_t j = 0; j < H; ++j) pre[2 * H + j] = x[2 * H + j] + a[j] * g[2 * H + j];
+    tanh_row(pre.data() + 2 * H, a + 2 * H, H);  // n
+    const T* hp = h_prev.value().data() + b * H;
+    T* hb = h.data() + b * H;
+    for (std::size_t j = 0; j < H; ++j) hb[j] = a[2 * H + j] + a[H + j] * (hp[j] - a[2 * H + j]);
+  }
+  Var<T> y = tape.result(std::move(h), seq.requires_grad() || hh.requires_grad() ||
+                                           h_prev.requires_grad());
+  tape.record(y, [seq = seq.node(), hh = hh.node(), h_prev = h_prev.node(), y = y.node(),
+                  act = std::move(act), t, B, H] {
+    const bool add_hh = hh->has_grad;
+    T* dseq = seq->requires_grad ? seq->zeroed_grad().data() + t * B * 3 * H : nullptr;
+    T* dhh = nullptr;
+    if (hh->requires_grad) {
+      hh->grad_beta();  // shapes the buffer; written below when fresh
+      dhh = hh->grad.data();
+    }
+    T* dhp = h_prev->requires_grad ? h_prev->zeroed_grad().data() : nullptr;
+    const T* dy = y->grad.data();
+    for (std::size_t b = 0; b < B; ++b) {
+      const T* a = act.data() + b * 3 * H;
+      const T* g = hh->value.data() + b * 3 * H;
+      const T* hp = h_prev->value.data() + b * H;
+      for (std::size_t j = 0; j < H; ++j) {
+        const T r = a[j], z = a[H + j], n = a[2 * H + j], d = dy[b * H + j];
+        const T dn_pre = d * (T(1) - z) * (T(1) - n * n);
+        const T dz_pre = d * (hp[j] - n) * z * (T(1) - z);
+        const T dr_pre = dn_pre * g[2 * H + j] * r * (T(1) - r);
+        if (dseq) {
+          T* ds = dseq + b * 3 * H;
+          ds[j] += dr_pre;
+          ds[H + j] += dz_pre;
+          ds[2 * H + j] += dn_pre;
+        }
+        if (dhh) {
+          T* dg = dhh + b * 3 * H;
+          const T dhn = dn_pre * r;
+          if (add_hh) {
+            dg[j] += dr_pre;
+            dg[H + j] += dz_pre;
+            dg[2 * H + j] += dhn;
+          } else {
+            dg[j] = dr_pre;
+            dg[H + j] = dz_pre;
+            dg[2 * H + j] = dhn;
+          }
+        }
+        if (dhp) dhp[b * H + j] += d * z;
+      }
+    }
+  });
+  return y;
+}
+
+template Var<float> gru_cell(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
+template Var<double> gru_cell(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
 template Var<float> matmul_add(const Var<float>&, const Var<float>&, const Var<float>&);
 template Var<float> matmul_add(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
 template Var<double> matmul_add(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);

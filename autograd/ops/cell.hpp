@@ -33,4 +33,12 @@ template <class T>
 std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, bool g_tanh = true,
                                     bool h_tanh = true);
 
+// One GRU update (PyTorch's formulation), reading the input part of the gates
+// from step t of the projected sequence:
+//   [xr xz xn] = seq[t] (B, 3H),   [hr hz hn] = hh = h W_hh + b_hh (B, 3H)
+//   r = sigmoid(xr + hr)   z = sigmoid(xz + hz)   n = tanh(xn + r * hn)
+//   h' = (1 - z) * n + z * h_prev
+template <class T>
+Var<T> gru_cell(const Var<T>& seq, std::size_t t, const Var<T>& hh, const Var<T>& h_prev);
+
 }  // namespace tg

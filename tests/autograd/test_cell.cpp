@@ -83,3 +83,29 @@ TEST_CASE("lstm_cell over 12 chained steps: gradcheck through time", "[ops][cell
   });
   REQUIRE_THROWS_WITH(lstm_cell(W, W), Catch::Contains("(B, 4H) and (B, H)"));
 }
+
+TEST_CASE("gru_cell: gradcheck and agreement with the composed ops", "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(5);
+  Var<double> seq = rand_param(tape, {3, 2, 3 * 4}, rng, -2, 2);
+  Var<double> hh = rand_param(tape, {2, 3 * 4}, rng, -2, 2);
+  Var<double> h = rand_param(tape, {2, 4}, rng);
+  for (std::size_t t : {0, 2}) {
+    auto x = split(select(seq, t), 1, std::size_t(3));
+    auto g = split(hh, 1, std::size_t(3));
+    Var<double> r = sigmoid(x[0] + g[0]), z = sigmoid(x[1] + g[1]);
+    Var<double> n = tanh(x[2] + r * g[2]);
+    Var<double> composed = n + z * (h - n);
+    REQUIRE(xt::allclose(gru_cell(seq, t, hh, h).value(), composed.value(), 1e-12, 1e-14));
+    require_gradcheck(tape, {seq, hh, h}, [&] { return gru_cell(seq, t, hh, h); });
+  }
+  // Chained through time with the state feeding the next step twice.
+  Var<double> W = rand_param(tape, {4, 3 * 4}, rng, -0.5, 0.5);
+  Var<double> b = rand_param(tape, {3 * 4}, rng);
+  require_gradcheck(tape, {seq, W, b}, [&] {
+    Var<double> s = tape.constant(tg::zeros<double>(Shape{2, 4}));
+    for (std::size_t t = 0; t < 3; ++t) s = gru_cell(seq, t, affine(s, W, b), s);
+    return s;
+  });
+  REQUIRE_THROWS_WITH(gru_cell(seq, 3, hh, h), Catch::Contains("gru_cell"));
+}

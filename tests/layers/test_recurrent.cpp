@@ -180,10 +180,12 @@ TEST_CASE("the recurrent weight's gradient is the sum of its per-step contributi
   cell.weight_hh = original;
 }
 
-TEST_CASE("fused and composed LSTM layers agree in values and gradients", "[layers][recurrent]") {
-  for (bool identity : {false, true}) {
+TEST_CASE("fused and composed LSTM and GRU layers agree in values and gradients", "[layers][recurrent]") {
+  for (int variant : {0, 1, 2}) {  // LSTM tanh, LSTM identity, GRU
+    const bool identity = variant == 1;
     Tape<double> tape;
     RecurrentOptions o;
+    o.cell = variant == 2 ? CellType::GRU : CellType::LSTM;
     o.input_size = kIn;
     o.hidden_size = kHidden;
     o.num_layers = 2;
@@ -194,8 +196,13 @@ TEST_CASE("fused and composed LSTM layers agree in values and gradients", "[laye
     Recurrent<double> fused(tape, o, r1);
     o.fused = false;
     Recurrent<double> composed(tape, o, r2);
-    REQUIRE(dynamic_cast<LSTMCell<double>&>(fused.cell(0, 0)).fusable());
-    REQUIRE_FALSE(dynamic_cast<LSTMCell<double>&>(composed.cell(0, 0)).fusable());
+    if (variant == 2) {
+      REQUIRE(dynamic_cast<GRUCell<double>&>(fused.cell(0, 0)).fused);
+      REQUIRE_FALSE(dynamic_cast<GRUCell<double>&>(composed.cell(0, 0)).fused);
+    } else {
+      REQUIRE(dynamic_cast<LSTMCell<double>&>(fused.cell(0, 0)).fusable());
+      REQUIRE_FALSE(dynamic_cast<LSTMCell<double>&>(composed.cell(0, 0)).fusable());
+    }
     Rng rx(11);
     Var<double> x = tape.constant(uniform<double>(Shape{kSteps, kBatch, kIn}, -1, 1, rx));
     Tensor<double> mask = sequence_mask<double>({kSteps, 4, 1}, kSteps);
