@@ -3,6 +3,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "autograd/blas.hpp"
+#include "autograd/ops/linalg.hpp"
 
 namespace tg {
 namespace {
@@ -41,14 +42,7 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
   Var<T> y = tape.result(std::move(out),
                          c.requires_grad() || a.requires_grad() || b.requires_grad());
   tape.record(y, [c = c.node(), a = a.node(), b = b.node(), y = y.node(), m, n, k] {
-    if (a->requires_grad) {
-      const T beta = a->grad_beta();
-      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), beta, a->grad.data());
-    }
-    if (b->requires_grad) {
-      const T beta = b->grad_beta();
-      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), beta, b->grad.data());
-    }
+    matmul_backward(*a, *b, y->grad.data(), m, n, k);
     // Last, since dy is spent after this: c may take its buffer as is.
     if (c->requires_grad) c->add_grad_take(y->grad);
   });
@@ -72,14 +66,7 @@ Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T
   Var<T> y = tape.result(std::move(out),
                          seq.requires_grad() || a.requires_grad() || b.requires_grad());
   tape.record(y, [seq = seq.node(), a = a.node(), b = b.node(), y = y.node(), t, m, n, k, step] {
-    if (a->requires_grad) {
-      const T beta = a->grad_beta();
-      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), beta, a->grad.data());
-    }
-    if (b->requires_grad) {
-      const T beta = b->grad_beta();
-      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), beta, b->grad.data());
-    }
+    matmul_backward(*a, *b, y->grad.data(), m, n, k);
     if (seq->requires_grad) {
       T* g = seq->zeroed_grad().data() + t * step;
       const T* dy = y->grad.data();
@@ -107,14 +94,7 @@ Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
                          x.requires_grad() || w.requires_grad() || b.requires_grad());
   tape.record(y, [x = x.node(), w = w.node(), b = b.node(), y = y.node(), m, n, k] {
     const T* dy = y->grad.data();
-    if (x->requires_grad) {
-      const T beta = x->grad_beta();
-      blas::gemm<T>(false, true, m, k, n, T(1), dy, w->value.data(), beta, x->grad.data());
-    }
-    if (w->requires_grad) {
-      const T beta = w->grad_beta();
-      blas::gemm<T>(true, false, k, n, m, T(1), x->value.data(), dy, beta, w->grad.data());
-    }
+    matmul_backward(*x, *w, dy, m, n, k);
     if (b->requires_grad) {
       T* db = b->zeroed_grad().data();
       for (int r = 0; r < m; ++r)

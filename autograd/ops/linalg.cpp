@@ -24,18 +24,21 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
                 out.data());
   Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
   tape.record(y, [a = a.node(), b = b.node(), y = y.node(), m, n, k] {
-    if (a->requires_grad) {
-      const T beta = a->grad_beta();  // before grad.data(): it may allocate
-      blas::gemm<T>(false, true, m, k, n, T(1), y->grad.data(), b->value.data(), beta,
-                    a->grad.data());
-    }
-    if (b->requires_grad) {
-      const T beta = b->grad_beta();
-      blas::gemm<T>(true, false, k, n, m, T(1), a->value.data(), y->grad.data(), beta,
-                    b->grad.data());
-    }
+    matmul_backward(*a, *b, y->grad.data(), m, n, k);
   });
   return y;
+}
+
+template <class T>
+void matmul_backward(Node<T>& a, Node<T>& b, const T* dy, int m, int n, int k) {
+  if (a.requires_grad) {
+    const T beta = a.grad_beta();  // before grad.data(): it may allocate
+    blas::gemm<T>(false, true, m, k, n, T(1), dy, b.value.data(), beta, a.grad.data());
+  }
+  if (b.requires_grad) {
+    const T beta = b.grad_beta();
+    blas::gemm<T>(true, false, k, n, m, T(1), a.value.data(), dy, beta, b.grad.data());
+  }
 }
 
 template <class T>
@@ -62,6 +65,7 @@ Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
 }
 
 #define TG_INSTANTIATE(T)                                                 \
+  template void matmul_backward(Node<T>&, Node<T>&, const T*, int, int, int); \
   template Var<T> matmul(const Var<T>&, const Var<T>&);                   \
   template Var<T> transpose(const Var<T>&, std::vector<std::size_t>);
 TG_INSTANTIATE(float)

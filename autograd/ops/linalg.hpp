@@ -16,4 +16,10 @@ template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b);
 // reverses the axes (the matrix transpose for 2-D). dy is permuted back.
 template <class T> Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm = {});
 
+// The backward of y = a b for a (m, k), b (k, n) and upstream dy (m, n):
+// da += dy b^T and db += a^T dy, each only if it requires grad. Shared by
+// every op whose forward is a product (matmul, matmul_add, affine).
+template <class T>
+void matmul_backward(Node<T>& a, Node<T>& b, const T* dy, int m, int n, int k);
+
 }  // namespace tg
