@@ -2,11 +2,36 @@
 
 #include <cblas.h>
 
+#include <cstdlib>
+#include <cstring>
+
+#include "autograd/sgemm_avx512.hpp"
+
 namespace tg::blas {
+namespace {
+
+int blas_threads = 1;
+
+// Our AVX-512 kernel, unless the CPU lacks it or TAPEGRAD_GEMM=openblas.
+bool use_own_kernel() {
+  static const bool use = [] {
+    const char* choice = std::getenv("TAPEGRAD_GEMM");
+    return avx512::supported() && !(choice && std::strcmp(choice, "openblas") == 0);
+  }();
+  return use;
+}
+
+// Products this large (in multiply-adds) go to OpenBLAS when it may use more
+// than one thread: our kernel runs on one.
+constexpr long kThreadedWork = 1L << 24;
+
+}  // namespace
 
 template <>
 void gemm<float>(bool ta, bool tb, int m, int n, int k, float alpha, const float* a,
                  const float* b, float beta, float* c) {
+  if (use_own_kernel() && (blas_threads == 1 || long(m) * n * k < kThreadedWork))
+    return avx512::sgemm(ta, tb, m, n, k, alpha, a, b, beta, c);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
               k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
 }
@@ -18,6 +43,14 @@ void gemm<double>(bool ta, bool tb, int m, int n, int k, double alpha, const dou
               k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
 }
 
-void set_num_threads(int n) { openblas_set_num_threads(n); }
+const char* float_gemm_backend() {
+  return use_own_kernel() ? "tapegrad avx512 (OpenBLAS for large products on >1 thread)"
+                          : "OpenBLAS";
+}
+
+void set_num_threads(int n) {
+  blas_threads = n < 1 ? 1 : n;
+  openblas_set_num_threads(blas_threads);
+}
 
 }  // namespace tg::blas

@@ -10,6 +10,12 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, const T* b,
           T beta, T* c);
 
+// float products run on tapegrad's AVX-512 kernel where the CPU has it
+// (autograd/sgemm_avx512.hpp; TAPEGRAD_GEMM=openblas in the environment
+// turns it off), else on OpenBLAS; double products always on OpenBLAS.
+// Names the float path, for logs.
+const char* float_gemm_backend();
+
 // Threads OpenBLAS may use (1 is fastest for the small products of RNNs).
 void set_num_threads(int n);
 
