@@ -7,3 +7,5 @@ endfunction()
 
 tapegrad_bench(bench_tape ${CMAKE_CURRENT_LIST_DIR}/tape_bench.cpp)
 tapegrad_bench(bench_layers ${CMAKE_CURRENT_LIST_DIR}/layer_bench.cpp)
+add_executable(bench_gemm ${CMAKE_CURRENT_LIST_DIR}/gemm_bench.cpp)
+target_link_libraries(bench_gemm PRIVATE tapegrad_autograd benchmark::benchmark)
