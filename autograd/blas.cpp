@@ -44,8 +44,9 @@ void gemm<double>(bool ta, bool tb, int m, int n, int k, double alpha, const dou
 }
 
 const char* float_gemm_backend() {
-  return use_own_kernel() ? "tapegrad avx512 (OpenBLAS for large products on >1 thread)"
-                          : "OpenBLAS";
+  if (!use_own_kernel()) return "OpenBLAS";
+  return blas_threads == 1 ? "tapegrad's AVX-512 kernel"
+                           : "tapegrad's AVX-512 kernel (threaded OpenBLAS above 2^24 multiply-adds)";
 }
 
 void set_num_threads(int n) {

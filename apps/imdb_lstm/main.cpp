@@ -14,6 +14,7 @@
 #include "apps/common/cli.hpp"
 #include "apps/common/report.hpp"
 #include "apps/imdb_lstm/imdb_app.hpp"
+#include "autograd/blas.hpp"
 
 namespace {
 
@@ -176,6 +177,7 @@ int run(int argc, char** argv) {
   }
   fmt::print("{} train / {} test reviews; {} distinct train tokens; vocabulary of {} ids\n",
              d.train.size(), d.test.size(), d.distinct_train_tokens, d.vocab.size());
+  fmt::print("float products on {}\n", tg::blas::float_gemm_backend());
 
   if (!model) {
     tg::Rng rng(cfg.seed);

@@ -9,6 +9,7 @@
 #include "apps/common/cli.hpp"
 #include "apps/common/report.hpp"
 #include "apps/mnist_rnn/mnist_app.hpp"
+#include "autograd/blas.hpp"
 
 int main(int argc, char** argv) {
   using namespace tg;
@@ -18,8 +19,8 @@ int main(int argc, char** argv) {
     // A bad checkpoint fails now, before the data is read (or fetched).
     if (!config.load.empty()) mnist::config_from_checkpoint(config.load, config);
     const data::Mnist mnist = data::fetch_mnist(config.data);
-    fmt::print("MNIST: {} train, {} test images; BLAS threads {}\n", mnist.train.size(),
-               mnist.test.size(), config.threads);
+    fmt::print("MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",
+               mnist.train.size(), mnist.test.size(), config.threads, blas::float_gemm_backend());
     const mnist::RunResult result = mnist::run(config, mnist, stdout);
     if (result.last_step > result.first_step)
       fmt::print("{}\n", mnist::result_line(result, mnist::peak_mib()));
