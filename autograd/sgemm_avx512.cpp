@@ -35,6 +35,8 @@ struct Tile {
 };
 
 // C tile (R x V vectors) from `depth` rows of op(B) (b, row stride ldb).
+// The unroll pragmas keep `acc` in registers: without them GCC 12 stores the
+// accumulators to the stack on every step of p (measured 2.6x slower).
 template <int R, int V>
 TG_AVX512 void micro(int depth, Lhs lhs, const float* b, long ldb, const Tile& t) {
   __m512 acc[R][V];
