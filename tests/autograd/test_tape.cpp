@@ -100,6 +100,11 @@ static long resident_kib() {
 }
 
 TEST_CASE("memory does not grow over 10,000 steps of a small RNN", "[tape][memory]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine: resident size grows by design.
+  WARN("built with AddressSanitizer: the resident-memory bound is not checked");
+  return;
+#endif
   Tape<float> tape;
   Rng rng(1);
   Var<float> W = tape.parameter(uniform<float>(Shape{16, 16}, -0.3f, 0.3f, rng));
