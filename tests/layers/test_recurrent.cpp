@@ -54,17 +54,18 @@ std::vector<Case> cell_cases() {
   return cases;
 }
 
-void check_layer(RecurrentOptions o, bool masked, bool with_initial, std::uint64_t seed) {
+void check_layer(RecurrentOptions o, bool masked, bool with_initial, std::uint64_t seed,
+                 std::size_t steps = kSteps) {
   Tape<double> tape;
   Rng rng(seed);
   Recurrent<double> layer(tape, o, rng);
   if (o.peephole)  // peepholes start at zero; make them matter
     for (auto& p : layer.named_parameters())
       if (p.name.find("peep") != std::string::npos) p.var.value() = uniform<double>(Shape{kHidden}, -1, 1, rng);
-  Var<double> x = rand_param(tape, o.batch_first ? Shape{kBatch, kSteps, kIn} : Shape{kSteps, kBatch, kIn}, rng);
+  Var<double> x = rand_param(tape, o.batch_first ? Shape{kBatch, steps, kIn} : Shape{steps, kBatch, kIn}, rng);
   std::vector<Var<double>> inputs = layer.parameters();
   inputs.push_back(x);
-  Tensor<double> mask = sequence_mask<double>({kSteps, 4, 1}, kSteps, false, o.batch_first);
+  Tensor<double> mask = sequence_mask<double>({steps, steps / 2 + 1, 1}, steps, false, o.batch_first);
   std::vector<State<double>> initial;
   if (with_initial) {
     for (std::size_t i = 0; i < o.num_layers * layer.directions(); ++i) {
@@ -98,6 +99,18 @@ TEST_CASE("stacked and bidirectional: gradcheck", "[layers][recurrent]") {
     o.bidirectional = true;
     INFO(c.name << " stacked bidirectional");
     check_layer(o, false, false, 3);
+  }
+}
+
+TEST_CASE("60 time steps: masked 2-layer bidirectional gradcheck", "[layers][recurrent]") {
+  // Backpropagation through a long sequence: every gradient reaches back
+  // through up to 60 applications of the same weights, in both directions.
+  for (const Case& c : cell_cases()) {
+    RecurrentOptions o = c.options;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    INFO(c.name << ", 60 steps");
+    check_layer(o, true, false, 7, 60);
   }
 }
 
