@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "apps/adding_problem/adding_model.hpp"
+#include "apps/common/guard.hpp"
 
 namespace tg::adding {
 
@@ -32,10 +33,8 @@ struct Config {
   bool progress = true;         // progress line (shown only on a terminal)
 };
 
-// An option out of range: exit code 2 in main.cpp.
-struct UsageError : Error {
-  using Error::Error;
-};
+// An option out of range: exit code 2 (apps/common/guard.hpp).
+using UsageError = app::UsageError;
 
 // argv -> Config, through apps/common/cli (--help, and malformed options,
 // exit there); then validate(), which names the first bad setting.

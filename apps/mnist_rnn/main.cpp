@@ -1,19 +1,18 @@
 // mnist_rnn: the MNIST class assignment (PROTOCOLS.md section 3) from the
-// command line. The work is in mnist_app.cpp; this file loads the data and
-// maps errors to exit codes.
+// command line. The work is in mnist_app.cpp; this file loads the data, and
+// apps/common/guard.hpp maps errors to exit codes.
 #include <cstdio>
-#include <exception>
 
 #include <fmt/core.h>
 
-#include "apps/common/cli.hpp"
+#include "apps/common/guard.hpp"
 #include "apps/common/report.hpp"
 #include "apps/mnist_rnn/mnist_app.hpp"
 #include "autograd/blas.hpp"
 
 int main(int argc, char** argv) {
   using namespace tg;
-  try {
+  return app::run_main("mnist_rnn", [&] {
     const mnist::Config config = mnist::parse_args(argc, argv);
     app::set_threads(config.threads);
     // A bad checkpoint fails now, before the data is read (or fetched).
@@ -26,12 +25,5 @@ int main(int argc, char** argv) {
       fmt::print("{}\n", mnist::result_line(result, mnist::peak_mib()));
     std::fflush(stdout);
     return 0;
-  } catch (const mnist::UsageError& e) {
-    fmt::print(stderr, "mnist_rnn: {} (try --help)\n", e.what());
-    return app::kExitUsage;
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "mnist_rnn: error: {}\n", e.what());
-    return app::kExitFailure;
-  }
+  });
 }

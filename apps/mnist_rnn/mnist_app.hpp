@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/guard.hpp"
 #include "datasets/mnist.hpp"
 #include "layers/linear.hpp"
 #include "layers/recurrent.hpp"
@@ -41,10 +42,8 @@ struct Config {
   bool progress = true;          // progress line (shown only on a terminal)
 };
 
-// A command line that parses but makes no sense (unknown cell, batch 0...).
-struct UsageError : Error {
-  using Error::Error;
-};
+// An option out of range: exit code 2 (apps/common/guard.hpp).
+using UsageError = app::UsageError;
 
 // Parses argv into a Config. --help prints the usage and exits 0; a malformed
 // option exits 2 (tg::app::Cli); a value out of range throws UsageError.
