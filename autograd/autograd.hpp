@@ -1,7 +1,7 @@
 // Everything a model needs from the tape: include this one header.
 #pragma once
 
-#include "autograd/blas.hpp"
+#include "backend/blas.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops/cell.hpp"
 #include "autograd/ops/dropout.hpp"
@@ -12,4 +12,4 @@
 #include "autograd/ops/shape.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"

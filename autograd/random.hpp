@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <random>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg {
 

@@ -25,7 +25,7 @@
 
 #include <xtensor/xnoalias.hpp>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg {
 

@@ -10,7 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "autograd/sgemm_avx512.hpp"
+#include "backend/sgemm_avx512.hpp"
 
 namespace {
 

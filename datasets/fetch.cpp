@@ -14,8 +14,9 @@
 #include <map>
 #include <sstream>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/sha256.hpp"
+#include "checkpoint/atomic_file.hpp"
 
 namespace tg::data {
 namespace {
@@ -86,19 +87,10 @@ Stamp read_stamp(const fs::path& dir) {
 
 // Written to a temporary name and renamed, so a reader never sees half of it.
 void write_stamp(const fs::path& dir, const Stamp& s) {
-  fs::path tmp = dir / (std::string(kStamp) + ".tmp" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp);
-    for (const auto& [name, e] : s)
-      out << e.sha256 << ' ' << e.state.size << ' ' << e.state.mtime_ns << ' ' << name << '\n';
-    if (!out) throw Error(tmp.string() + ": cannot write the checksum stamp");
-  }
-  std::error_code ec;
-  fs::rename(tmp, dir / kStamp, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error((dir / kStamp).string() + ": cannot rename the checksum stamp into place");
-  }
+  std::ostringstream out;
+  for (const auto& [name, e] : s)
+    out << e.sha256 << ' ' << e.state.size << ' ' << e.state.mtime_ns << ' ' << name << '\n';
+  io::write_file_atomic((dir / kStamp).string(), out.str());
 }
 
 // Checks every file of pkg in dir; fills `stamp` with the verified ones.

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/sampler.hpp"
 
 namespace tg::data {

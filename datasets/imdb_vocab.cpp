@@ -7,6 +7,8 @@
 
 #include "datasets/imdb.hpp"
 
+#include "checkpoint/atomic_file.hpp"
+
 namespace tg::data {
 namespace {
 
@@ -97,25 +99,9 @@ const std::string& Vocab::token(std::int32_t id) const {
 }
 
 void Vocab::save(const std::filesystem::path& file) const {
-  auto tmp = file;
-  tmp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << kPadName << '\n' << kOovName << '\n';
-    for (const auto& t : tokens_) out << t << '\n';
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw Error(file.string() + ": cannot write the vocabulary");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(file.string() + ": cannot rename the vocabulary into place");
-  }
+  std::string content = std::string(kPadName) + '\n' + kOovName + '\n';
+  for (const auto& t : tokens_) content += t + '\n';
+  io::write_file_atomic(file.string(), content);
 }
 
 Vocab Vocab::load(const std::filesystem::path& file) {

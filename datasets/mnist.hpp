@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/sampler.hpp"
 
 namespace tg::data {

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <string>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg::data {
 namespace {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg::data {
 namespace {

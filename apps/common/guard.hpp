@@ -5,7 +5,7 @@
 
 #include <functional>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg::app {
 

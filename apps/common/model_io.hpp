@@ -8,7 +8,7 @@
 #include <string>
 
 #include "layers/module.hpp"
-#include "layers/safetensors.hpp"
+#include "checkpoint/safetensors.hpp"
 #include "optim/optimizer.hpp"
 
 namespace tg::app {

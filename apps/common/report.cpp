@@ -9,8 +9,9 @@
 
 #include <fmt/core.h>
 
-#include "autograd/blas.hpp"
-#include "autograd/tensor.hpp"
+#include "backend/blas.hpp"
+#include "backend/tensor.hpp"
+#include "checkpoint/atomic_file.hpp"
 
 namespace tg::app {
 
@@ -37,30 +38,11 @@ void Progress::finish() {
   shown_ = false;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) {
-      const std::string why = std::strerror(errno);
-      std::remove(tmp.c_str());
-      throw Error("cannot write " + path + ": " + why);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": " + why);
-  }
-}
-
 MetricsCsv::MetricsCsv(std::string path, std::vector<std::string> columns)
     : path_(std::move(path)), columns_(columns.size()) {
   for (std::size_t i = 0; i < columns.size(); ++i) content_ += (i ? "," : "") + columns[i];
   content_ += "\n";
-  write_file_atomic(path_, content_);
+  io::write_file_atomic(path_, content_);
 }
 
 void MetricsCsv::row(const std::vector<double>& values) {
@@ -70,7 +52,7 @@ void MetricsCsv::row(const std::vector<double>& values) {
                 std::to_string(columns_) + " columns");
   for (std::size_t i = 0; i < values.size(); ++i) content_ += fmt::format("{}{:.6g}", i ? "," : "", values[i]);
   content_ += "\n";
-  write_file_atomic(path_, content_);
+  io::write_file_atomic(path_, content_);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

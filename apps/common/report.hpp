@@ -28,11 +28,6 @@ class Progress {
   bool shown_ = false;
 };
 
-// Writes `content` to `path` atomically: a temporary file beside it, then
-// rename, so a reader (or a crash) never sees half a file. Throws tg::Error
-// naming the path.
-void write_file_atomic(const std::string& path, const std::string& content);
-
 // A CSV of metrics: the header first, one row per call; the whole file is
 // rewritten atomically after every row, so it is always complete.
 class MetricsCsv {

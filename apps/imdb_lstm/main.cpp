@@ -14,7 +14,7 @@
 #include "apps/common/cli.hpp"
 #include "apps/common/report.hpp"
 #include "apps/imdb_lstm/imdb_app.hpp"
-#include "autograd/blas.hpp"
+#include "backend/blas.hpp"
 
 namespace {
 

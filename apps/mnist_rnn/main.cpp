@@ -8,7 +8,7 @@
 #include "apps/common/guard.hpp"
 #include "apps/common/report.hpp"
 #include "apps/mnist_rnn/mnist_app.hpp"
-#include "autograd/blas.hpp"
+#include "backend/blas.hpp"
 
 int main(int argc, char** argv) {
   using namespace tg;

@@ -2,7 +2,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/blas.hpp"
+#include "backend/blas.hpp"
 #include "autograd/ops/linalg.hpp"
 
 namespace tg {

@@ -4,7 +4,7 @@
 
 #include <xtensor/xmanipulation.hpp>
 
-#include "autograd/blas.hpp"
+#include "backend/blas.hpp"
 
 namespace tg {
 

@@ -2,7 +2,7 @@
 
 #include <tuple>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/slots/utterance.hpp"
 
 namespace tg::slots {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <iterator>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/slots/chunks.hpp"
 
 namespace tg::slots {

@@ -4,7 +4,7 @@
 #include <set>
 #include <sstream>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/slots/rng.hpp"
 
 namespace tg::slots {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg::slots {
 

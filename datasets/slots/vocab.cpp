@@ -7,7 +7,8 @@
 
 #include <unistd.h>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
+#include "checkpoint/atomic_file.hpp"
 
 namespace tg::slots {
 
@@ -21,24 +22,9 @@ const char* const kUnkWord = "<unk>";
 // Header, then one entry a line, into PATH.tmp.PID, then renamed over PATH:
 // rename is atomic on one file system, so readers see the old or new file.
 void write_atomically(const std::string& path, const char* header, const std::vector<std::string>& lines) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw Error("slots: cannot write " + tmp);
-    out << header << '\n';
-    for (const auto& l : lines) out << l << '\n';
-    out.close();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      throw Error("slots: write failed for " + tmp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw Error("slots: cannot rename " + tmp + " to " + path + ": " + ec.message());
-  }
+  std::string content = std::string(header) + '\n';
+  for (const auto& l : lines) content += l + '\n';
+  io::write_file_atomic(path, content);
 }
 
 // The entries of a file written by write_atomically; each must be one

@@ -10,6 +10,7 @@
 
 #include "apps/common/model_io.hpp"
 #include "apps/common/report.hpp"
+#include "checkpoint/atomic_file.hpp"
 #include "layers/linear.hpp"
 #include "optim/adam.hpp"
 
@@ -81,6 +82,6 @@ TEST_CASE("metrics CSV: header, rows, always a whole file", "[apps][metrics]") {
   csv.row({1000, 0.125});
   REQUIRE(slurp(path) == "step,loss\n500,0.25\n1000,0.125\n");
   REQUIRE_THROWS_WITH(csv.row({1}), Catch::Contains("1 values for 2 columns"));
-  REQUIRE_THROWS_WITH(app::write_file_atomic("/nonexistent-dir/x.csv", "a"),
+  REQUIRE_THROWS_WITH(io::write_file_atomic("/nonexistent-dir/x.csv", "a"),
                       Catch::Contains("/nonexistent-dir/x.csv"));
 }

@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "autograd/blas.hpp"
-#include "autograd/sgemm_avx512.hpp"
+#include "backend/blas.hpp"
+#include "backend/sgemm_avx512.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "layers/safetensors.hpp"
+#include "checkpoint/safetensors.hpp"
 
 namespace tg::test {
 

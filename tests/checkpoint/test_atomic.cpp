@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <fstream>
+
 #include "helpers.hpp"
 
 using Catch::Matchers::Contains;
@@ -94,10 +96,17 @@ TEST_CASE("a process killed mid-save leaves the old checkpoint loadable") {
   CHECK(WTERMSIG(status) == SIGXFSZ);
   CHECK(read_bytes(path) == before);
   CHECK(tg::get<float>(tg::load_safetensors(path), "w", {4})(0) == 1.0f);
-  // The dead process's partial temp file is left behind, but never read.
+  // The dead process's partial temp file is left behind, never read, and
+  // removed by the next save to the same path.
   const std::string tmp = path + ".tmp." + std::to_string(child);
   CHECK(fs::exists(tmp));
   CHECK(fs::file_size(tmp) == 4096);
+  const std::string mine = path + ".tmp." + std::to_string(getppid());  // a live process's
+  { std::ofstream(mine) << "x"; }
+  tg::save_safetensors(path, checkpoint_of_size(8, 3.0f));
+  CHECK_FALSE(fs::exists(tmp));
+  CHECK(fs::exists(mine));
+  fs::remove(mine);
 }
 
 TEST_CASE("save into a directory that vanished fails, naming the path and errno") {

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/fetch.hpp"
 #include "datasets/sha256.hpp"
 #include "tmpdir.hpp"

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/slots/chunks.hpp"
 #include "datasets/slots/conlleval.hpp"
 

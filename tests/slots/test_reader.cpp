@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/slots/utterance.hpp"
 #include "datasets/slots/vocab.hpp"
 #include "helpers.hpp"

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 #include "datasets/slots/vocab.hpp"
 #include "helpers.hpp"
 

@@ -1,4 +1,4 @@
-#include "autograd/sgemm_avx512.hpp"
+#include "backend/sgemm_avx512.hpp"
 
 #include <immintrin.h>
 

@@ -10,7 +10,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/memory.hpp"
+#include "backend/memory.hpp"
 
 namespace tg {
 

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "autograd/memory.hpp"
+#include "backend/memory.hpp"
 
 #include <cstdlib>
 #include <vector>

@@ -1,4 +1,6 @@
-#include "layers/safetensors.hpp"
+#include "checkpoint/safetensors.hpp"
+
+#include "checkpoint/atomic_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -80,21 +82,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-// 0 or the errno of the failed write.
-int write_all(int fd, const void* data, std::size_t n) {
-  auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return 0;
-}
 
 // Reads exactly n bytes at offset; throws on error or early end of file.
 void read_exact(const std::string& path, int fd, std::uint64_t offset, void* data, std::size_t n) {
@@ -278,37 +265,12 @@ bool parse_dtype(const std::string& s, DType* out) {
 void save_safetensors(const std::string& path, const Checkpoint& ckpt) {
   std::vector<const std::pair<const std::string, TensorEntry>*> order;
   const std::string header = build_header(ckpt, &order);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-
-  auto fail_io = [&](const char* what, int err) {
-    ::unlink(tmp.c_str());
-    throw Error("save_safetensors: cannot write '" + path + "' (" + what + " '" + tmp +
-                "'): " + std::strerror(err));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0)  // nothing was created, so nothing to remove
-    throw Error("save_safetensors: cannot write '" + path + "' (open '" + tmp +
-                "'): " + std::strerror(errno));
-  const char* step = "write";
-  int err = write_all(fd, header.data(), header.size());
-  for (std::size_t i = 0; i < order.size() && err == 0; ++i)
-    err = write_all(fd, order[i]->second.bytes.data(), order[i]->second.bytes.size());
-  if (err == 0 && ::fsync(fd) != 0) {
-    step = "fsync";
-    err = errno;
+  std::vector<std::string_view> pieces{header};
+  for (const auto* entry : order) {
+    const auto& bytes = entry->second.bytes;
+    pieces.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
-  if (err != 0) {
-    ::close(fd);
-    fail_io(step, err);
-  }
-  if (::close(fd) != 0) fail_io("close", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail_io("rename", errno);
-
-  // Make the rename itself durable. Best effort: the new file is complete
-  // and in place either way.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  Fd dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.fd >= 0) ::fsync(dfd.fd);
+  io::write_file_atomic(path, pieces);
 }
 
 Checkpoint load_safetensors(const std::string& path) {

@@ -1,11 +1,11 @@
-#include "autograd/blas.hpp"
+#include "backend/blas.hpp"
 
 #include <cblas.h>
 
 #include <cstdlib>
 #include <cstring>
 
-#include "autograd/sgemm_avx512.hpp"
+#include "backend/sgemm_avx512.hpp"
 
 namespace tg::blas {
 namespace {

@@ -11,7 +11,7 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, 
           T beta, T* c);
 
 // float products run on tapegrad's AVX-512 kernel where the CPU has it
-// (autograd/sgemm_avx512.hpp; TAPEGRAD_GEMM=openblas in the environment
+// (backend/sgemm_avx512.hpp; TAPEGRAD_GEMM=openblas in the environment
 // turns it off), else on OpenBLAS; double products always on OpenBLAS.
 // Names the float path, for logs.
 const char* float_gemm_backend();

@@ -1,0 +1,33 @@
+// Every file tapegrad writes (checkpoints, vocabularies, tag lists, metrics
+// CSVs, cache stamps, reports) goes through here, so a reader or a crash sees
+// the old file or the new one, never half of one:
+//
+//   PATH.tmp.<pid> in PATH's folder  ->  write  ->  fsync  ->  rename over PATH
+//   ->  fsync the folder (the rename itself survives a power cut)
+//
+// A save killed midway leaves only its temp file behind; the next save to the
+// same PATH removes temp files whose process is gone.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tg::io {
+
+// Writes the pieces, in order, as the whole new content of `path`. On failure
+// the temp file is removed, `path` is untouched, and tg::Error names the path,
+// the step that failed and the system's reason.
+void write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces);
+void write_file_atomic(const std::string& path, std::string_view content);
+
+// Throws tg::Error (naming `path` and why) unless a file can be written at
+// `path`: its folder exists and is writable, and `path` is not a folder. Apps
+// call it for every output before any work starts. Writes nothing that stays.
+void check_writable(const std::string& path, const std::string& what);
+
+// Removes PATH.tmp.<pid> files whose process no longer runs; returns how
+// many. Called by write_file_atomic.
+int remove_stale_temp_files(const std::string& path);
+
+}  // namespace tg::io
