@@ -1,6 +1,6 @@
 #!/bin/sh
 # tapegrad's mnist_rnn against its PyTorch twin (bench/torch/mnist_twin.py) on
-# the MNIST protocol (PROTOCOLS.md section 3), one after the other in one
+# the MNIST protocol (docs/protocols.md section 3), one after the other in one
 # command, single-threaded BLAS; prints bench/torch/compare.py's table
 # (ratio tapegrad/torch below 1: tapegrad is faster).
 #

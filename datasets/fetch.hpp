@@ -30,7 +30,7 @@ struct Package {
   std::vector<RemoteFile> files;
 };
 
-// The table of PROTOCOLS.md section 2.
+// The table of docs/protocols.md section 2.
 const Package& mnist_package();
 const Package& imdb_package();
 

@@ -1,4 +1,4 @@
-// IMDB sentiment data exactly as PROTOCOLS.md section 4 fixes it.
+// IMDB sentiment data exactly as docs/protocols.md section 4 fixes it.
 //
 // reviews.json: one JSON array of 50,000 objects {"t": text, "s": 0|1}.
 // Split by index parity: train = even indices, test = odd.

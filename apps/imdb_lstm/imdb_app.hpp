@@ -1,4 +1,4 @@
-// The IMDB homework (PROTOCOLS.md section 4): an LSTM reads a review's last
+// The IMDB homework (docs/protocols.md section 4): an LSTM reads a review's last
 // 200 tokens and a linear layer turns its final state into the logit of
 // "positive".
 //

@@ -1,4 +1,4 @@
-// imdb_lstm: the IMDB homework (PROTOCOLS.md section 4). Trains an LSTM
+// imdb_lstm: the IMDB homework (docs/protocols.md section 4). Trains an LSTM
 // sentiment classifier on 25,000 reviews, reports per-epoch loss, train and
 // test accuracy and time, saves/loads checkpoints, and classifies new text.
 #include <sys/resource.h>
@@ -57,7 +57,7 @@ int run(int argc, char** argv) {
   std::size_t epochs = cfg.epochs;
 
   tg::app::Cli cli("imdb_lstm",
-                   "IMDB sentiment with an LSTM (PROTOCOLS.md section 4): Embedding -> LSTM ->\n"
+                   "IMDB sentiment with an LSTM (docs/protocols.md section 4): Embedding -> LSTM ->\n"
                    "Linear on the last time step -> binary cross-entropy; Adam, gradient\n"
                    "clipping. Prints the first training review, then per epoch the train\n"
                    "loss, train and test accuracy and the epoch's training time.");

@@ -1,4 +1,4 @@
-// The lecture's two worked examples (PROTOCOLS.md section 1), run through the
+// The lecture's two worked examples (docs/protocols.md section 1), run through the
 // generic Recurrent layer with hand-set weights, one step at a time so every
 // step's memory can be shown: the final state of one call is the initial
 // state of the next.

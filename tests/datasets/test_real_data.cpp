@@ -25,7 +25,7 @@ TEST_CASE("real data: MNIST has 60,000 + 10,000 images", "[datasets][real]") {
   CHECK(it.next().x.shape() == std::vector<std::size_t>{28, 50, 28});
 }
 
-TEST_CASE("real data: IMDB matches PROTOCOLS.md section 4", "[datasets][real]") {
+TEST_CASE("real data: IMDB matches docs/protocols.md section 4", "[datasets][real]") {
   auto files = cached_files(imdb_package());
   if (!files) {
     WARN("IMDB not in " << package_dir(imdb_package()).string() << ": skipped (run data_check to fetch it)");
