@@ -24,7 +24,7 @@ void shuffle_indices(std::vector<std::size_t>& v, std::mt19937_64& rng) {
 }
 
 EpochSampler::EpochSampler(std::size_t n, std::size_t batch, std::uint64_t seed)
-    : order_(n), batch_(batch), rng_(seed) {
+    : order_(n), batch_(batch), seed_(seed), rng_(seed) {
   if (n == 0) throw Error("EpochSampler: no items to sample");
   if (batch == 0) throw Error("EpochSampler: batch size 0");
   std::iota(order_.begin(), order_.end(), std::size_t(0));
@@ -41,6 +41,23 @@ std::vector<std::size_t> EpochSampler::next() {
     shuffle_indices(order_, rng_);
   }
   return out;
+}
+
+std::vector<std::size_t> EpochSampler::at(std::size_t epoch, std::size_t index) {
+  if (index >= batches_per_epoch())
+    throw Error("EpochSampler: batch " + std::to_string(index) + " of an epoch of " +
+                std::to_string(batches_per_epoch()));
+  if (epoch != epoch_ || index != this->index()) {
+    if (epoch < epoch_ || (epoch == epoch_ && index < this->index())) {
+      rng_.seed(seed_);
+      std::iota(order_.begin(), order_.end(), std::size_t(0));
+      shuffle_indices(order_, rng_);
+      epoch_ = 0;
+    }
+    for (; epoch_ < epoch; ++epoch_) shuffle_indices(order_, rng_);
+    pos_ = index * batch_;
+  }
+  return next();
 }
 
 }  // namespace tg::data

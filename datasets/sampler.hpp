@@ -26,7 +26,13 @@ class EpochSampler {
   // reshuffled and the next epoch starts.
   std::vector<std::size_t> next();
 
+  // Indices of batch `index` (0-based) of epoch `epoch`: next() when that is
+  // the next batch, otherwise the order is replayed from the seed up to that
+  // epoch (a resumed run gets exactly the batches of an uninterrupted one).
+  std::vector<std::size_t> at(std::size_t epoch, std::size_t index);
+
   std::size_t epoch() const { return epoch_; }  // 0-based epoch of the next batch
+  std::size_t index() const { return pos_ / batch_; }  // its batch within the epoch
   std::size_t batches_per_epoch() const { return (order_.size() + batch_ - 1) / batch_; }
   std::size_t size() const { return order_.size(); }
 
@@ -35,6 +41,7 @@ class EpochSampler {
   std::size_t batch_;
   std::size_t pos_ = 0;
   std::size_t epoch_ = 0;
+  std::uint64_t seed_;
   std::mt19937_64 rng_;
 };
 

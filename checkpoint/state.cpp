@@ -1,0 +1,118 @@
+#include "checkpoint/state.hpp"
+
+#include <cmath>
+#include <map>
+
+#include "checkpoint/safetensors.hpp"
+
+namespace tg::ckpt {
+namespace {
+
+// Optimizer::state() names per-parameter tensors "<key>.<index>" (index into
+// params()); the file names them "<parameter name>.<key>" instead.
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> named_optimizer_state(
+    Optimizer<T>& optimizer, const std::vector<NamedParameter<T>>& params) {
+  std::map<const void*, std::string> name_of;
+  for (const auto& p : params) name_of[p.var.node().get()] = p.name;
+  std::vector<std::pair<std::string, Tensor<T>*>> out;
+  for (auto& [key, tensor] : optimizer.state()) {
+    const auto dot = key.rfind('.');
+    const std::string tail = dot == std::string::npos ? "" : key.substr(dot + 1);
+    const bool indexed = !tail.empty() && tail.find_first_not_of("0123456789") == std::string::npos;
+    if (!indexed) {
+      out.emplace_back("optim." + key, tensor);
+      continue;
+    }
+    const std::size_t i = std::stoul(tail);
+    if (i >= optimizer.params().size())
+      throw Error("checkpoint: optimizer state '" + key + "' names parameter " + tail + " of " +
+                  std::to_string(optimizer.params().size()));
+    auto it = name_of.find(optimizer.params()[i].node().get());
+    if (it == name_of.end())
+      throw Error("checkpoint: the optimizer's parameter " + tail +
+                  " is not among the named parameters saved");
+    out.emplace_back("optim." + it->second + "." + key.substr(0, dot), tensor);
+  }
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+void check_finite(const std::vector<NamedParameter<T>>& params, const std::string& what) {
+  for (const auto& p : params) {
+    const T* v = p.var.value().data();
+    const std::size_t n = p.var.value().size();
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isfinite(v[i]))
+        throw Error(what + ": parameter '" + p.name + "' element " + std::to_string(i) + " is " +
+                    std::to_string(v[i]) + " (the weights are no longer finite)");
+  }
+}
+
+template <class T>
+void save(const std::string& path, const std::vector<NamedParameter<T>>& params,
+          Optimizer<T>* optimizer, const Json& meta) {
+  check_finite(params, "refusing to save '" + path + "'");
+  Checkpoint file;
+  file.metadata[kMetaKey] = meta.dump();
+  for (const auto& p : params) put(file, "model." + p.name, p.var.value());
+  if (optimizer)
+    for (const auto& [name, tensor] : named_optimizer_state(*optimizer, params)) put(file, name, *tensor);
+  save_safetensors(path, file);
+}
+
+Json read_meta(const std::string& path) {
+  const Checkpoint file = load_safetensors(path);
+  auto it = file.metadata.find(kMetaKey);
+  if (it == file.metadata.end())
+    throw Error(path + ": no tapegrad metadata (was it written by another program?)");
+  Json meta = Json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!meta.is_object()) throw Error(path + ": its tapegrad metadata is not a JSON object");
+  return meta;
+}
+
+template <class T>
+Json load(const std::string& path, const std::vector<NamedParameter<T>>& params,
+          Optimizer<T>* optimizer) {
+  const Checkpoint file = load_safetensors(path);
+  std::vector<std::pair<std::string, Tensor<T>*>> targets;
+  for (auto p : params) targets.emplace_back("model." + p.name, &p.var.value());  // p: a handle
+  if (optimizer)
+    for (auto& entry : named_optimizer_state(*optimizer, params)) targets.push_back(entry);
+  // Strict when the optimizer is loaded too: every tensor of the file must
+  // find its place. Evaluation loads the model and ignores optim.*.
+  if (!optimizer) {
+    std::vector<std::pair<std::string, Tensor<T>*>> model_only = targets;
+    Checkpoint weights;
+    weights.source = file.source;
+    for (const auto& [name, entry] : file.tensors)
+      if (name.rfind("optim.", 0) != 0) weights.tensors[name] = entry;
+    load_into(weights, model_only, /*strict=*/true);
+  } else {
+    load_into(file, targets, /*strict=*/true);
+  }
+  auto it = file.metadata.find(kMetaKey);
+  if (it == file.metadata.end()) return Json::object();
+  Json meta = Json::parse(it->second, nullptr, false);
+  return meta.is_object() ? meta : Json::object();
+}
+
+const Json& at(const Json& meta, const std::string& pointer, const std::string& path) {
+  const Json::json_pointer ptr(pointer);
+  if (!meta.contains(ptr))
+    throw Error(path + ": checkpoint metadata has no '" + pointer.substr(1) + "'");
+  return meta.at(ptr);
+}
+
+template void save(const std::string&, const std::vector<NamedParameter<float>>&, Optimizer<float>*,
+                   const Json&);
+template void save(const std::string&, const std::vector<NamedParameter<double>>&,
+                   Optimizer<double>*, const Json&);
+template Json load(const std::string&, const std::vector<NamedParameter<float>>&, Optimizer<float>*);
+template Json load(const std::string&, const std::vector<NamedParameter<double>>&, Optimizer<double>*);
+template void check_finite(const std::vector<NamedParameter<float>>&, const std::string&);
+template void check_finite(const std::vector<NamedParameter<double>>&, const std::string&);
+
+}  // namespace tg::ckpt

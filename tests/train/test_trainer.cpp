@@ -1,0 +1,195 @@
+// The Trainer: the schedule of evaluations, learning, bit-identical resume,
+// the non-finite and divergence stops, and the metrics CSV on resume.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <xtensor/xview.hpp>
+
+#include "layers/linear.hpp"
+#include "optim/adam.hpp"
+#include "train/trainer.hpp"
+
+using namespace tg;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("tg_trainer_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The CSV without its last column (training time differs between runs).
+std::string without_time(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string out;
+  for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+// y = x A + noise, learnt by a Linear layer with dropout on its input (so the
+// Trainer's rng matters), 8 batches of 4 per epoch, chosen by (epoch, index).
+struct Problem {
+  Tape<double> tape;
+  Rng init{7};
+  Linear<double> model{tape, 3, 2, init};
+  Adam<double> adam{model.parameters(), 0.05};
+  Tensor<double> x = uniform<double>({32, 3}, -1, 1, init);
+  Tensor<double> y = Tensor<double>(xt::eval(xt::view(x, xt::all(), xt::range(0, 2)) * 2.0 - 1.0));
+
+  train::Options options(std::size_t steps, const std::string& save, const std::string& metrics) {
+    train::Options o;
+    o.batches_per_epoch = 8;
+    o.steps = steps;
+    o.eval_every = 3;
+    o.clip = 1.0;
+    o.save = save;
+    o.metrics = metrics;
+    o.progress = false;
+    o.log = nullptr;
+    o.meta = {{"app", "test"}};
+    return o;
+  }
+  Var<double> loss(const train::Batch& b, Rng& rng) {
+    const std::size_t first = ((b.index * 5 + b.epoch * 3) % 8) * 4;  // varies with the epoch
+    Tensor<double> xb = xt::view(x, xt::range(first, first + 4), xt::all());
+    Tensor<double> yb = xt::view(y, xt::range(first, first + 4), xt::all());
+    Var<double> in = dropout(tape.constant(xb), 0.2, true, rng);
+    return mse(model(in), tape.constant(yb));
+  }
+  train::Metrics evaluate() {
+    auto no_grad = tape.no_grad();
+    const double l = mse(model(tape.constant(x)), tape.constant(y)).item();
+    tape.clear();
+    return {{"full_loss", l}};
+  }
+  const std::vector<train::Row>& fit(train::Trainer<double>& t) {
+    return t.fit([&](const train::Batch& b) { return loss(b, t.rng()); }, [&] { return evaluate(); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("trainer: evaluates every eval_every steps and at the end, and learns", "[train]") {
+  Problem p;
+  train::Trainer<double> trainer(p.tape, p.model.named_parameters(), p.adam, p.options(20, "", ""), 3);
+  const double before = p.evaluate()[0].second;
+  const auto& rows = p.fit(trainer);
+  std::vector<std::size_t> steps;
+  for (const auto& r : rows) steps.push_back(r.step);
+  CHECK(steps == std::vector<std::size_t>{3, 6, 9, 12, 15, 18, 20});
+  CHECK(rows.back().epoch == 3);  // step 20 is in the third epoch of 8
+  CHECK(rows.back().values[0].first == "full_loss");
+  CHECK(rows.back().values[0].second < before / 4);
+  CHECK(trainer.step() == 20);
+}
+
+TEST_CASE("trainer: evaluation at epoch ends when eval_every is 0", "[train]") {
+  Problem p;
+  train::Options o = p.options(0, "", "");
+  o.epochs = 2;
+  o.eval_every = 0;
+  train::Trainer<double> trainer(p.tape, p.model.named_parameters(), p.adam, o, 3);
+  std::vector<std::size_t> epochs_ended;
+  trainer.on_epoch_end = [&](std::size_t e) { epochs_ended.push_back(e); };
+  const auto& rows = p.fit(trainer);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].step == 8);
+  CHECK(rows[1].step == 16);
+  CHECK(epochs_ended == std::vector<std::size_t>{1, 2});
+}
+
+TEST_CASE("trainer: a resumed run is bit-identical to an uninterrupted one", "[train][resume]") {
+  const fs::path straight = temp_dir() / "straight.st", halves = temp_dir() / "halves.st";
+  const fs::path straight_csv = temp_dir() / "straight.csv", halves_csv = temp_dir() / "halves.csv";
+  {
+    Problem p;
+    train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam,
+                             p.options(19, straight.string(), straight_csv.string()), 5);
+    p.fit(t);
+  }
+  {
+    Problem p;  // stops at step 9, an evaluation point of the straight run
+    train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam,
+                             p.options(9, halves.string(), halves_csv.string()), 5);
+    p.fit(t);
+  }
+  {
+    Problem p;  // fresh weights and another seed, both replaced by the checkpoint's
+    train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam,
+                             p.options(19, halves.string(), halves_csv.string()), 99);
+    t.resume(halves.string());
+    CHECK(t.step() == 9);
+    p.fit(t);
+  }
+  CHECK(slurp(straight) == slurp(halves));
+  CHECK(without_time(slurp(straight_csv)) == without_time(slurp(halves_csv)));
+  const std::string csv = slurp(halves_csv);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 8);  // header + 7 rows
+}
+
+TEST_CASE("trainer: a non-finite loss stops training and keeps the last good checkpoint",
+          "[train][nan]") {
+  const fs::path path = temp_dir() / "nan.st";
+  Problem p;
+  train::Trainer<double> good(p.tape, p.model.named_parameters(), p.adam, p.options(3, path.string(), ""), 1);
+  p.fit(good);
+  const std::string before = slurp(path);
+  train::Trainer<double> bad(p.tape, p.model.named_parameters(), p.adam, p.options(9, path.string(), ""), 1);
+  bad.resume(path.string());
+  p.adam.set_lr(INFINITY);
+  REQUIRE_THROWS_AS(p.fit(bad), train::TrainingError);
+  CHECK(slurp(path) == before);
+  p.adam.set_lr(0.05);
+  REQUIRE_THROWS_WITH(bad.save(path.string()), Catch::Contains("not finite") || Catch::Contains("nan"));
+  CHECK(slurp(path) == before);
+}
+
+TEST_CASE("trainer: a loss past max_loss is reported as divergence", "[train][nan]") {
+  Problem p;
+  train::Options o = p.options(5, "", "");
+  o.max_loss = 1e-9;  // every loss of this problem exceeds it
+  train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, o, 1);
+  REQUIRE_THROWS_WITH(p.fit(t), Catch::Contains("step 1") && Catch::Contains("diverged"));
+}
+
+TEST_CASE("trainer: on_gradients runs between backward and the step", "[train]") {
+  Problem p;
+  train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(4, "", ""), 1);
+  const Tensor<double> w0 = p.model.weight.value();
+  std::size_t calls = 0;
+  t.on_gradients = [&](const train::Batch& b) {
+    ++calls;
+    CHECK(b.step == calls);
+    for (auto& v : p.model.parameters()) v.grad().fill(0.0);  // no update from this step
+  };
+  p.fit(t);
+  CHECK(calls == 4);
+  CHECK(bool(p.model.weight.value() == w0));
+}
+
+TEST_CASE("trainer: rejects a resume with another epoch length", "[train][resume]") {
+  const fs::path path = temp_dir() / "epoch.st";
+  Problem p;
+  train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(2, path.string(), ""), 1);
+  p.fit(t);
+  train::Options o = p.options(4, "", "");
+  o.batches_per_epoch = 5;
+  train::Trainer<double> other(p.tape, p.model.named_parameters(), p.adam, o, 1);
+  REQUIRE_THROWS_WITH(other.resume(path.string()), Catch::Contains("8 batches per epoch"));
+}

@@ -1,0 +1,149 @@
+// The one training loop of tapegrad: every app and every user model trains
+// through it, as Keras models through fit() and PyTorch models through
+// Lightning's Trainer. The user gives the model's parameters, an optimizer,
+// a function from a batch position to the loss, and (optionally) an
+// evaluation; the Trainer owns everything else:
+//
+//   for each step until options.steps (or options.epochs):
+//     loss = loss_fn({step, epoch, batch})     forward, built on the tape
+//     tape.backward(loss)                      BPTT falls out of the tape
+//     check loss and gradient norm finite      else stop: TrainingError
+//     on_gradients(...)                        e.g. averaging across processes
+//     clip to options.clip (global norm)
+//     optimizer.step(); zero_grad(); tape.clear()
+//     at evaluation points: evaluate(), log line, metrics row, checkpoint
+//
+// A checkpoint holds the weights, the optimizer state (keyed by parameter
+// name), the run's settings and the Trainer's own state (position, the
+// random generator handed to loss_fn), so a run resumed from it continues bit
+// for bit as the uninterrupted run would have.
+//
+//   train::Trainer<float> trainer(tape, model.named_parameters(), adam, options);
+//   trainer.fit([&](const train::Batch& b) { return loss_of(sampler.at(b.epoch, b.index)); },
+//               [&] { return train::Metrics{{"test_acc", accuracy(test)}}; });
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "autograd/random.hpp"
+#include "layers/module.hpp"
+#include "optim/optimizer.hpp"
+#include "train/log.hpp"
+
+namespace tg::train {
+
+using Json = nlohmann::json;
+
+// Named values from an evaluation, in the order they are logged and written
+// to the metrics CSV: {{"test_loss", 0.31}, {"test_acc", 0.91}}.
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+// Where a step is: `step` counts from 1 over the whole run (resumes
+// included); `epoch` and `index` (both from 0) say which batch of which epoch.
+struct Batch {
+  std::size_t step = 0, epoch = 0, index = 0;
+};
+
+// Training became non-finite or diverged. Nothing was saved from the bad
+// weights; the message names the step and the last checkpoint.
+struct TrainingError : Error {
+  using Error::Error;
+};
+
+struct Options {
+  std::size_t batches_per_epoch = 0;  // required
+  // Where the run ends, counted from its start (a resumed run continues to
+  // the same end): `steps` when non-zero, else `epochs` whole epochs.
+  std::size_t steps = 0, epochs = 0;
+  // Evaluate every N steps; 0: at the end of each epoch. Always at the end.
+  std::size_t eval_every = 0;
+  double clip = 0;          // clip gradients to this global L2 norm; 0: off
+  double max_loss = 1e6;    // a finite loss above this is divergence; 0: off
+  std::string save;         // checkpoint written at every evaluation ("" none)
+  std::string metrics;      // CSV: step, epoch, loss, <evaluation>, train_seconds
+  bool progress = true;     // progress line on stderr, when it is a terminal
+  std::FILE* log = stdout;  // evaluation lines; nullptr: silent
+  std::string unit = "steps";
+  // Stored in every checkpoint: {"app": ..., "config": {...}} (settings
+  // checking is the caller's: see apps/common/frame.hpp).
+  Json meta = Json::object();
+};
+
+struct Row {  // one evaluation point, as logged
+  std::size_t step = 0, epoch = 0;
+  double loss = 0;          // mean training loss since the previous row
+  Metrics values;           // the evaluation's
+  double train_seconds = 0; // training time so far in this process (evaluation excluded)
+};
+
+template <class T>
+class Trainer {
+ public:
+  using LossFn = std::function<Var<T>(const Batch&)>;
+  using EvalFn = std::function<Metrics()>;
+
+  // `params` are saved and loaded by name; the optimizer must be built over
+  // the same parameters. The seed seeds rng() (dropout, noise).
+  Trainer(Tape<T>& tape, std::vector<NamedParameter<T>> params, Optimizer<T>& optimizer,
+          Options options, std::uint64_t seed = 1);
+
+  // Restores weights, optimizer state, position and rng() from a checkpoint
+  // written by this class. Returns its metadata.
+  Json resume(const std::string& path);
+
+  // Trains to the end set by the options; returns the rows logged.
+  const std::vector<Row>& fit(const LossFn& loss_fn, const EvalFn& evaluate = {});
+
+  // Writes a checkpoint of the current state (the Trainer calls it at each
+  // evaluation when options.save is set). Throws, writing nothing, if a
+  // weight is not finite.
+  void save(const std::string& path) const;
+
+  // Random numbers for the loss function (dropout masks): saved and restored
+  // with the checkpoint, so a resumed run draws the same masks.
+  Rng& rng() { return rng_; }
+  std::size_t step() const { return step_; }  // steps done so far
+  std::size_t total_steps() const;
+  const std::vector<Row>& history() const { return rows_; }
+  double train_seconds() const { return train_seconds_; }
+  Options& options() { return options_; }
+
+  // Hooks. on_gradients runs after backward and the finiteness check, before
+  // clipping and the optimizer step (gradient averaging goes here).
+  std::function<void(const Batch&)> on_gradients;
+  std::function<void(const Batch&, double loss)> on_step;
+  std::function<void(const Row&)> on_evaluation;
+  std::function<void(std::size_t epoch)> on_epoch_end;  // epochs done so far
+
+ private:
+  Json state_json() const;
+  double global_grad_norm() const;
+  std::string saved_so_far() const;  // for error messages
+  bool evaluation_due(const Batch& b) const;
+  void log_row(const Row& row);
+
+  Tape<T>& tape_;
+  std::vector<NamedParameter<T>> params_;
+  Optimizer<T>& optimizer_;
+  Options options_;
+  Rng rng_;
+  std::size_t step_ = 0;
+  double loss_sum_ = 0;      // since the last evaluation
+  std::size_t loss_count_ = 0;
+  bool resumed_ = false;
+  std::size_t last_saved_step_ = 0;
+  double train_seconds_ = 0;
+  std::vector<Row> rows_;
+  MetricsCsv csv_;
+};
+
+extern template class Trainer<float>;
+extern template class Trainer<double>;
+
+}  // namespace tg::train
