@@ -1,6 +1,7 @@
 #include "apps/common/report.hpp"
 
 #include "backend/blas.hpp"
+#include "backend/tensor.hpp"
 
 namespace tg::app {
 
