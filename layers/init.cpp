@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include <xtensor-blas/xlinalg.hpp>
+#include <xtensor/xtensor.hpp>
+
 namespace tg::init {
 
 template <class T>
@@ -22,27 +25,20 @@ Tensor<T> orthogonal(std::size_t rows, std::size_t cols, Rng& rng, T gain) {
     throw Error("init::orthogonal: " + std::to_string(cols) + " columns are not a multiple of " +
                 std::to_string(rows) + " rows");
   Tensor<T> w = Tensor<T>::from_shape(Shape{rows, cols});
-  // Modified Gram-Schmidt, in double for accuracy, on the columns of each
-  // square block of a Gaussian matrix.
+  // As PyTorch's nn.init.orthogonal_, in double, for each square block: a
+  // Gaussian matrix A = QR (LAPACK), then Q with column j times sign(R_jj),
+  // which makes the factorisation unique and Q Haar-distributed.
   std::normal_distribution<double> normal(0.0, 1.0);
-  std::vector<double> q(rows * rows);  // q[j * rows + i]: column j
+  const double g = gain;
+  using Square = xt::xtensor<double, 2, xt::layout_type::column_major>;
+  Square a = Square::from_shape({rows, rows});
   for (std::size_t block = 0; block < cols / rows; ++block) {
-    for (auto& v : q) v = normal(rng);
+    for (double& v : a.storage()) v = normal(rng);  // column by column
+    const auto [q, r] = xt::linalg::qr(a);
     for (std::size_t j = 0; j < rows; ++j) {
-      double* cj = &q[j * rows];
-      for (std::size_t k = 0; k < j; ++k) {
-        const double* ck = &q[k * rows];
-        double dot = 0;
-        for (std::size_t i = 0; i < rows; ++i) dot += cj[i] * ck[i];
-        for (std::size_t i = 0; i < rows; ++i) cj[i] -= dot * ck[i];
-      }
-      double norm = 0;
-      for (std::size_t i = 0; i < rows; ++i) norm += cj[i] * cj[i];
-      norm = std::sqrt(norm);
-      for (std::size_t i = 0; i < rows; ++i) cj[i] /= norm;
+      const double s = r(j, j) < 0 ? -g : g;
+      for (std::size_t i = 0; i < rows; ++i) w(i, block * rows + j) = T(s * q(i, j));
     }
-    for (std::size_t i = 0; i < rows; ++i)
-      for (std::size_t j = 0; j < rows; ++j) w(i, block * rows + j) = T(gain * q[j * rows + i]);
   }
   return w;
 }

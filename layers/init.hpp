@@ -13,6 +13,9 @@ template <class T> Tensor<T> fan_in_uniform(const Shape& shape, std::size_t fan_
 // A (rows, cols) matrix whose every (rows, rows) block along the columns is
 // orthogonal (rows <= cols): for recurrent weights h W_hh, one block per
 // gate, so repeated products neither explode nor vanish at the start.
+// Each block is gain * Q, A = QR the QR decomposition of a fresh Gaussian
+// (rows, rows) matrix with R's diagonal made positive: Haar-distributed, as
+// PyTorch's nn.init.orthogonal_. Computed in double, then cast to T.
 template <class T> Tensor<T> orthogonal(std::size_t rows, std::size_t cols, Rng& rng, T gain = 1);
 
 }  // namespace tg::init

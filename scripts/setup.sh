@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TAPEGRAD_BUILD_DIR:-$root/build}"
 
-packages=(g++ make cmake pkg-config libxtensor-dev libxtensor-blas-dev libxsimd-dev
+packages=(g++ make cmake pkg-config libxtensor-dev libxtensor-blas-dev liblapack-dev libxsimd-dev
           libopenblas-dev catch2 libfmt-dev nlohmann-json3-dev libbenchmark-dev "$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,107 @@
+// init::orthogonal: orthogonal blocks in both types, seeds, the sign
+// convention of its QR and the Haar distribution that convention gives.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <xtensor/xmath.hpp>
+
+#include "layers/init.hpp"
+
+using namespace tg;
+
+namespace {
+
+// Largest |(B B^T)_ij - gain^2 delta_ij| over the (rows, rows) blocks B of w.
+template <class T>
+double block_orthogonality_error(const Tensor<T>& w, double gain) {
+  const std::size_t rows = w.shape()[0], cols = w.shape()[1];
+  double worst = 0;
+  for (std::size_t c0 = 0; c0 < cols; c0 += rows)
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < rows; ++j) {
+        double dot = 0;
+        for (std::size_t k = c0; k < c0 + rows; ++k) dot += double(w(i, k)) * double(w(j, k));
+        worst = std::max(worst, std::abs(dot - (i == j ? gain * gain : 0.0)));
+      }
+  return worst;
+}
+
+template <class T>
+void require_orthogonal_blocks(double tolerance) {
+  const std::pair<std::size_t, std::size_t> shapes[] = {{1, 1},  {1, 4},  {3, 3},    {6, 18},
+                                                        {20, 80}, {50, 50}, {128, 512}};
+  for (const auto& [rows, cols] : shapes)
+    for (const double gain : {1.0, 0.5}) {
+      Rng rng(rows * 1000 + cols);
+      const Tensor<T> w = init::orthogonal<T>(rows, cols, rng, T(gain));
+      INFO("rows " << rows << ", cols " << cols << ", gain " << gain);
+      REQUIRE(to_shape(w.shape()) == Shape{rows, cols});
+      REQUIRE(block_orthogonality_error(w, gain) < tolerance * gain * gain);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("init::orthogonal: every block orthogonal, in double to 1e-12", "[layers][init]") {
+  require_orthogonal_blocks<double>(1e-12);
+}
+
+TEST_CASE("init::orthogonal: every block orthogonal, in float to 1e-5", "[layers][init]") {
+  require_orthogonal_blocks<float>(1e-5);
+}
+
+TEST_CASE("init::orthogonal: one seed one matrix, two seeds two", "[layers][init]") {
+  Rng a(11), b(11), c(12);
+  const Tensor<double> wa = init::orthogonal<double>(8, 32, a);
+  const Tensor<double> wb = init::orthogonal<double>(8, 32, b);
+  const Tensor<double> wc = init::orthogonal<double>(8, 32, c);
+  REQUIRE(wa == wb);
+  REQUIRE(xt::amax(xt::abs(wa - wc))() > 0.1);
+  // The next draw from the same generator is another matrix.
+  REQUIRE(xt::amax(xt::abs(init::orthogonal<double>(8, 32, a) - wa))() > 0.1);
+  REQUIRE_THROWS_WITH(init::orthogonal<double>(4, 10, a), Catch::Contains("not a multiple"));
+  REQUIRE_THROWS_WITH(init::orthogonal<double>(0, 0, a), Catch::Contains("not a multiple"));
+}
+
+TEST_CASE("init::orthogonal: Q of the Gaussian block's QR with diag(R) > 0", "[layers][init]") {
+  // Each block is gain * Q where A = QR, A the block's (rows, rows) standard
+  // normals drawn column by column: redraw A from the same seed, and
+  // R = Q^T A must be upper triangular with a positive diagonal.
+  constexpr std::size_t rows = 7, blocks = 3;
+  constexpr double gain = 1.5;
+  Rng rng(5), again(5);
+  const Tensor<double> w = init::orthogonal<double>(rows, rows * blocks, rng, gain);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (std::size_t blk = 0; blk < blocks; ++blk) {
+    std::vector<double> a(rows * rows);  // a[j * rows + i]: A(i, j)
+    for (double& v : a) v = normal(again);
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < rows; ++j) {
+        double r = 0;
+        for (std::size_t k = 0; k < rows; ++k) r += w(k, blk * rows + i) * a[j * rows + k];
+        r /= gain;
+        INFO("block " << blk << ", R(" << i << ", " << j << ") = " << r);
+        if (i > j) REQUIRE(std::abs(r) < 1e-12);
+        if (i == j) REQUIRE(r > 0);
+      }
+  }
+}
+
+TEST_CASE("init::orthogonal: Haar-distributed (E[Q] = 0, E[Q_ij^2] = 1/n)", "[layers][init]") {
+  // LAPACK's Householder QR alone leaves R's diagonal of either sign and Q
+  // biased (for n = 3, E[Q] is near diag(-0.5, -0.5, 0.5)); the sign fix
+  // removes the bias.
+  constexpr std::size_t n = 3, draws = 4000;
+  Rng rng(9);
+  Tensor<double> sum = zeros<double>(Shape{n, n}), sum_sq = zeros<double>(Shape{n, n});
+  for (std::size_t d = 0; d < draws; ++d) {
+    const Tensor<double> q = init::orthogonal<double>(n, n, rng);
+    sum += q;
+    sum_sq += q * q;
+  }
+  // Each Q_ij has variance 1/n: the mean of `draws` is within 5 sd of 0.
+  const double sd_of_mean = std::sqrt(1.0 / n / draws);
+  REQUIRE(xt::amax(xt::abs(sum / double(draws)))() < 5 * sd_of_mean);
+  REQUIRE(xt::amax(xt::abs(sum_sq / double(draws) - 1.0 / n))() < 0.03);
+}
