@@ -1,29 +1,31 @@
-// mnist_rnn: the MNIST class assignment (docs/protocols.md section 3) from the
-// command line. The work is in mnist_app.cpp; this file loads the data, and
-// apps/common/guard.hpp maps errors to exit codes.
-#include <cstdio>
-
+// mnist_rnn: the MNIST class assignment (docs/protocols.md section 3): parse,
+// load the data, train and evaluate (apps/mnist_rnn/mnist_app.cpp), report.
 #include <fmt/core.h>
 
-#include "apps/common/guard.hpp"
-#include "apps/common/report.hpp"
 #include "apps/mnist_rnn/mnist_app.hpp"
 #include "backend/blas.hpp"
 
 int main(int argc, char** argv) {
   using namespace tg;
   return app::run_main("mnist_rnn", [&] {
-    const mnist::Config config = mnist::parse_args(argc, argv);
-    app::set_threads(config.threads);
-    // A bad checkpoint fails now, before the data is read (or fetched).
-    if (!config.load.empty()) mnist::config_from_checkpoint(config.load, config);
-    const data::Mnist mnist = data::fetch_mnist(config.data);
+    app::Frame frame("mnist_rnn",
+                     "Trains a recurrent network to classify MNIST digits, reading each image as "
+                     "a sequence of its 28 rows (docs/protocols.md section 3), and reports the "
+                     "test accuracy every --eval-every steps.",
+                     "  mnist_rnn                         the protocol: rnn, 4000 steps\n"
+                     "  mnist_rnn --cell lstm --save lstm.st --metrics lstm.csv\n"
+                     "  mnist_rnn --load lstm.st --eval-only      evaluate a checkpoint\n"
+                     "  mnist_rnn --load lstm.st --steps 6000     train on to step 6000");
+    mnist::Settings settings;
+    mnist::add_flags(frame, settings);
+    frame.parse(argc, argv);
+    const data::Mnist mnist = data::fetch_mnist(frame.flags().data);
     fmt::print("MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",
-               mnist.train.size(), mnist.test.size(), config.threads, blas::float_gemm_backend());
-    const mnist::RunResult result = mnist::run(config, mnist, stdout);
+               mnist.train.size(), mnist.test.size(), frame.flags().threads,
+               blas::float_gemm_backend());
+    const mnist::RunResult result = mnist::run(settings, frame, mnist, stdout);
     if (result.last_step > result.first_step)
-      fmt::print("{}\n", mnist::result_line(result, mnist::peak_mib()));
-    std::fflush(stdout);
+      fmt::print("{}\n", mnist::result_line(settings, frame, result));
     return 0;
   });
 }

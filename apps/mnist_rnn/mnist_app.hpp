@@ -8,48 +8,34 @@
 //
 // Training: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), batches of 50 from an
 // epoch-wise reshuffle of the training split, 4000 steps, evaluation on the
-// whole test split every 500 steps. Everything here takes the data as an
-// argument, so tests can train on a small synthetic split.
+// whole test split every 500 steps, through train::Trainer. Everything here
+// takes the data as an argument, so tests can train on a synthetic split.
 #pragma once
 
 #include <cstdio>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "apps/common/guard.hpp"
+#include "apps/common/frame.hpp"
 #include "datasets/mnist.hpp"
 #include "layers/linear.hpp"
 #include "layers/recurrent.hpp"
 
 namespace tg::mnist {
 
-// Every setting of a run; the defaults are the protocol's.
-struct Config {
+// The app's own settings (the shared ones are in app::TrainingFlags); the
+// defaults are the protocol's.
+struct Settings {
   std::string cell = "rnn";      // rnn | lstm | gru
   std::size_t hidden = 128;
   std::size_t layers = 1;
-  std::size_t steps = 4000;      // training steps of this run (more, after --load)
   std::size_t batch = 50;
   double lr = 1e-3;
-  std::size_t eval_every = 500;  // 0: only at the end
-  std::size_t seed = 1;
-  int threads = 1;
   std::string init = "glorot";   // glorot (Glorot input, orthogonal recurrent) | torch
-  std::string data;              // IDX folder; empty: the cache (fetched on first use)
-  std::string save, load, metrics;
-  bool progress = true;          // progress line (shown only on a terminal)
 };
 
-// An option out of range: exit code 2 (apps/common/guard.hpp).
-using UsageError = app::UsageError;
-
-// Parses argv into a Config. --help prints the usage and exits 0; a malformed
-// option exits 2 (tg::app::Cli); a value out of range throws UsageError.
-Config parse_args(int argc, char** argv);
-// Throws UsageError naming the first bad setting.
-void validate(const Config& config);
+// Registers the app's flags and the shared ones (protocol defaults) on `frame`.
+void add_flags(app::Frame& frame, Settings& settings);
 
 // The classifier. Parameters: "rnn.l0.fwd.weight_ih", ..., "head.weight",
 // "head.bias".
@@ -77,32 +63,22 @@ Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSpli
                     std::size_t chunk = 1000);
 
 struct RunResult {
-  Config config;                // as run: the model shape from the checkpoint with --load
   std::size_t first_step = 0;   // steps already done by a loaded checkpoint
-  std::size_t last_step = 0;    // first_step + steps trained in this run
-  double train_seconds = 0;     // wall time of the training steps (evaluation and batch assembly excluded)
-  double train_cpu_seconds = 0; // process CPU time over the same spans
-  double last_minibatch_loss = 0;
+  std::size_t last_step = 0;    // where this run ended
+  double train_seconds = 0;     // wall time of the training steps (evaluation excluded)
+  double last_loss = 0;         // mean training loss of the last evaluation period
   Evaluation test;              // on the whole test split after the last step
-  std::vector<int> first_labels;  // labels of the first 10 test images
 };
 
-// Builds the model (from the checkpoint's metadata with --load), trains
-// `config.steps` steps, evaluates every `eval_every` steps and at the end,
-// writes metrics and the checkpoint when asked. Log lines go to `log`
-// (nullptr: silent). Throws tg::Error on bad data or checkpoints.
-RunResult run(const Config& config, const data::Mnist& data, std::FILE* log);
-
-// The model shape a checkpoint was saved with: cell, hidden, layers, init and
-// step from its metadata (other fields of `base` kept). Throws tg::Error
-// naming the file and the missing or bad key.
-Config config_from_checkpoint(const std::string& path, Config base);
+// Builds the model (settings already restored from a --load checkpoint by
+// the frame), trains to the end the flags set (or only evaluates, with
+// --eval-only), and logs to `log` (nullptr: silent). Throws tg::Error on bad
+// data or checkpoints, train::TrainingError when training goes non-finite.
+RunResult run(const Settings& settings, const app::Frame& frame, const data::Mnist& data,
+              std::FILE* log);
 
 // The RESULT line compared by bench/torch/compare.py with
 // bench/torch/mnist_twin.py's (name mnist_<cell>).
-std::string result_line(const RunResult& result, double peak_mib);
-
-// Peak resident set size of this process so far, in MiB (ru_maxrss / 1024).
-double peak_mib();
+std::string result_line(const Settings& settings, const app::Frame& frame, const RunResult& result);
 
 }  // namespace tg::mnist

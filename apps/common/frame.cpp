@@ -1,0 +1,276 @@
+#include "apps/common/frame.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <new>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "backend/blas.hpp"
+#include "checkpoint/atomic_file.hpp"
+#include "checkpoint/state.hpp"
+
+namespace tg::app {
+namespace {
+
+constexpr std::size_t kWidth = 80;
+
+// --help printed: leave main with this code.
+struct ExitNow {
+  int code;
+};
+
+// Words of `text` in lines of at most `width` columns after `indent` spaces;
+// a newline in `text` starts a new line.
+std::string wrap(const std::string& text, std::size_t indent, std::size_t width = kWidth) {
+  std::string out, line;
+  std::istringstream paragraphs(text);
+  for (std::string para; std::getline(paragraphs, para);) {
+    std::istringstream words(para);
+    line.clear();
+    for (std::string w; words >> w;) {
+      if (!line.empty() && indent + line.size() + 1 + w.size() > width) {
+        out += std::string(indent, ' ') + line + "\n";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + w;
+    }
+    out += std::string(indent, ' ') + line + "\n";
+  }
+  return out;
+}
+
+// Each option on a line of its own, its description wrapped below it.
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_option(const CLI::Option* opt, bool positional) const override {
+    std::string head = "  " + make_option_name(opt, positional) + make_option_opts(opt);
+    return head + "\n" + wrap(make_option_desc(opt), 6);
+  }
+  std::string make_description(const CLI::App* app) const override {
+    return wrap(app->get_description(), 0) + "\n";
+  }
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    (void)app;
+    return "usage: " + name + " [options]\n\n";
+  }
+};
+
+bool parse_number(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  *out = std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+// Equal as numbers when both are numbers ("1e-3" == "0.001000"), else as text.
+bool same_value(const std::string& a, const std::string& b) {
+  double x, y;
+  if (parse_number(a, &x) && parse_number(b, &y)) return x == y;
+  return a == b;
+}
+
+const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "--metrics",
+                                       "--threads", "--steps", "--epochs", "--eval-every",
+                                       "--eval-only", "--quiet", "--allow-changes"};
+
+}  // namespace
+
+CLI::Validator finite_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        double v;
+        if (!parse_number(s, &v)) return "'" + s + "' is not a number";
+        if (!std::isfinite(v)) return "must be finite, got " + s;
+        if (v < lo || v > hi) return fmt::format("must be in [{:g}, {:g}], got {}", lo, hi, s);
+        return "";
+      },
+      fmt::format("in [{:g}, {:g}]", lo, hi));
+}
+
+CLI::Validator at_least(double lo) {
+  return CLI::Validator(
+      [lo](std::string& s) -> std::string {
+        double v;
+        if (!parse_number(s, &v)) return "'" + s + "' is not a number";
+        if (!std::isfinite(v)) return "must be finite, got " + s;
+        if (v < lo) return fmt::format("must be at least {:g}, got {}", lo, s);
+        return "";
+      },
+      fmt::format(">= {:g}", lo));
+}
+
+Frame::Frame(std::string program, std::string summary, std::string examples)
+    : program_(std::move(program)), cli_(std::move(summary), program_) {
+  cli_.formatter(std::make_shared<Formatter>());
+  // A flag given twice: the last one wins, as in most command-line tools.
+  cli_.option_defaults()->always_capture_default()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::string footer;
+  if (!examples.empty()) footer += "examples:\n" + examples + "\n";
+  footer += "exit codes: 0 success, 1 failure while running (data, checkpoint, a\n"
+            "non-finite loss), 2 usage (a flag out of range, a checkpoint of other\n"
+            "settings). Shared flags: docs/apps.md.";
+  cli_.footer(footer);
+}
+
+void Frame::add_training_flags(const TrainingFlags& d) {
+  flags_ = d;
+  has_training_flags_ = true;
+  CLI::App& c = cli_;
+  c.add_option("--data", flags_.data, "dataset folder" + (d.data.empty() ? std::string(" (default: the app's)") : ""));
+  c.add_option("--seed", flags_.seed, "seed of the initial weights, the batch order and dropout");
+  c.add_option("--threads", flags_.threads, "BLAS threads (our own code runs on one)")
+      ->check(finite_range(1, 256));
+  c.add_option("--steps", flags_.steps, "end the run at this step (0: use --epochs)")
+      ->check(finite_range(0, 1e9));
+  c.add_option("--epochs", flags_.epochs, "end the run after this many epochs")
+      ->check(finite_range(0, 1e6));
+  c.add_option("--eval-every", flags_.eval_every, "evaluate every N steps (0: at each epoch end)")
+      ->check(finite_range(0, 1e9));
+  c.add_option("--clip", flags_.clip, "clip gradients to this global L2 norm (0: off)")
+      ->check(finite_range(0, 1e6));
+  c.add_option("--save", flags_.save, "checkpoint written at every evaluation (weights, optimizer, settings, position)");
+  c.add_option("--load", flags_.load,
+               "start from this checkpoint: its settings fill the flags not given, "
+               "training continues to --steps/--epochs (a resumed run ends where the "
+               "uninterrupted one would)");
+  c.add_flag("--eval-only", flags_.eval_only, "with --load: evaluate the checkpoint, train nothing");
+  c.add_option("--metrics", flags_.metrics, "CSV of step, epoch, loss, the evaluation's metrics, train_seconds; appended to on resume");
+  c.add_flag("--quiet", flags_.quiet, "no progress line on stderr");
+  c.add_flag("--allow-changes", flags_.allow_changes,
+             "with --load: accept settings that differ from the checkpoint's (e.g. another --lr)");
+}
+
+bool Frame::given(const std::string& option) const {
+  const CLI::Option* opt = cli_.get_option_no_throw(option);
+  return opt && opt->count() > 0;
+}
+
+std::string Frame::value_of(const CLI::Option& opt) const {
+  if (opt.get_type_size() == 0) {  // a flag
+    const std::string d = opt.get_default_str();
+    return opt.count() > 0 || d == "true" || d == "1" ? "true" : "false";
+  }
+  if (opt.count() == 0) return opt.get_default_str();
+  std::string v;
+  for (const auto& r : opt.results()) v += (v.empty() ? "" : ",") + r;
+  return v;
+}
+
+nlohmann::json Frame::meta() const {
+  nlohmann::json config = nlohmann::json::object();
+  for (const CLI::Option* opt : cli_.get_options())
+    if (opt->get_name() != "--help" && !kShared.count(opt->get_name()) && !free_.count(opt->get_name()))
+      config[opt->get_name()] = value_of(*opt);
+  config["--seed"] = std::to_string(flags_.seed);
+  config["--clip"] = value_of(*cli_.get_option("--clip"));
+  return {{"app", program_}, {"config", config}};
+}
+
+void Frame::check_outputs() const {
+  if (!flags_.save.empty()) {
+    io::check_writable(flags_.save, "--save");
+    std::ifstream exists(flags_.save);
+    if (exists) {
+      try {
+        ckpt::read_meta(flags_.save);
+      } catch (const Error&) {
+        throw UsageError("--save '" + flags_.save +
+                         "' exists and is not a tapegrad checkpoint; refusing to replace it");
+      }
+    }
+  }
+  if (!flags_.metrics.empty()) {
+    io::check_writable(flags_.metrics, "--metrics");
+    std::ifstream in(flags_.metrics);
+    std::string first;
+    if (in && std::getline(in, first) && first.rfind("step,", 0) != 0)
+      throw UsageError("--metrics '" + flags_.metrics +
+                       "' exists and is not a metrics CSV; refusing to replace it");
+  }
+}
+
+void Frame::apply_checkpoint_settings() {
+  const std::string& path = flags_.load;
+  loaded_ = ckpt::read_meta(path);
+  const std::string app = loaded_.value("app", std::string());
+  if (app != program_)
+    throw UsageError("--load '" + path + "' is a checkpoint of " + (app.empty() ? "another program" : app) +
+                     ", not of " + program_);
+  const nlohmann::json config = loaded_.value("config", nlohmann::json::object());
+  for (CLI::Option* opt : cli_.get_options()) {
+    const std::string name = opt->get_name();
+    if (name == "--seed" || name == "--clip" || (!kShared.count(name) && !free_.count(name))) {
+      if (!config.contains(name) || !config[name].is_string()) continue;
+      const std::string saved = config[name].get<std::string>();
+      if (opt->count() > 0) {
+        if (!same_value(value_of(*opt), saved) && !flags_.allow_changes)
+          throw UsageError(name + " " + value_of(*opt) + " differs from the checkpoint's " + saved + " ('" +
+                           path + "'); leave the flag out to use the checkpoint's, or pass --allow-changes");
+        continue;
+      }
+      opt->clear();
+      opt->add_result(saved);
+      opt->run_callback();
+    }
+  }
+}
+
+void Frame::parse(int argc, char** argv) {
+  try {
+    cli_.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(help().c_str(), stdout);
+    throw ExitNow{0};
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  if (!has_training_flags_) return;
+  if (flags_.eval_only && flags_.load.empty()) throw UsageError("--eval-only needs --load CHECKPOINT");
+  if (flags_.steps == 0 && flags_.epochs == 0) throw UsageError("give --steps or --epochs (at least 1)");
+  check_outputs();
+  if (!flags_.load.empty()) apply_checkpoint_settings();
+  blas::set_num_threads(flags_.threads);
+}
+
+train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
+  train::Options o;
+  o.batches_per_epoch = batches_per_epoch;
+  o.steps = flags_.steps;
+  o.epochs = flags_.epochs;
+  o.eval_every = flags_.eval_every;
+  o.clip = flags_.clip;
+  o.save = flags_.save;
+  o.metrics = flags_.metrics;
+  o.progress = !flags_.quiet;
+  o.meta = meta();
+  return o;
+}
+
+std::string Frame::help() const { return cli_.help(); }
+
+int run_main(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ExitNow& e) {
+    return e.code;
+  } catch (const UsageError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}: error: {} (try --help)\n", program, e.what());
+    return kExitUsage;
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}: error: out of memory (try a smaller model or batch)\n", program);
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace tg::app

@@ -1,0 +1,118 @@
+// The frame every app stands on: CLI11 parsing with help wrapped at 80
+// columns, the shared flags (spelled and meaning the same in every app),
+// checks of every output before any work, settings restored from and checked
+// against a checkpoint, and one main() that maps errors to exit codes:
+//
+//   0 success   1 failure while running (data, checkpoint, non-finite loss)
+//   2 usage (a flag out of range, a checkpoint of other settings)
+//
+// Errors print as "prog: error: message". An app reads:
+//
+//   int main(int argc, char** argv) {
+//     return app::run_main("mnist_rnn", [&] {
+//       app::Frame frame("mnist_rnn", "Trains ...");
+//       Config c;
+//       frame.cli().add_option("--cell", c.cell, "...")->check(...);
+//       frame.add_training_flags(defaults);
+//       frame.parse(argc, argv);       // --help: prints and exits 0
+//       ...load data, build the model, train::Trainer::fit...
+//     });
+//   }
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "backend/tensor.hpp"
+#include "train/trainer.hpp"
+
+namespace tg::app {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// A command line that parses but makes no sense: exit code 2.
+struct UsageError : Error {
+  using Error::Error;
+};
+
+// The shared flags. Defaults are the app's protocol; the meaning is the same
+// everywhere (see docs/apps.md).
+struct TrainingFlags {
+  std::string data;          // --data DIR: the dataset folder (default: the app's)
+  std::string save;          // --save PATH: checkpoint at every evaluation
+  std::string load;          // --load PATH: start from this checkpoint, train on
+  std::string metrics;       // --metrics PATH: CSV, one row per evaluation
+  std::uint64_t seed = 1;    // --seed N
+  int threads = 1;           // --threads N: BLAS threads
+  double clip = 0;           // --clip X: global gradient norm; 0 off
+  std::size_t steps = 0;     // --steps N: end of the run in steps (0: use --epochs)
+  std::size_t epochs = 0;    // --epochs N: end of the run in epochs
+  std::size_t eval_every = 0;  // --eval-every N steps (0: each epoch end)
+  bool eval_only = false;    // --eval-only: evaluate the --load checkpoint, no training
+  bool quiet = false;        // --quiet: no progress line
+  bool allow_changes = false;  // --allow-changes: resume with other settings
+};
+
+// Valid values of numeric flags (CLI11 validators): finite and in range.
+CLI::Validator finite_range(double lo, double hi);
+CLI::Validator at_least(double lo);  // finite and >= lo
+
+class Frame {
+ public:
+  // `examples`: lines for the help's examples section.
+  Frame(std::string program, std::string summary, std::string examples = "");
+
+  CLI::App& cli() { return cli_; }
+  const std::string& program() const { return program_; }
+
+  // Adds the shared training flags with these defaults.
+  void add_training_flags(const TrainingFlags& defaults);
+  const TrainingFlags& flags() const { return flags_; }
+  // Options that may differ between a checkpoint and a run resumed from it
+  // (the shared ones that do not define the run are already free).
+  void free_on_resume(const std::string& option) { free_.insert(option); }
+
+  // Parses; --help prints the help and exits 0. Then: --eval-only needs
+  // --load; every output (--save, --metrics) is checked writable and, when
+  // it exists, to be ours; with --load, the checkpoint's settings fill the
+  // options not given, and a given one that differs is a UsageError (unless
+  // --allow-changes). Sets the BLAS threads.
+  void parse(int argc, char** argv);
+  bool given(const std::string& option) const;
+
+  // {"app": program, "config": {option: value}} for checkpoints.
+  nlohmann::json meta() const;
+  // The checkpoint's metadata (after parse, with --load), else empty.
+  const nlohmann::json& loaded_meta() const { return loaded_; }
+
+  // Trainer options from the shared flags: end, evaluation, clip, save,
+  // metrics, progress, meta.
+  train::Options trainer_options(std::size_t batches_per_epoch) const;
+
+  std::string help() const;
+
+ private:
+  void check_outputs() const;
+  void apply_checkpoint_settings();
+  std::string value_of(const CLI::Option& opt) const;
+
+  std::string program_;
+  CLI::App cli_;
+  TrainingFlags flags_;
+  bool has_training_flags_ = false;
+  std::set<std::string> free_;
+  nlohmann::json loaded_ = nlohmann::json::object();
+};
+
+// Runs `body` and returns its exit code, or the code of what it threw, with
+// the message on stderr as "program: error: ...".
+int run_main(const char* program, const std::function<int()>& body);
+
+}  // namespace tg::app
