@@ -1,5 +1,7 @@
 #include "train/trainer.hpp"
 
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -10,6 +12,12 @@
 
 namespace tg::train {
 namespace {
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 std::string rng_text(const Rng& rng) {
   std::ostringstream out;
@@ -136,6 +144,7 @@ const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& eva
   while (step_ < end) {
     const Batch b{step_ + 1, step_ / options_.batches_per_epoch, step_ % options_.batches_per_epoch};
     const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
     double loss_value = 0;
     {
       Var<T> loss = loss_fn(b);
@@ -159,6 +168,7 @@ const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& eva
     optimizer_.zero_grad();
     tape_.clear();
     train_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+    train_cpu_seconds_ += cpu_seconds() - c0;
     step_ = b.step;
     loss_sum_ += loss_value;
     ++loss_count_;

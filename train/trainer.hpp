@@ -111,7 +111,8 @@ class Trainer {
   std::size_t step() const { return step_; }  // steps done so far
   std::size_t total_steps() const;
   const std::vector<Row>& history() const { return rows_; }
-  double train_seconds() const { return train_seconds_; }
+  double train_seconds() const { return train_seconds_; }  // wall, evaluation excluded
+  double train_cpu_seconds() const { return train_cpu_seconds_; }  // process CPU, same spans
   Options& options() { return options_; }
 
   // Hooks. on_gradients runs after backward and the finiteness check, before
@@ -138,7 +139,7 @@ class Trainer {
   std::size_t loss_count_ = 0;
   bool resumed_ = false;
   std::size_t last_saved_step_ = 0;
-  double train_seconds_ = 0;
+  double train_seconds_ = 0, train_cpu_seconds_ = 0;
   std::vector<Row> rows_;
   MetricsCsv csv_;
 };

@@ -66,7 +66,7 @@ struct RunResult {
   std::size_t first_step = 0;   // steps already done by a loaded checkpoint
   std::size_t last_step = 0;    // where this run ended
   double train_seconds = 0;     // wall time of the training steps (evaluation excluded)
-  double last_loss = 0;         // mean training loss of the last evaluation period
+  double train_cpu_seconds = 0; // process CPU time over the same spans
   Evaluation test;              // on the whole test split after the last step
 };
 
