@@ -8,8 +8,9 @@
 #
 # The cell defaults to rnn. Extra args go to both programs, so use the flags
 # they share: --steps N --batch N --hidden N --lr X --eval-every N --seed S
-# --data DIR. Both time the training steps only (batch assembly and
-# evaluation excluded) and print a RESULT line: train_seconds (wall),
+# --data DIR. Both time the training steps only (evaluation excluded; ours
+# counts the batch assembly too, the twin does not) and print a RESULT line:
+# train_seconds (wall),
 # train_cpu_seconds, ms_per_step, test_acc, peak_mib.
 # Environment: TAPEGRAD_BUILD_DIR (build folder, default build/; configured
 # if needed, then the mnist_rnn target is built), PYTHON (the twin's
