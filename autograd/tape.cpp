@@ -2,7 +2,9 @@
 
 #include <malloc.h>
 
+#include <cmath>
 #include <mutex>
+#include <string>
 
 #include <xtensor/xreducer.hpp>
 
@@ -70,6 +72,56 @@ T Node<T>::grad_beta() {
     grad = Tensor<T>::from_shape(value.shape());
   has_grad = true;
   return T(0);
+}
+
+namespace {
+
+// The index and value of the first NaN/Inf element, or false.
+template <class T>
+bool first_non_finite(const Tensor<T>& t, std::size_t* at, T* value) {
+  const T* p = t.data();
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (!std::isfinite(p[i])) {
+      *at = i;
+      *value = p[i];
+      return true;
+    }
+  return false;
+}
+
+template <class T>
+std::string shapes_of(const std::vector<const Node<T>*>& inputs) {
+  std::string s;
+  for (const Node<T>* n : inputs) s += (s.empty() ? "" : ", ") + shape_str(n->value.shape());
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+void Tape<T>::check_result(const Node<T>& n) const {
+  std::size_t at;
+  T v;
+  if (!first_non_finite(n.value, &at, &v)) return;
+  throw Error("anomaly: op '" + std::string(op_) + "' (tape record " + std::to_string(records_.size()) +
+              ", inputs " + shapes_of(op_inputs_) + ") produced " + std::to_string(v) +
+              " at element " + std::to_string(at) + " of its result " + shape_str(n.value.shape()));
+}
+
+template <class T>
+void Tape<T>::check_gradients(std::size_t record) const {
+  if (record >= anomaly_records_.size()) return;  // recorded before detection was on
+  const AnomalyRecord& r = anomaly_records_[record];
+  for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+    const Node<T>* n = r.inputs[k];
+    std::size_t at;
+    T v;
+    if (n->has_grad && first_non_finite(n->grad, &at, &v))
+      throw Error("anomaly: the backward of op '" + std::string(r.op) + "' (tape record " +
+                  std::to_string(record) + ", inputs " + shapes_of(r.inputs) + ") gave input " +
+                  std::to_string(k) + " a gradient of " + std::to_string(v) + " at element " +
+                  std::to_string(at));
+  }
 }
 
 template struct Node<float>;

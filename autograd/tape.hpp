@@ -16,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <cstdint>
 #include <new>
 #include <type_traits>
@@ -178,6 +179,7 @@ class Tape {
     n->requires_grad = any_input_requires_grad && recording();
     n->tape = this;
     n->generation = generation_;
+    if (anomaly_) check_result(*n);
     return Var<T>(std::move(n));
   }
   // Used by ops: append the backward of `out`; it runs only if a gradient
@@ -197,6 +199,25 @@ class Tape {
     records_.push_back({out.node().get(), out2.defined() ? out2.node().get() : nullptr, fn,
                         [](void* f) { (*static_cast<Fn*>(f))(); },
                         [](void* f) { static_cast<Fn*>(f)->~Fn(); }});
+    if (anomaly_) {
+      anomaly_records_.resize(records_.size() - 1, {"(recorded before detection was on)", {}});
+      anomaly_records_.push_back({op_, op_inputs_});
+    }
+  }
+
+  // Anomaly detection, off by default (and then free but for a flag test):
+  // every op's result is checked for NaN/Inf as it is made, and after each
+  // backward record runs, the gradients it wrote into the op's inputs. The
+  // error names the op, its index on the tape and its input shapes.
+  void set_detect_anomaly(bool on) { anomaly_ = on; }
+  bool detect_anomaly() const { return anomaly_; }
+  // Called by every op (through tape_of) before it computes: its name, and
+  // its inputs when anomaly detection is on.
+  void begin_op(const char* name, std::initializer_list<const Var<T>*> inputs) {
+    op_ = name;
+    if (!anomaly_) return;
+    op_inputs_.clear();
+    for (const Var<T>* v : inputs) op_inputs_.push_back(v->node().get());
   }
 
   // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse.
@@ -227,6 +248,7 @@ class Tape {
       Node<T>* n2 = it->out2;
       if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
       it->run(it->closure);
+      if (anomaly_) check_gradients(std::size_t(records_.rend() - it) - 1);
       // Every use of an output came later on the tape, so its gradient is
       // complete and now spent: hand the buffer back for the records to come.
       for (Node<T>* n : {it->out, n2})
@@ -242,6 +264,7 @@ class Tape {
   void clear() {
     for (Record& r : records_) r.destroy(r.closure);
     records_.clear();
+    anomaly_records_.clear();
     arena_.reset();
     ++generation_;
   }
@@ -277,6 +300,19 @@ class Tape {
   Arena arena_;
   std::uint64_t generation_ = 1;
   int no_grad_depth_ = 0;
+
+  // Anomaly detection: the op being computed, and per record its name and
+  // inputs (kept only while detection is on).
+  struct AnomalyRecord {
+    const char* op;
+    std::vector<const Node<T>*> inputs;
+  };
+  void check_result(const Node<T>& n) const;        // throws on NaN/Inf
+  void check_gradients(std::size_t record) const;   // throws on NaN/Inf
+  bool anomaly_ = false;
+  const char* op_ = "";
+  std::vector<const Node<T>*> op_inputs_;
+  std::vector<AnomalyRecord> anomaly_records_;
 };
 
 // The tape shared by a set of inputs; throws if they come from different tapes.
@@ -289,6 +325,7 @@ Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs) {
     else if (t != v->node()->tape)
       throw Error(std::string(op) + ": inputs belong to different tapes");
   }
+  t->begin_op(op, inputs);
   return *t;
 }
 

@@ -45,6 +45,7 @@ Trainer<T>::Trainer(Tape<T>& tape, std::vector<NamedParameter<T>> params, Optimi
     throw Error("Trainer: set options.steps or options.epochs");
   if (!(options_.clip >= 0) || !std::isfinite(options_.clip))
     throw Error("Trainer: clip must be finite and >= 0, got " + std::to_string(options_.clip));
+  if (options_.detect_anomaly) tape_.set_detect_anomaly(true);
 }
 
 template <class T>

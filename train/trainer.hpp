@@ -68,6 +68,7 @@ struct Options {
   std::string save;         // checkpoint written at every evaluation ("" none)
   std::string metrics;      // CSV: step, epoch, loss, <evaluation>, train_seconds
   bool progress = true;     // progress line on stderr, when it is a terminal
+  bool detect_anomaly = false;  // the tape checks every op's result and gradient
   std::FILE* log = stdout;  // evaluation lines; nullptr: silent
   std::string unit = "steps";
   // Stored in every checkpoint: {"app": ..., "config": {...}} (settings

@@ -76,7 +76,8 @@ bool same_value(const std::string& a, const std::string& b) {
 
 const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "--metrics",
                                        "--threads", "--steps", "--epochs", "--eval-every",
-                                       "--eval-only", "--quiet", "--allow-changes"};
+                                       "--eval-only", "--quiet", "--allow-changes",
+                                       "--detect-anomaly"};
 
 }  // namespace
 
@@ -143,6 +144,9 @@ void Frame::add_training_flags(const TrainingFlags& d) {
   c.add_flag("--quiet", flags_.quiet, "no progress line on stderr");
   c.add_flag("--allow-changes", flags_.allow_changes,
              "with --load: accept settings that differ from the checkpoint's (e.g. another --lr)");
+  c.add_flag("--detect-anomaly", flags_.detect_anomaly,
+             "check every op's result and gradient for NaN/Inf and name the op that made one "
+             "(slower; for debugging)");
 }
 
 bool Frame::given(const std::string& option) const {
@@ -247,6 +251,7 @@ train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
   o.save = flags_.save;
   o.metrics = flags_.metrics;
   o.progress = !flags_.quiet;
+  o.detect_anomaly = flags_.detect_anomaly;
   o.meta = meta();
   return o;
 }

@@ -58,6 +58,7 @@ struct TrainingFlags {
   bool eval_only = false;    // --eval-only: evaluate the --load checkpoint, no training
   bool quiet = false;        // --quiet: no progress line
   bool allow_changes = false;  // --allow-changes: resume with other settings
+  bool detect_anomaly = false; // --detect-anomaly: name the op that makes a NaN/Inf
 };
 
 // Valid values of numeric flags (CLI11 validators): finite and in range.

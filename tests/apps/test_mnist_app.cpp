@@ -171,6 +171,9 @@ TEST_CASE("a non-finite run stops with an error and keeps the last checkpoint",
   App bad({"--load", poisoned, "--steps", "40", "--save", path}, false);
   CHECK_THROWS_WITH(bad.run(), Catch::Contains("step 21") && Catch::Contains("nan"));
   CHECK(slurp(path) == good);
+  // --detect-anomaly names the op that first made the NaN: the head's product.
+  App traced({"--load", poisoned, "--steps", "40", "--detect-anomaly"}, false);
+  CHECK_THROWS_WITH(traced.run(), Catch::Contains("anomaly: op '") && Catch::Contains("(32, 10)"));
   fs::remove_all(dir);
 }
 
