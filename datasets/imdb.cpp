@@ -126,8 +126,7 @@ Imdb load_imdb(const std::filesystem::path& reviews_json, const ImdbOptions& opt
 }
 
 Imdb fetch_imdb(const std::filesystem::path& data_dir, const ImdbOptions& opt) {
-  require_data_dir(imdb_package(), data_dir);
-  return load_imdb(ensure_files(imdb_package(), data_dir).at(0), opt);
+  return load_imdb(data_files(imdb_package(), data_dir).at(0), opt);
 }
 
 ImdbSplit encode_texts(const std::vector<std::string>& texts, const std::vector<float>& labels,

