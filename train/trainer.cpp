@@ -140,6 +140,8 @@ template <class T>
 const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& evaluate) {
   using Clock = std::chrono::steady_clock;
   const std::size_t end = total_steps();
+  if (step_ >= end && options_.log)
+    fmt::print(options_.log, "nothing to train: the run is at step {} and ends at step {}\n", step_, end);
   Progress progress(end - std::min(step_, end), options_.unit);
   const std::size_t first = step_;
   while (step_ < end) {

@@ -217,9 +217,13 @@ void Frame::apply_checkpoint_settings() {
                            path + "'); leave the flag out to use the checkpoint's, or pass --allow-changes");
         continue;
       }
-      opt->clear();
-      opt->add_result(saved);
-      opt->run_callback();
+      try {
+        opt->clear();
+        opt->add_result(saved);
+        opt->run_callback();  // validates it as if given on the command line
+      } catch (const CLI::ParseError& e) {
+        throw Error("'" + path + "': its setting " + name + " " + saved + " is invalid: " + e.what());
+      }
     }
   }
 }

@@ -177,6 +177,23 @@ TEST_CASE("a non-finite run stops with an error and keeps the last checkpoint",
   fs::remove_all(dir);
 }
 
+TEST_CASE("a checkpoint's settings are checked like flags, before anything is built",
+          "[apps][mnist][checkpoint]") {
+  const fs::path dir = temp_dir();
+  const std::string path = (dir / "ok.st").string(), huge = (dir / "huge.st").string();
+  App({"--steps", "2", "--save", path}).run();
+  Checkpoint file = load_safetensors(path);
+  const std::string meta = file.metadata.at("tapegrad");
+  const std::string from = "\"--hidden\":\"32\"";
+  REQUIRE(meta.find(from) != std::string::npos);
+  file.metadata["tapegrad"] = meta.substr(0, meta.find(from)) + "\"--hidden\":\"100000000\"" +
+                              meta.substr(meta.find(from) + from.size());
+  save_safetensors(huge, file);
+  CHECK_THROWS_WITH(App({"--load", huge, "--eval-only"}, false),
+                    Catch::Contains(huge) && Catch::Contains("--hidden 100000000"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("settings out of range are usage errors", "[apps][mnist][cli]") {
   CHECK_THROWS_WITH(App({"--cell", "lsmt"}), Catch::Contains("lsmt"));
   CHECK_THROWS_AS(App({"--init", "xavier"}), app::UsageError);
