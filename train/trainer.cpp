@@ -82,7 +82,7 @@ Json Trainer<T>::resume(const std::string& path) {
   in >> rng_;
   if (!in) throw Error(path + ": checkpoint metadata 'trainer/rng' is not a generator state");
   resumed_ = true;
-  last_saved_step_ = step_;
+  resumed_from_ = last_saved_step_ = step_;
   return meta;
 }
 
@@ -119,7 +119,7 @@ void Trainer<T>::log_row(const Row& row) {
     std::vector<std::string> columns{"step", "epoch", "loss"};
     for (const auto& [name, value] : row.values) columns.push_back(name);
     columns.push_back("train_seconds");
-    csv_ = MetricsCsv(options_.metrics, columns, resumed_, double(last_saved_step_));
+    csv_ = MetricsCsv(options_.metrics, columns, resumed_, double(resumed_from_));
   }
   std::vector<double> values{double(row.step), double(row.epoch), row.loss};
   std::string line = fmt::format("step {:5d}  epoch {:2d}  loss {:.4f}", row.step, row.epoch, row.loss);

@@ -139,6 +139,7 @@ class Trainer {
   double loss_sum_ = 0;      // since the last evaluation
   std::size_t loss_count_ = 0;
   bool resumed_ = false;
+  std::size_t resumed_from_ = 0;
   std::size_t last_saved_step_ = 0;
   double train_seconds_ = 0, train_cpu_seconds_ = 0;
   std::vector<Row> rows_;

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     mnist::Settings settings;
     mnist::add_flags(frame, settings);
     frame.parse(argc, argv);
-    const data::Mnist mnist = data::fetch_mnist(frame.flags().data);
+    const data::Mnist mnist = data::fetch_mnist(frame.flags().data, settings.own_data);
     fmt::print("MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",
                mnist.train.size(), mnist.test.size(), frame.flags().threads,
                blas::float_gemm_backend());

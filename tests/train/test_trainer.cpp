@@ -193,3 +193,25 @@ TEST_CASE("trainer: rejects a resume with another epoch length", "[train][resume
   train::Trainer<double> other(p.tape, p.model.named_parameters(), p.adam, o, 1);
   REQUIRE_THROWS_WITH(other.resume(path.string()), Catch::Contains("8 batches per epoch"));
 }
+
+TEST_CASE("trainer: the metrics CSV is appended to on resume, never truncated", "[train][resume]") {
+  const fs::path ck = temp_dir() / "csv.st", csv = temp_dir() / "appended.csv";
+  Problem p;
+  for (std::size_t end = 3; end <= 30; end += 3) {  // ten resumed runs of one evaluation each
+    train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(end, ck.string(), csv.string()), 2);
+    if (end > 3) t.resume(ck.string());
+    p.fit(t);
+  }
+  const std::string text = slurp(csv);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 11);  // the header and ten rows
+  CHECK(text.rfind("step,epoch,loss,full_loss,train_seconds\n", 0) == 0);
+  CHECK(text.find("\n30,") != std::string::npos);
+  // Rows a crashed run wrote after its last checkpoint are dropped on resume.
+  std::ofstream(csv, std::ios::app) << "33,5,1,1,1\n";
+  train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(33, ck.string(), csv.string()), 2);
+  t.resume(ck.string());
+  p.fit(t);
+  const std::string after = slurp(csv);
+  CHECK(std::count(after.begin(), after.end(), '\n') == 12);
+  CHECK(after.find("33,5,1,1,1") == std::string::npos);
+}

@@ -1,0 +1,110 @@
+// kill -9 at random moments of a training run that saves at every other
+// step: the last checkpoint always loads, the next run resumes from it, and
+// the temp files of killed saves do not pile up.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkpoint/state.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void put_u32(std::ofstream& out, std::uint32_t v) {
+  const unsigned char b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8),
+                              std::uint8_t(v)};
+  out.write(reinterpret_cast<const char*>(b), 4);
+}
+
+// A tiny MNIST in IDX files: n noise images with random labels.
+void write_split(const fs::path& dir, const std::string& prefix, std::uint32_t n, std::mt19937& rng) {
+  std::ofstream images(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary);
+  put_u32(images, 0x803);
+  put_u32(images, n);
+  put_u32(images, 28);
+  put_u32(images, 28);
+  for (std::uint32_t i = 0; i < n * 784; ++i) images.put(char(rng() % 256));
+  std::ofstream labels(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
+  put_u32(labels, 0x801);
+  put_u32(labels, n);
+  for (std::uint32_t i = 0; i < n; ++i) labels.put(char(rng() % 10));
+}
+
+pid_t start(const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::size_t saved_step(const std::string& path) {
+  return tg::ckpt::read_meta(path).at("trainer").at("step").get<std::size_t>();
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 during training never loses the last checkpoint", "[apps][kill]") {
+  const fs::path dir = fs::temp_directory_path() / ("tg_kill_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::mt19937 rng(5);
+  write_split(dir, "train", 400, rng);
+  write_split(dir, "t10k", 20, rng);
+  const std::string ckpt = (dir / "run.st").string();
+  const std::vector<std::string> train = {MNIST_RNN_EXE, "--data", dir.string(), "--hidden", "256",
+                                          "--batch", "10", "--steps", "100000", "--eval-every", "2",
+                                          "--save", ckpt, "--quiet", "--own-data"};
+  std::size_t last_step = 0, kills = 0;
+  for (int round = 0; round < 12; ++round) {
+    std::vector<std::string> args = train;
+    if (fs::exists(ckpt)) args.insert(args.end(), {"--load", ckpt});
+    const pid_t pid = start(args);
+    std::this_thread::sleep_for(std::chrono::milliseconds(80 + rng() % 220));
+    kill(pid, SIGKILL);
+    kills += wait_for(pid) == 128 + SIGKILL;
+    if (!fs::exists(ckpt)) continue;
+    // The checkpoint is whole: it loads, evaluates, and only moves forward.
+    const std::size_t step = saved_step(ckpt);
+    CHECK(step >= last_step);
+    last_step = step;
+    CHECK(wait_for(start({MNIST_RNN_EXE, "--data", dir.string(), "--load", ckpt, "--eval-only",
+                          "--quiet", "--own-data"})) == 0);
+  }
+  CHECK(kills >= 10);      // the runs were killed, not finished
+  CHECK(last_step > 0);    // and they got far enough to save
+  // One clean run to the end: it resumes, saves, and removes what killed
+  // saves left behind.
+  std::vector<std::string> finish = train;
+  finish[8] = std::to_string(last_step + 4);  // --steps
+  finish.insert(finish.end(), {"--load", ckpt});
+  CHECK(wait_for(start(finish)) == 0);
+  CHECK(saved_step(ckpt) == last_step + 4);
+  for (const auto& e : fs::directory_iterator(dir))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+  fs::remove_all(dir);
+}
