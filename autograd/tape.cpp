@@ -109,9 +109,23 @@ void Tape<T>::check_result(const Node<T>& n) const {
 }
 
 template <class T>
+void Tape<T>::profile_result(const Node<T>& n) {
+  // An op with two results (an LSTM cell's h and c) counts one call; each
+  // result adds the time since the previous mark.
+  const auto now = profiler::detail::Clock::now();
+  profiler::detail::add_forward(op_, now - op_start_, n.value.size() * sizeof(T), op_results_++ == 0);
+  op_start_ = now;
+}
+
+template <class T>
+void Tape<T>::profile_backward(std::size_t record, profiler::detail::Clock::duration d) const {
+  profiler::detail::add_backward(record < op_records_.size() ? op_records_[record].op : "(unknown)", d);
+}
+
+template <class T>
 void Tape<T>::check_gradients(std::size_t record) const {
-  if (record >= anomaly_records_.size()) return;  // recorded before detection was on
-  const AnomalyRecord& r = anomaly_records_[record];
+  if (record >= op_records_.size()) return;  // recorded before detection was on
+  const OpRecord& r = op_records_[record];
   for (std::size_t k = 0; k < r.inputs.size(); ++k) {
     const Node<T>* n = r.inputs[k];
     std::size_t at;

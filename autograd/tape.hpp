@@ -26,6 +26,7 @@
 
 #include <xtensor/xnoalias.hpp>
 
+#include "autograd/profiler.hpp"
 #include "backend/tensor.hpp"
 
 namespace tg {
@@ -157,7 +158,10 @@ class Arena {
 template <class T>
 class Tape {
  public:
-  Tape() { tune_allocator(); }
+  Tape() {
+    tune_allocator();
+    profiler::enable_from_environment();
+  }
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -180,6 +184,7 @@ class Tape {
     n->tape = this;
     n->generation = generation_;
     if (anomaly_) check_result(*n);
+    if (profiler::enabled()) profile_result(*n);
     return Var<T>(std::move(n));
   }
   // Used by ops: append the backward of `out`; it runs only if a gradient
@@ -199,9 +204,9 @@ class Tape {
     records_.push_back({out.node().get(), out2.defined() ? out2.node().get() : nullptr, fn,
                         [](void* f) { (*static_cast<Fn*>(f))(); },
                         [](void* f) { static_cast<Fn*>(f)->~Fn(); }});
-    if (anomaly_) {
-      anomaly_records_.resize(records_.size() - 1, {"(recorded before detection was on)", {}});
-      anomaly_records_.push_back({op_, op_inputs_});
+    if (anomaly_ || profiler::enabled()) {
+      op_records_.resize(records_.size() - 1, {"(recorded before detection was on)", {}});
+      op_records_.push_back({op_, anomaly_ ? op_inputs_ : std::vector<const Node<T>*>{}});
     }
   }
 
@@ -215,6 +220,10 @@ class Tape {
   // its inputs when anomaly detection is on.
   void begin_op(const char* name, std::initializer_list<const Var<T>*> inputs) {
     op_ = name;
+    if (profiler::enabled()) {
+      op_start_ = profiler::detail::Clock::now();
+      op_results_ = 0;
+    }
     if (!anomaly_) return;
     op_inputs_.clear();
     for (const Var<T>* v : inputs) op_inputs_.push_back(v->node().get());
@@ -247,7 +256,13 @@ class Tape {
     for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
       Node<T>* n2 = it->out2;
       if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
-      it->run(it->closure);
+      if (profiler::enabled()) {
+        const auto t0 = profiler::detail::Clock::now();
+        it->run(it->closure);
+        profile_backward(std::size_t(records_.rend() - it) - 1, profiler::detail::Clock::now() - t0);
+      } else {
+        it->run(it->closure);
+      }
       if (anomaly_) check_gradients(std::size_t(records_.rend() - it) - 1);
       // Every use of an output came later on the tape, so its gradient is
       // complete and now spent: hand the buffer back for the records to come.
@@ -264,7 +279,7 @@ class Tape {
   void clear() {
     for (Record& r : records_) r.destroy(r.closure);
     records_.clear();
-    anomaly_records_.clear();
+    op_records_.clear();
     arena_.reset();
     ++generation_;
   }
@@ -301,18 +316,23 @@ class Tape {
   std::uint64_t generation_ = 1;
   int no_grad_depth_ = 0;
 
-  // Anomaly detection: the op being computed, and per record its name and
-  // inputs (kept only while detection is on).
-  struct AnomalyRecord {
+  // Anomaly detection and the profiler: the op being computed, and per
+  // record its name and inputs (kept only while one of them is on; the
+  // inputs only for anomaly detection).
+  struct OpRecord {
     const char* op;
     std::vector<const Node<T>*> inputs;
   };
   void check_result(const Node<T>& n) const;        // throws on NaN/Inf
   void check_gradients(std::size_t record) const;   // throws on NaN/Inf
+  void profile_result(const Node<T>& n);
+  void profile_backward(std::size_t record, profiler::detail::Clock::duration d) const;
   bool anomaly_ = false;
   const char* op_ = "";
   std::vector<const Node<T>*> op_inputs_;
-  std::vector<AnomalyRecord> anomaly_records_;
+  std::vector<OpRecord> op_records_;
+  profiler::detail::Clock::time_point op_start_;
+  int op_results_ = 0;
 };
 
 // The tape shared by a set of inputs; throws if they come from different tapes.

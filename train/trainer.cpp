@@ -8,6 +8,8 @@
 
 #include <fmt/core.h>
 
+#include "autograd/profiler.hpp"
+#include "checkpoint/atomic_file.hpp"
 #include "checkpoint/state.hpp"
 
 namespace tg::train {
@@ -46,6 +48,7 @@ Trainer<T>::Trainer(Tape<T>& tape, std::vector<NamedParameter<T>> params, Optimi
   if (!(options_.clip >= 0) || !std::isfinite(options_.clip))
     throw Error("Trainer: clip must be finite and >= 0, got " + std::to_string(options_.clip));
   if (options_.detect_anomaly) tape_.set_detect_anomaly(true);
+  if (!options_.profile_csv.empty()) profiler::enable(true);
 }
 
 template <class T>
@@ -181,7 +184,12 @@ const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& eva
     if (evaluation_due(b)) {
       progress.finish();
       Row row{step_, b.epoch + 1, loss_count_ ? loss_sum_ / double(loss_count_) : 0.0, {}, 0};
-      if (evaluate) row.values = evaluate();
+      if (evaluate) {
+        const bool profiling = profiler::enabled();  // the profile is of training steps
+        profiler::enable(false);
+        row.values = evaluate();
+        profiler::enable(profiling);
+      }
       row.train_seconds = train_seconds_;
       loss_sum_ = 0;
       loss_count_ = 0;
@@ -194,6 +202,10 @@ const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& eva
     if (b.index + 1 == options_.batches_per_epoch && on_epoch_end) on_epoch_end(b.epoch + 1);
   }
   progress.finish();
+  if (profiler::enabled() && options_.log)
+    fmt::print(options_.log, "op profile of the training steps ({} steps):\n{}", step_ - first,
+               profiler::table());
+  if (!options_.profile_csv.empty()) io::write_file_atomic(options_.profile_csv, profiler::csv());
   return rows_;
 }
 

@@ -69,6 +69,9 @@ struct Options {
   std::string metrics;      // CSV: step, epoch, loss, <evaluation>, train_seconds
   bool progress = true;     // progress line on stderr, when it is a terminal
   bool detect_anomaly = false;  // the tape checks every op's result and gradient
+  // The op profiler's table goes to `log` at the end of fit() when the
+  // profiler is on (--profile, TAPEGRAD_PROFILE=1); its CSV to this file.
+  std::string profile_csv;
   std::FILE* log = stdout;  // evaluation lines; nullptr: silent
   std::string unit = "steps";
   // Stored in every checkpoint: {"app": ..., "config": {...}} (settings

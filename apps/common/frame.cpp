@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "autograd/profiler.hpp"
 #include "backend/blas.hpp"
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/state.hpp"
@@ -77,7 +78,7 @@ bool same_value(const std::string& a, const std::string& b) {
 const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "--metrics",
                                        "--threads", "--steps", "--epochs", "--eval-every",
                                        "--eval-only", "--quiet", "--allow-changes",
-                                       "--detect-anomaly"};
+                                       "--detect-anomaly", "--profile", "--profile-csv"};
 
 }  // namespace
 
@@ -147,6 +148,10 @@ void Frame::add_training_flags(const TrainingFlags& d) {
   c.add_flag("--detect-anomaly", flags_.detect_anomaly,
              "check every op's result and gradient for NaN/Inf and name the op that made one "
              "(slower; for debugging)");
+  c.add_flag("--profile", flags_.profile,
+             "time every op of the training steps (forward, backward, bytes made) and print "
+             "the table at the end (also: TAPEGRAD_PROFILE=1)");
+  c.add_option("--profile-csv", flags_.profile_csv, "with --profile: also write the table as CSV here");
 }
 
 bool Frame::given(const std::string& option) const {
@@ -188,6 +193,7 @@ void Frame::check_outputs() const {
       }
     }
   }
+  if (!flags_.profile_csv.empty()) io::check_writable(flags_.profile_csv, "--profile-csv");
   if (!flags_.metrics.empty()) {
     io::check_writable(flags_.metrics, "--metrics");
     std::ifstream in(flags_.metrics);
@@ -243,6 +249,7 @@ void Frame::parse(int argc, char** argv) {
   check_outputs();
   if (!flags_.load.empty()) apply_checkpoint_settings();
   blas::set_num_threads(flags_.threads);
+  if (flags_.profile || !flags_.profile_csv.empty()) profiler::enable(true);
 }
 
 train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
@@ -256,6 +263,7 @@ train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
   o.metrics = flags_.metrics;
   o.progress = !flags_.quiet;
   o.detect_anomaly = flags_.detect_anomaly;
+  o.profile_csv = flags_.profile_csv;
   o.meta = meta();
   return o;
 }

@@ -59,6 +59,8 @@ struct TrainingFlags {
   bool quiet = false;        // --quiet: no progress line
   bool allow_changes = false;  // --allow-changes: resume with other settings
   bool detect_anomaly = false; // --detect-anomaly: name the op that makes a NaN/Inf
+  bool profile = false;        // --profile: the op profiler's table at the end
+  std::string profile_csv;     // --profile-csv PATH: and its CSV
 };
 
 // Valid values of numeric flags (CLI11 validators): finite and in range.
