@@ -124,7 +124,8 @@ void Frame::add_training_flags(const TrainingFlags& d) {
   has_training_flags_ = true;
   CLI::App& c = cli_;
   c.add_option("--data", flags_.data, "dataset folder" + (d.data.empty() ? std::string(" (default: the app's)") : ""));
-  c.add_option("--seed", flags_.seed, "seed of the initial weights, the batch order and dropout");
+  c.add_option("--seed", flags_.seed, "seed of the initial weights, the batch order and dropout")
+      ->check(at_least(0));
   c.add_option("--threads", flags_.threads, "BLAS threads (our own code runs on one)")
       ->check(finite_range(1, 256));
   c.add_option("--steps", flags_.steps, "end the run at this step (0: use --epochs)")
@@ -181,6 +182,16 @@ nlohmann::json Frame::meta() const {
 }
 
 void Frame::check_outputs() const {
+  try {
+    check_output_paths();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {  // an output that cannot be written is a bad flag
+    throw UsageError(e.what());
+  }
+}
+
+void Frame::check_output_paths() const {
   if (!flags_.save.empty()) {
     io::check_writable(flags_.save, "--save");
     std::ifstream exists(flags_.save);

@@ -103,6 +103,7 @@ class Frame {
 
  private:
   void check_outputs() const;
+  void check_output_paths() const;
   void apply_checkpoint_settings();
   std::string value_of(const CLI::Option& opt) const;
 

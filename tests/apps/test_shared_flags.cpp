@@ -1,0 +1,93 @@
+// Every app on the one frame: the shared flags, given bad values, exit 2 with
+// "prog: error:" before any work; --help exits 0 within 80 columns and names
+// the exit codes; --load and --eval-only read the same everywhere.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run run(const std::string& exe, const std::string& args) {
+  const std::string err_file = "/tmp/tg_shared_flags_" + std::to_string(::getpid()) + ".err";
+  const std::string cmd = exe + " " + args + " 2>" + err_file + " </dev/null";
+  Run r{};
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (FILE* e = fopen(err_file.c_str(), "r")) {
+    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.err.append(buf.data(), n);
+    fclose(e);
+  }
+  std::remove(err_file.c_str());
+  return r;
+}
+
+// The training apps: name and executable.
+const std::vector<std::pair<std::string, std::string>>& apps() {
+  static const std::vector<std::pair<std::string, std::string>> a = {
+      {"mnist_rnn", MNIST_RNN_EXE},
+  };
+  return a;
+}
+
+std::string line_with(const std::string& text, const std::string& start) {
+  const auto at = text.find("\n  " + start);
+  if (at == std::string::npos) return "";
+  const auto end = text.find("\n  --", at + 1);
+  return text.substr(at, end - at);
+}
+
+}  // namespace
+
+TEST_CASE("shared flags: bad values are usage errors in every app", "[apps][cli]") {
+  const std::vector<std::string> bad = {
+      "--seed -1",        "--seed many",       "--threads 0",          "--threads 100000",
+      "--steps -5",       "--steps 1e12",      "--epochs many",        "--eval-every -1",
+      "--clip -1",        "--clip nan",        "--clip inf",           "--eval-only",
+      "--save /nonexistent-folder/x.st",      "--metrics /nonexistent-folder/x.csv",
+      "--save /tmp",      "--no-such-flag",    "--quiet=maybe"};
+  for (const auto& [name, exe] : apps())
+    for (const auto& args : bad) {
+      INFO(name << " " << args);
+      const Run r = run(exe, args);
+      CHECK(r.code == 2);
+      CHECK(r.err.rfind(name + ": error: ", 0) == 0);
+    }
+}
+
+TEST_CASE("shared flags: --help exits 0, fits 80 columns, names the exit codes", "[apps][cli]") {
+  std::string load_help, eval_only_help;
+  for (const auto& [name, exe] : apps()) {
+    INFO(name);
+    const Run r = run(exe, "--help");
+    CHECK(r.code == 0);
+    std::size_t start = 0, longest = 0;
+    for (std::size_t end; (end = r.out.find('\n', start)) != std::string::npos; start = end + 1)
+      longest = std::max(longest, end - start);
+    CHECK(longest <= 80);
+    CHECK(r.out.find("exit codes: 0 success, 1 failure while running") != std::string::npos);
+    // The shared flags read the same everywhere.
+    const std::string l = line_with(r.out, "--load"), e = line_with(r.out, "--eval-only");
+    CHECK_FALSE(l.empty());
+    CHECK_FALSE(e.empty());
+    if (load_help.empty()) load_help = l, eval_only_help = e;
+    CHECK(l == load_help);
+    CHECK(e == eval_only_help);
+  }
+}
