@@ -125,7 +125,7 @@ void Frame::add_training_flags(const TrainingFlags& d) {
   CLI::App& c = cli_;
   c.add_option("--data", flags_.data, "dataset folder" + (d.data.empty() ? std::string(" (default: the app's)") : ""));
   c.add_option("--seed", flags_.seed, "seed of the initial weights, the batch order and dropout")
-      ->check(at_least(0));
+      ->check(at_least(0));  // CLI11 reads "-1" into an unsigned as 2^64 - 1
   c.add_option("--threads", flags_.threads, "BLAS threads (our own code runs on one)")
       ->check(finite_range(1, 256));
   c.add_option("--steps", flags_.steps, "end the run at this step (0: use --epochs)")
@@ -161,13 +161,16 @@ bool Frame::given(const std::string& option) const {
 }
 
 std::string Frame::value_of(const CLI::Option& opt) const {
-  if (opt.get_type_size() == 0) {  // a flag
+  // A flag (CLI11 gives flags expected 0, type size 1): what it parses to,
+  // "--mask" or a "false" restored from a checkpoint alike.
+  if (opt.get_expected_min() == 0) {
+    if (opt.count() > 0) return opt.as<bool>() ? "true" : "false";
     const std::string d = opt.get_default_str();
-    return opt.count() > 0 || d == "true" || d == "1" ? "true" : "false";
+    return d == "true" || d == "1" ? "true" : "false";
   }
   if (opt.count() == 0) return opt.get_default_str();
-  std::string v;
-  for (const auto& r : opt.results()) v += (v.empty() ? "" : ",") + r;
+  std::string v;  // after the multi-option policy: an option given twice is its last value
+  for (const auto& r : opt.reduced_results()) v += (v.empty() ? "" : ",") + r;
   return v;
 }
 
