@@ -1,10 +1,10 @@
-// The adding-problem app: options, evaluation and the training loop around
-// the model of adding_model.hpp. Everything takes its settings as an
-// argument, so the tests train and evaluate without the command line.
+// The adding-problem app: its flags, the evaluation, and the run that trains
+// the model of adding_model.hpp through train::Trainer. Everything takes the
+// parsed frame as an argument, so the tests run it without the executable.
 //
-// Training: Adam, batches of fresh sequences from a generator seeded by
-// --seed, gradients clipped to a global norm; every --eval-every steps the
-// MSE on a fixed held-out set (the same 1000 sequences for every seed and
+// Training: Adam, batch number s of the run drawn from a generator seeded by
+// (--seed, s), gradients clipped to a global norm; every --eval-every steps
+// the MSE on a fixed held-out set (the same sequences for every seed and
 // cell), beside the MSE of always predicting 1.0 on that set.
 #pragma once
 
@@ -13,33 +13,31 @@
 #include <vector>
 
 #include "apps/adding_problem/adding_model.hpp"
-#include "apps/common/guard.hpp"
+#include "apps/common/frame.hpp"
 
 namespace tg::adding {
 
-struct Config {
-  std::string cell = "lstm";    // rnn | lstm | gru
-  std::size_t length = 50;      // steps per sequence
+// The sequences are fresh at every step: there is no dataset to go through
+// once. An "epoch" is this many batches, a unit for --epochs, the epoch
+// column of the log and the metrics, and --eval-every 0 (evaluate at each
+// epoch end). It is fixed, so no flag changes it between a run and its resume.
+constexpr std::size_t kBatchesPerEpoch = 1000;
+
+// The app's own settings (the shared ones are in app::TrainingFlags); the
+// defaults are the tutorial's runs.
+struct Settings {
+  std::string cell = "lstm";     // rnn | lstm | gru
+  std::size_t length = 50;       // steps per sequence T
   std::size_t hidden = 64;
-  std::size_t steps = 2000;     // training steps (0 with --load: evaluate only)
   std::size_t batch = 50;
   double lr = 3e-3;
-  double clip = 1.0;            // global gradient norm; 0: no clipping
-  std::size_t eval_every = 250; // 0: only at the end
-  std::size_t eval_size = 1000; // held-out sequences
-  std::size_t seed = 1;
-  int threads = 1;
-  std::string metrics, save, load;
-  bool progress = true;         // progress line (shown only on a terminal)
+  std::size_t eval_size = 1000;  // held-out sequences
 };
 
-// An option out of range: exit code 2 (apps/common/guard.hpp).
-using UsageError = app::UsageError;
-
-// argv -> Config, through apps/common/cli (--help, and malformed options,
-// exit there); then validate(), which names the first bad setting.
-Config parse_args(int argc, char** argv);
-void validate(const Config& config);
+// Registers the app's flags and the shared ones (defaults: 2000 steps,
+// evaluation every 250, clip 1.0) on `frame`. There is no --data: the app
+// makes its data.
+void add_flags(app::Frame& frame, Settings& settings);
 
 // The held-out set: `count` sequences from a fixed seed, the same whatever
 // --seed is, so runs can be compared.
@@ -53,23 +51,18 @@ struct Evaluation {
 // Forward only, under no_grad; the tape is cleared afterwards.
 Evaluation evaluate(const AddingModel<float>& model, Tape<float>& tape, const Batch<float>& set);
 
-struct EvalPoint {
-  std::size_t step = 0;
-  double loss = 0;  // mean training loss since the previous evaluation
-  Evaluation eval;
-  double seconds = 0;  // elapsed since the start of training
-};
-
 struct RunResult {
-  Config config;                  // as run: cell and hidden from the checkpoint with --load
-  std::vector<EvalPoint> history; // one point per evaluation
-  Evaluation final;               // after the last step
-  double train_seconds = 0;
+  std::size_t first_step = 0;      // steps already done by a loaded checkpoint
+  std::size_t last_step = 0;       // where this run ended
+  std::vector<train::Row> history; // one row per evaluation of this run
+  Evaluation final;                // after the last step
+  double train_seconds = 0;        // training steps only, in this process
 };
 
-// Builds the model (from the checkpoint with --load), trains `steps` steps,
-// evaluates, writes the metrics CSV and the checkpoint when asked. Log lines
-// go to `log` (nullptr: silent). Throws tg::Error on a bad checkpoint.
-RunResult run(const Config& config, std::FILE* log);
+// Builds the model (settings already restored from a --load checkpoint by the
+// frame), trains to the end the flags set (or only evaluates, with
+// --eval-only) and logs to `log` (nullptr: silent). Throws tg::Error on a bad
+// checkpoint, train::TrainingError when training goes non-finite.
+RunResult run(const Settings& settings, const app::Frame& frame, std::FILE* log);
 
 }  // namespace tg::adding

@@ -24,7 +24,20 @@ Batch<T> make_batch(std::size_t length, std::size_t count, Rng& rng) {
   return b;
 }
 
+template <class T>
+Batch<T> batch_at(std::size_t length, std::size_t count, std::uint64_t seed, std::size_t step) {
+  // seed_seq takes 32-bit words: both 64-bit numbers go in whole. The 1 keeps
+  // this stream apart from the weights' Rng(seed).
+  const auto lo = [](std::uint64_t v) { return std::uint32_t(v); };
+  const auto hi = [](std::uint64_t v) { return std::uint32_t(v >> 32); };
+  std::seed_seq words{lo(seed), hi(seed), std::uint32_t(1), lo(step), hi(step)};
+  Rng rng(words);
+  return make_batch<T>(length, count, rng);
+}
+
 template Batch<float> make_batch(std::size_t, std::size_t, Rng&);
 template Batch<double> make_batch(std::size_t, std::size_t, Rng&);
+template Batch<float> batch_at(std::size_t, std::size_t, std::uint64_t, std::size_t);
+template Batch<double> batch_at(std::size_t, std::size_t, std::uint64_t, std::size_t);
 
 }  // namespace tg::adding

@@ -15,6 +15,7 @@
 //   loss = mean squared error against the target (B, 1)
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "layers/init.hpp"
@@ -36,6 +37,14 @@ struct Batch {
 // and a double batch from the same seed hold the same draws.
 template <class T>
 Batch<T> make_batch(std::size_t length, std::size_t count, Rng& rng);
+
+// Training batch number `step` (counted from 1 over the whole run) of the run
+// seeded by `seed`: make_batch from a generator seeded by (seed, step) alone.
+// Any batch is made without the ones before it, so a run resumed at step N
+// trains on exactly the batches the uninterrupted run did, and the weights
+// (seeded by `seed` too) draw from another stream.
+template <class T>
+Batch<T> batch_at(std::size_t length, std::size_t count, std::uint64_t seed, std::size_t step);
 
 // The model: a recurrent layer from the library and a head written from
 // primitive ops (it is what Linear(H, 1) computes). Parameters are tape

@@ -1,5 +1,6 @@
 #include "apps/common/frame.hpp"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -80,6 +81,21 @@ const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "
                                        "--eval-only", "--quiet", "--allow-changes",
                                        "--detect-anomaly", "--profile", "--profile-csv"};
 
+// --seed: a whole number that fits 64 bits (CLI11 would wrap "-1" and
+// saturate 2^64 to 2^64 - 1 without a word).
+CLI::Validator seed_range() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos)
+          return "must be a whole number in [0, 2^64 - 1], got " + s;
+        errno = 0;
+        std::strtoull(s.c_str(), nullptr, 10);
+        if (errno == ERANGE) return "must be at most 2^64 - 1, got " + s;
+        return "";
+      },
+      "in [0, 2^64 - 1]");
+}
+
 }  // namespace
 
 CLI::Validator finite_range(double lo, double hi) {
@@ -125,7 +141,7 @@ void Frame::add_training_flags(const TrainingFlags& d) {
   CLI::App& c = cli_;
   c.add_option("--data", flags_.data, "dataset folder" + (d.data.empty() ? std::string(" (default: the app's)") : ""));
   c.add_option("--seed", flags_.seed, "seed of the initial weights, the batch order and dropout")
-      ->check(at_least(0));  // CLI11 reads "-1" into an unsigned as 2^64 - 1
+      ->check(seed_range());
   c.add_option("--threads", flags_.threads, "BLAS threads (our own code runs on one)")
       ->check(finite_range(1, 256));
   c.add_option("--steps", flags_.steps, "end the run at this step (0: use --epochs)")

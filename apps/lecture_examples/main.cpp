@@ -1,10 +1,10 @@
 // lecture_examples: the lecture's worked examples, step by step, through the
-// generic RNN and LSTM layers.
-#include <cstdio>
-#include <cstring>
-
+// generic RNN and LSTM layers. The command line is the apps' frame without
+// the training flags (apps/common/frame.hpp): --help, "prog: error:" and exit
+// code 2 for anything else.
 #include <fmt/core.h>
 
+#include "apps/common/frame.hpp"
 #include "apps/lecture_examples/lecture.hpp"
 
 namespace {
@@ -36,21 +36,18 @@ void print_lstm() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      fmt::print(
-          "usage: lecture_examples\n\n"
-          "Prints the lecture's two worked examples step by step (input, memory,\n"
-          "output), computed by tapegrad's generic RNN and LSTM layers with the\n"
-          "slides' hand-set weights: the simple RNN in both input orders, and the\n"
-          "LSTM memory cell. Takes no options.\n");
-      return 0;
-    }
-    fmt::print(stderr, "lecture_examples: unknown option '{}' (try --help)\n", argv[i]);
-    return 2;
-  }
-  print_rnn(false);
-  print_rnn(true);
-  print_lstm();
-  return 0;
+  return tg::app::run_main("lecture_examples", [&] {
+    tg::app::Frame frame("lecture_examples",
+                         "Prints the lecture's two worked examples step by step (input, memory, "
+                         "output), computed by tapegrad's generic RNN and LSTM layers with the "
+                         "slides' hand-set weights: the simple RNN in both input orders, and the "
+                         "LSTM memory cell. Takes no options; trains nothing.");
+    // No training flags: the frame's footer would speak of them.
+    frame.cli().footer("exit codes: 0 success, 2 usage (an option or argument: it takes none).");
+    frame.parse(argc, argv);  // --help prints the help and leaves with 0
+    print_rnn(false);
+    print_rnn(true);
+    print_lstm();
+    return 0;
+  });
 }

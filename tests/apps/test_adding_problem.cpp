@@ -1,14 +1,13 @@
 // The adding-problem app (apps/adding_problem), the example of
 // docs/writing_a_model.md: the generator, the model's gradients in double,
-// masks, a short training run that only a learning model passes,
-// checkpoints, the command line, and the tutorial's quotes of the code.
+// masks, the model trained through train::Trainer, short runs of the app that
+// only a learning model passes, checkpoints (evaluate, bit-identical resume,
+// settings from the file, a non-finite stop), the command line, and the
+// tutorial's quotes of the code.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -17,42 +16,48 @@
 #include <xtensor/xview.hpp>
 
 #include "apps/adding_problem/adding_app.hpp"
-#include "apps/common/model_io.hpp"
+#include "checkpoint/state.hpp"
+#include "optim/adam.hpp"
+#include "tests/apps/app_exe.hpp"  // run_exe, longest_line, write_poisoned_copy
 #include "tests/autograd/check.hpp"
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, read_file
 
 using namespace tg;
 using namespace tg::adding;
 using tg::data::test::read_file;
+using tg::test::Exe;
 namespace fs = std::filesystem;
 
 namespace {
 
-// Runs the executable; returns its exit code and what it wrote to stderr.
-std::pair<int, std::string> run_exe(const std::string& args) {
-  const std::string cmd = std::string(ADDING_PROBLEM_EXE) + " " + args + " 2>&1 >/dev/null";
-  std::FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string err;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, pipe)) err += buf;
-  const int status = ::pclose(pipe);
-  REQUIRE(WIFEXITED(status));
-  return {WEXITSTATUS(status), err};
-}
+Exe run_exe(const std::string& args) { return test::run_exe(ADDING_PROBLEM_EXE, args); }
 
-// Settings of the short training run: T = 10, a small LSTM, 600 steps.
-Config short_run() {
-  Config c;
-  c.length = 10;
-  c.hidden = 16;
-  c.steps = 600;
-  c.batch = 32;
-  c.lr = 1e-2;
-  c.eval_every = 0;
-  c.eval_size = 500;
-  c.progress = false;
-  return c;
+// A frame parsed from flags, as the executable builds it; the settings it
+// fills live beside it.
+struct App {
+  app::Frame frame{"adding_problem", "test"};
+  Settings settings;
+  // `small`: the short run (T = 10, a small LSTM, 600 steps, evaluation at
+  // the end) before `args`.
+  explicit App(std::vector<std::string> args, bool small = true) {
+    add_flags(frame, settings);
+    if (small)
+      args.insert(args.begin(), {"--length", "10", "--hidden", "16", "--batch", "32", "--lr", "1e-2",
+                                 "--eval-size", "500", "--steps", "600", "--eval-every", "0"});
+    args.insert(args.begin(), {"adding_problem", "--quiet"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    frame.parse(int(argv.size()), argv.data());
+  }
+  RunResult run() { return adding::run(settings, frame, nullptr); }
+};
+
+// The CSV without its last column (train_seconds: wall time).
+std::string without_times(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string out;
+  for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
 }
 
 }  // namespace
@@ -100,7 +105,24 @@ TEST_CASE("adding problem: the generator: the same seed gives the same data", "[
   CHECK(x.first == w.first);
   // The held-out set is fixed, and not a batch of the training stream.
   CHECK((held_out_set(12, 20).x == held_out_set(12, 20).x));
+  CHECK((held_out_set(12, 20).x != batch_at<float>(12, 20, 1, 1).x));
   CHECK_THROWS_AS(make_batch<float>(1, 4, a), Error);
+}
+
+TEST_CASE("adding problem: training batches are made from (seed, step) alone", "[apps][adding]") {
+  const Batch<float> a = batch_at<float>(12, 20, 1, 7), again = batch_at<float>(12, 20, 1, 7);
+  CHECK((a.x == again.x));
+  CHECK((a.target == again.target));
+  CHECK((a.x != batch_at<float>(12, 20, 1, 8).x));  // another step
+  CHECK((a.x != batch_at<float>(12, 20, 2, 7).x));  // another seed
+  // 64-bit seeds and steps count whole: these differ only above bit 31.
+  CHECK((a.x != batch_at<float>(12, 20, 1 + (std::uint64_t(1) << 32), 7).x));
+  CHECK((a.x != batch_at<float>(12, 20, 1, 7 + (std::size_t(1) << 32)).x));
+  // Not the stream of the weights, Rng(seed).
+  Rng weights(1);
+  CHECK((a.x != make_batch<float>(12, 20, weights).x));
+  // float and double: the same draws, rounded.
+  CHECK(xt::allclose(xt::cast<double>(a.x), batch_at<double>(12, 20, 1, 7).x, 1e-6, 0.0));
 }
 
 TEST_CASE("adding problem: the model's gradients check in double, for every cell",
@@ -148,85 +170,217 @@ TEST_CASE("adding problem: padding under a mask leaves each prediction as it was
   CHECK(std::abs(unmasked_0 - both_0) > 1e-4);  // without the mask the padding is read
 }
 
-TEST_CASE("adding problem: a short LSTM run learns it, far below the baseline",
+// The tutorial's section 4: a model of your own trains through the Trainer
+// in a few lines, without the app's command line.
+TEST_CASE("adding problem: the model trains through train::Trainer, far below the baseline",
           "[apps][adding][train]") {
-  const RunResult r = run(short_run(), nullptr);
-  REQUIRE(r.history.size() == 1);
+  Tape<float> tape;
+  Rng rng(1);
+  AddingModel<float> model(tape, CellType::LSTM, 16, rng);
+  Adam<float> adam(model.parameters(), 1e-2f);
+  const Batch<float> held_out = held_out_set(10, 500);
+
+  train::Options options;
+  options.batches_per_epoch = 1000;  // fresh sequences at every step: an epoch is a unit
+  options.steps = 600;
+  options.eval_every = 200;
+  options.clip = 1.0;
+  options.log = nullptr;  // default: a line per evaluation on stdout
+  train::Trainer<float> trainer(tape, model.named_parameters(), adam, options);
+  trainer.fit(
+      [&](const train::Batch& at) {  // the loss of training step at.step
+        Batch<float> b = batch_at<float>(10, 32, 1, at.step);
+        return mse(model.forward(tape.constant(b.x)), tape.constant(b.target));
+      },
+      [&] { return train::Metrics{{"eval_mse", evaluate(model, tape, held_out).mse}}; });
+
+  REQUIRE(trainer.history().size() == 3);
+  const train::Row& last = trainer.history().back();
+  CHECK(last.step == 600);
+  CHECK(last.values.at(0).first == "eval_mse");
+  INFO("eval MSE " << last.values.at(0).second);
+  CHECK(last.values.at(0).second < 0.01);
+  CHECK(trainer.history().front().loss > 10 * last.loss);
+}
+
+TEST_CASE("adding problem: a short LSTM run of the app learns it, far below the baseline",
+          "[apps][adding][train]") {
+  const RunResult r = App({}).run();
+  CHECK(r.first_step == 0);
+  CHECK(r.last_step == 600);
+  REQUIRE(r.history.size() == 1);  // --eval-every 0: at the epoch ends (1000 steps) and the end
   CHECK(r.history.back().step == 600);
+  CHECK(r.train_seconds > 0);
   INFO("eval MSE " << r.final.mse << ", baseline " << r.final.baseline);
   CHECK(r.final.baseline == Approx(1.0 / 6).margin(0.02));
   CHECK(r.final.mse < 0.01);
+  CHECK(r.history.back().values.at(0).second == r.final.mse);
 
   // The bar is out of reach without training: the same model, untrained.
   Tape<float> tape;
-  Rng rng(short_run().seed);
+  Rng rng(1);
   AddingModel<float> untrained(tape, CellType::LSTM, 16, rng);
   const Evaluation before = evaluate(untrained, tape, held_out_set(10, 500));
   CHECK(before.mse > 0.1);
 }
 
-TEST_CASE("adding problem: metrics, and a checkpoint that evaluates to the same MSE",
+TEST_CASE("adding problem: metrics, and --eval-only gives the figures of the run that saved it",
           "[apps][adding][checkpoint]") {
   const data::test::TmpDir dir;
-  Config c = short_run();
-  c.cell = "gru";  // the checkpoint, not the flags, decides the model below
-  c.steps = 60;
-  c.eval_every = 20;
-  c.save = (dir / "gru.safetensors").string();
-  c.metrics = (dir / "gru.csv").string();
-  const RunResult trained = run(c, nullptr);
+  const std::string path = (dir / "gru.st").string(), csv = (dir / "gru.csv").string();
+  // A cell with two bias tensors: every parameter must round-trip.
+  const RunResult trained =
+      App({"--cell", "gru", "--steps", "60", "--eval-every", "20", "--save", path, "--metrics", csv}).run();
   REQUIRE(trained.history.size() == 3);
 
-  const std::string csv = read_file(c.metrics);
-  CHECK(csv.rfind("step,loss,eval_mse,elapsed_seconds\n20,", 0) == 0);
-  CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
-  CHECK(app::read_metadata(c.save).at("step") == "60");
+  const std::string rows = read_file(csv);
+  CHECK(rows.rfind("step,epoch,loss,eval_mse,baseline,train_seconds\n20,1,", 0) == 0);
+  CHECK(std::count(rows.begin(), rows.end(), '\n') == 4);
+  CHECK(ckpt::read_meta(path).at("trainer").at("step") == 60);
 
-  Config e = short_run();
-  e.cell = "rnn";
-  e.hidden = 5;
-  e.steps = 0;
-  e.load = c.save;
-  const RunResult loaded = run(e, nullptr);
-  CHECK(loaded.config.cell == "gru");
-  CHECK(loaded.config.hidden == 16);
-  CHECK(loaded.final.mse == Approx(trained.final.mse).epsilon(1e-6));
+  const std::string saved = read_file(path);
+  App e({"--load", path, "--eval-only"}, /*small=*/false);
+  CHECK(e.settings.cell == "gru");  // from the checkpoint
+  CHECK(e.settings.hidden == 16);
+  CHECK(e.settings.length == 10);
+  const RunResult loaded = e.run();
+  CHECK(loaded.first_step == 60);
+  CHECK(loaded.last_step == 60);
+  CHECK(loaded.history.empty());
+  CHECK(loaded.final.mse == trained.final.mse);
+  CHECK(read_file(path) == saved);  // evaluating writes nothing
 
-  Config absent = e;
-  absent.load = (dir / "absent.safetensors").string();
-  CHECK_THROWS_AS(run(absent, nullptr), Error);
+  // On longer sequences: a setting of the run, so it must be allowed.
+  CHECK_THROWS_AS(App({"--load", path, "--eval-only", "--length", "20"}, false), app::UsageError);
+  const RunResult longer = App({"--load", path, "--eval-only", "--length", "20", "--allow-changes"}, false).run();
+  CHECK(std::isfinite(longer.final.mse));
+  CHECK(longer.final.mse != loaded.final.mse);
+
+  CHECK_THROWS_AS(App({"--load", (dir / "absent.st").string(), "--eval-only"}, false), Error);
+}
+
+TEST_CASE("adding problem: --load trains on to --steps, byte for byte the uninterrupted run",
+          "[apps][adding][checkpoint]") {
+  const data::test::TmpDir dir;
+  const std::string half = (dir / "half.st").string(), whole = (dir / "whole.st").string();
+  const std::string half_csv = (dir / "half.csv").string(), whole_csv = (dir / "whole.csv").string();
+  App({"--steps", "40", "--eval-every", "20", "--save", half, "--metrics", half_csv}).run();
+  const RunResult straight =
+      App({"--steps", "80", "--eval-every", "20", "--save", whole, "--metrics", whole_csv}).run();
+
+  const RunResult resumed =
+      App({"--load", half, "--steps", "80", "--eval-every", "20", "--save", half, "--metrics", half_csv},
+          false)
+          .run();
+  CHECK(resumed.first_step == 40);
+  CHECK(resumed.last_step == 80);  // --steps is the end of the run, not a count of more
+  REQUIRE(resumed.history.size() == 2);
+  CHECK(resumed.history.front().step == 60);
+  CHECK(ckpt::read_meta(half).at("trainer").at("step") == 80);
+  CHECK(read_file(half) == read_file(whole));
+  CHECK(resumed.final.mse == straight.final.mse);
+  const std::string rows = read_file(half_csv);
+  CHECK(without_times(rows) == without_times(read_file(whole_csv)));
+  CHECK(std::count(rows.begin(), rows.end(), '\n') == 5);  // the header, steps 20 40 60 80
+}
+
+TEST_CASE("adding problem: a setting that differs from the checkpoint's is a usage error",
+          "[apps][adding][checkpoint][cli]") {
+  const data::test::TmpDir dir;
+  const std::string path = (dir / "lstm.st").string();
+  App({"--steps", "5", "--save", path}).run();
+  CHECK_THROWS_AS(App({"--load", path, "--hidden", "5"}, false), app::UsageError);
+  CHECK_THROWS_WITH(App({"--load", path, "--cell", "rnn"}, false),
+                    Catch::Contains("--cell") && Catch::Contains("--allow-changes"));
+  CHECK_THROWS_AS(App({"--load", path, "--seed", "2"}, false), app::UsageError);
+  CHECK_THROWS_AS(App({"--load", path, "--clip", "0.5"}, false), app::UsageError);
+  CHECK_NOTHROW(App({"--load", path, "--lr", "0.1", "--allow-changes"}, false));
+  CHECK_NOTHROW(App({"--load", path, "--lr", "0.01"}, false));  // the same value, spelled otherwise
+  CHECK_THROWS_AS(App({"--load", path, "--eval-size", "100"}, false), app::UsageError);
+  // Not settings of the run: how often it is evaluated, where it ends.
+  CHECK_NOTHROW(App({"--load", path, "--eval-every", "7", "--steps", "9"}, false));
+  // Settings not given come from the checkpoint.
+  const App resumed({"--load", path}, false);
+  CHECK(resumed.settings.hidden == 16);
+  CHECK(resumed.settings.lr == 1e-2);
+  CHECK(resumed.settings.eval_size == 500);
+  CHECK(resumed.frame.flags().clip == 1.0);
+}
+
+TEST_CASE("adding problem: a non-finite run stops with an error and keeps the last checkpoint",
+          "[apps][adding][nan]") {
+  const data::test::TmpDir dir;
+  const std::string path = (dir / "good.st").string();
+  App({"--steps", "20", "--save", path}).run();
+  const std::string good = read_file(path);
+  const std::string poisoned = (dir / "nan.st").string();
+  test::write_poisoned_copy(path, poisoned, "model.head.weight", 3);
+  App bad({"--load", poisoned, "--steps", "40", "--save", path}, false);
+  CHECK_THROWS_AS(bad.run(), train::TrainingError);
+  CHECK_THROWS_WITH(App({"--load", poisoned, "--steps", "40", "--save", path}, false).run(),
+                    Catch::Contains("step 21") && Catch::Contains("nan"));
+  CHECK(read_file(path) == good);
+  // The executable: exit 1, the message on stderr.
+  const Exe exe = run_exe("--load " + poisoned + " --steps 40 --save " + path);
+  CHECK(exe.code == 1);
+  CHECK_THAT(exe.err, Catch::StartsWith("adding_problem: error: step 21"));
+  CHECK(read_file(path) == good);
 }
 
 TEST_CASE("adding problem: settings out of range are usage errors", "[apps][adding][cli]") {
-  Config c;
-  CHECK_NOTHROW(validate(c));
-  c.cell = "lsmt";
-  CHECK_THROWS_WITH(validate(c), Catch::Contains("--cell") && Catch::Contains("lsmt"));
-  c = Config();
-  c.length = 1;
-  CHECK_THROWS_WITH(validate(c), Catch::Contains("--length"));
-  c = Config();
-  c.batch = 0;
-  CHECK_THROWS_AS(validate(c), UsageError);
-  c = Config();
-  c.steps = 0;  // evaluating needs a checkpoint
-  CHECK_THROWS_AS(validate(c), UsageError);
+  CHECK_NOTHROW(App({}, false));
+  CHECK_THROWS_WITH(App({"--cell", "lsmt"}), Catch::Contains("--cell") && Catch::Contains("lsmt"));
+  CHECK_THROWS_WITH(App({"--length", "1"}), Catch::Contains("--length"));
+  CHECK_THROWS_AS(App({"--batch", "0"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--hidden", "1000000000"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--eval-size", "0"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--lr", "inf"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--lr", "nan"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--lr", "0"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--clip", "-1"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--clip", "nan"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--eval-only"}), app::UsageError);  // needs --load
+  CHECK_THROWS_AS(App({"--steps", "0"}), app::UsageError);  // and --epochs 0: no end
+  CHECK_THROWS_AS(App({"--data", "somewhere"}), app::UsageError);  // the app makes its data
 }
 
 TEST_CASE("adding problem: the executable's exit codes and messages", "[apps][adding][cli]") {
-  CHECK(run_exe("--help").first == 0);
-  const auto [cell_code, cell_err] = run_exe("--cell lsmt");
-  CHECK(cell_code == 2);
-  CHECK_THAT(cell_err, Catch::Contains("unknown cell 'lsmt'"));
-  const auto [length_code, length_err] = run_exe("--length 1");
-  CHECK(length_code == 2);
-  CHECK_THAT(length_err, Catch::Contains("--length must be at least 2"));
-  CHECK(run_exe("--steps many").first == 2);
-  CHECK(run_exe("--no-such-flag").first == 2);
-  CHECK(run_exe("--load /nonexistent/adding.safetensors --steps 0").first == 1);
-  const auto [ok_code, ok_err] = run_exe("--length 4 --hidden 4 --steps 3 --eval-size 10");
-  CHECK(ok_code == 0);
-  CHECK(ok_err.empty());  // no progress line when stderr is not a terminal
+  const Exe help = run_exe("--help");
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Catch::Contains("exit codes: 0 success"));
+  CHECK(test::longest_line(help.out) <= 80);
+  const Exe cell = run_exe("--cell lsmt");
+  CHECK(cell.code == 2);
+  CHECK_THAT(cell.err, Catch::StartsWith("adding_problem: error:") && Catch::Contains("lsmt"));
+  const Exe length = run_exe("--length 1");
+  CHECK(length.code == 2);
+  CHECK_THAT(length.err, Catch::StartsWith("adding_problem: error:") && Catch::Contains("--length"));
+  // Every shared flag, given a bad value.
+  for (const char* bad : {"--seed x", "--seed -1", "--threads 0", "--threads 1000", "--steps many",
+                          "--steps -5", "--seed 18446744073709551616", "--epochs nan", "--eval-every -1", "--clip -1", "--clip nan",
+                          "--clip inf", "--eval-only", "--steps 0", "--data .", "--lr inf",
+                          "--hidden 1000000000", "--no-such-flag"}) {
+    INFO(bad);
+    const Exe r = run_exe(bad);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("adding_problem: error:"));
+  }
+  // Outputs are checked (a usage error), and a missing checkpoint read (a
+  // failure), before any work.
+  for (const auto& [bad, code] : std::vector<std::pair<std::string, int>>{
+           {"--save /nonexistent/adding.st", 2},
+           {"--metrics /nonexistent/adding.csv", 2},
+           {"--load /nonexistent/adding.st --eval-only", 1}}) {
+    INFO(bad);
+    const Exe r = run_exe(bad);
+    CHECK(r.code == code);
+    CHECK_THAT(r.err, Catch::StartsWith("adding_problem: error:") && Catch::Contains("/nonexistent/"));
+    CHECK(r.out.empty());
+  }
+  const Exe ok = run_exe("--length 4 --hidden 4 --steps 3 --eval-size 10");
+  CHECK(ok.code == 0);
+  CHECK(ok.err.empty());  // no progress line when stderr is not a terminal
+  CHECK_THAT(ok.out, Catch::Contains("step     3  epoch  1"));
 }
 
 // Every ```cpp block of the tutorial follows a line naming its source file

@@ -1,7 +1,13 @@
-// The lecture's worked examples must give the slides' numbers.
+// The lecture's worked examples must give the slides' numbers; the
+// executable prints them and has the apps' command line (--help, exit 2 with
+// "lecture_examples: error:" for anything else).
 #include <catch2/catch.hpp>
 
+#include <string>
+
+#include "apps/common/frame.hpp"
 #include "apps/lecture_examples/lecture.hpp"
+#include "tests/apps/app_exe.hpp"  // run_exe, longest_line
 
 using namespace tg::lecture;
 
@@ -27,5 +33,48 @@ TEST_CASE("LSTM memory cell: add, reset and output as on the slide", "[lecture]"
     INFO("t = " << t + 1);
     REQUIRE(steps[t].memory[0] == Approx(memory[t]).margin(1e-2));
     REQUIRE(steps[t].output[0] == Approx(y[t]).margin(1e-2));
+  }
+}
+
+// The command line: the apps' frame without the training flags.
+TEST_CASE("lecture_examples: the frame parses without the training flags", "[lecture][cli]") {
+  auto parse = [](std::vector<std::string> args) {
+    tg::app::Frame frame("lecture_examples", "test");
+    args.insert(args.begin(), "lecture_examples");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    frame.parse(int(argv.size()), argv.data());
+    return frame.flags().steps;
+  };
+  CHECK(parse({}) == 0);  // no "give --steps or --epochs": parse returns before the training checks
+  CHECK_THROWS_AS(parse({"--steps", "3"}), tg::app::UsageError);
+  CHECK_THROWS_AS(parse({"--eval-only"}), tg::app::UsageError);
+  CHECK_THROWS_AS(parse({"extra"}), tg::app::UsageError);
+}
+
+namespace {
+
+tg::test::Exe run_exe(const std::string& args) { return tg::test::run_exe(LECTURE_EXAMPLES_EXE, args); }
+
+}  // namespace
+
+TEST_CASE("lecture_examples: the executable's output and exit codes", "[lecture][cli]") {
+  const tg::test::Exe run = run_exe("");
+  CHECK(run.code == 0);
+  CHECK(run.err.empty());
+  CHECK_THAT(run.out, Catch::Contains("     3       2 2       16 16       32 32"));
+  CHECK_THAT(run.out, Catch::Contains("     3       1 1       22 22       44 44"));
+  CHECK_THAT(run.out, Catch::Contains("     9       1 0 1     6.000     6.000"));
+
+  const tg::test::Exe help = run_exe("--help");
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Catch::Contains("exit codes: 0 success, 2 usage"));
+  CHECK(tg::test::longest_line(help.out) <= 80);
+  for (const char* bad : {"--steps 3", "--no-such-flag", "extra"}) {
+    INFO(bad);
+    const tg::test::Exe r = run_exe(bad);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("lecture_examples: error:"));
+    CHECK(r.out.empty());
   }
 }

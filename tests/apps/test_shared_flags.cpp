@@ -42,6 +42,7 @@ Run run(const std::string& exe, const std::string& args) {
 const std::vector<std::pair<std::string, std::string>>& apps() {
   static const std::vector<std::pair<std::string, std::string>> a = {
       {"mnist_rnn", MNIST_RNN_EXE},
+      {"adding_problem", ADDING_PROBLEM_EXE},
   };
   return a;
 }
