@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "autograd/profiler.hpp"
 #include "checkpoint/state.hpp"
 #include "datasets/sha256.hpp"
 #include "optim/adam.hpp"
@@ -144,7 +145,9 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
   Adam<float> adam(model.parameters(), float(s.lr), 0.9f, 0.999f, 1e-8f);
   data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
   train::Options options = frame.trainer_options(sampler.batches_per_epoch());
-  options.log = nullptr;  // the protocol's own line per evaluation, below
+  // The protocol's own line per evaluation (below) instead of the Trainer's;
+  // so what the Trainer prints to its log is printed here too.
+  options.log = nullptr;
   options.unit = "batches";
   // The checkpoint names its vocabulary by content; the file is written
   // with the first checkpoint (see the evaluation below).
@@ -158,6 +161,9 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
     fmt::print(log, "training: Adam lr {:g}, batch {}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}\n",
                s.lr, s.batch, f.clip, res.first_step + 1, trainer.total_steps(), res.batches_per_epoch,
                f.seed, f.load.empty() ? "" : fmt::format(" (from {})", f.load));
+  if (log && res.first_step >= trainer.total_steps())
+    fmt::print(log, "nothing to train: the run is at step {} and ends at step {}\n", res.first_step,
+               trainer.total_steps());
 
   double eval_seconds = 0;
   bool vocab_saved = false;
@@ -184,6 +190,9 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
         return m;
       });
   res.last_step = trainer.step();
+  if (log && profiler::enabled())
+    fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
+               profiler::table());
   res.rows = trainer.history();
   res.train_seconds = trainer.train_seconds();
   res.train_cpu_seconds = trainer.train_cpu_seconds();
@@ -230,10 +239,7 @@ void add_flags(app::Frame& frame, Settings& s) {
                  "with --load: print the probability that this text is positive, train nothing "
                  "(repeatable; '-' reads one text per line from stdin)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->needs("--load")
-      ->excludes("--eval-only")
-      ->excludes("--save")
-      ->excludes("--metrics");
+      ->needs("--load");
   for (const char* free : {"--eval", "--eval-batch", "--predict"}) frame.free_on_resume(free);
 }
 
@@ -364,6 +370,9 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
 
 void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {
   const std::string& path = frame.flags().load;
+  for (const char* other : {"--eval-only", "--save", "--metrics"})  // (not CLI11's excludes: it
+    if (frame.given(other))                                          // would mark shared flags' help)
+      throw app::UsageError(std::string("--predict classifies only: it takes no ") + other);
   require_model_settings(frame.loaded_meta(), path);
   const data::Vocab vocab = load_vocab(path, frame.loaded_meta());
   Rng rng(frame.flags().seed);

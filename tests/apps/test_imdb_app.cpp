@@ -246,6 +246,12 @@ TEST_CASE("imdb app: checkpoints: evaluate-only, predict, bit-identical resume w
     CHECK_THAT(out, Catch::Contains("negative  Boring. The plot"));
     CHECK_THAT(out, Catch::Contains("positive  The movie was great."));
     CHECK_THAT(out, Catch::Contains("negative  It was dull."));
+    // It only classifies: nothing to evaluate, save or log.
+    for (const char* other : {"--eval-only", "--save", "--metrics"}) {
+      std::vector<std::string> args = {"--load", whole, "--predict", "fine", other};
+      if (std::string(other) != "--eval-only") args.push_back((dir / "out").string());
+      CHECK_THROWS_AS(App(args, false).predict(), app::UsageError);
+    }
   }
   SECTION("a setting that differs from the checkpoint's is a usage error, unless allowed") {
     CHECK_THROWS_AS(App({"--load", half, "--hidden", "32"}, false), app::UsageError);

@@ -42,6 +42,9 @@ Run run(const std::string& exe, const std::string& args) {
 const std::vector<std::pair<std::string, std::string>>& apps() {
   static const std::vector<std::pair<std::string, std::string>> a = {
       {"mnist_rnn", MNIST_RNN_EXE},
+#ifdef IMDB_LSTM_EXE
+      {"imdb_lstm", IMDB_LSTM_EXE},
+#endif
   };
   return a;
 }
