@@ -71,7 +71,9 @@ class Vocab {
   const std::vector<std::string>& tokens() const { return tokens_; }  // ids 2..
 
   // Plain text, one entry per line in id order: "<pad>", "<unk>", then the
-  // tokens (line k holds id k-1). Written to a temp file, then renamed.
+  // tokens (line k holds id k-1): what save() writes (e.g. to hash it).
+  std::string text() const;
+  // text() to `file`, through io::write_file_atomic.
   void save(const std::filesystem::path& file) const;
   // Checks the two markers, every token, duplicates and the final newline;
   // errors name the file and line.

@@ -98,11 +98,13 @@ const std::string& Vocab::token(std::int32_t id) const {
   return tokens_[std::size_t(id) - 2];
 }
 
-void Vocab::save(const std::filesystem::path& file) const {
+std::string Vocab::text() const {
   std::string content = std::string(kPadName) + '\n' + kOovName + '\n';
   for (const auto& t : tokens_) content += t + '\n';
-  io::write_file_atomic(file.string(), content);
+  return content;
 }
+
+void Vocab::save(const std::filesystem::path& file) const { io::write_file_atomic(file.string(), text()); }
 
 Vocab Vocab::load(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);

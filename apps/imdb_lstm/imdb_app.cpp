@@ -1,106 +1,253 @@
 #include "apps/imdb_lstm/imdb_app.hpp"
 
-#include <time.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
 
-#include "apps/common/model_io.hpp"
+#include <fmt/core.h>
+
+#include "autograd/profiler.hpp"
+#include "checkpoint/state.hpp"
+#include "datasets/sha256.hpp"
+#include "optim/adam.hpp"
 
 namespace tg::imdb {
 namespace {
 
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+// The settings that define the model: a checkpoint must hold every one.
+constexpr const char* kModelFlags[] = {"--vocab",  "--maxlen",        "--embed", "--hidden",
+                                       "--layers", "--bidirectional", "--mask",  "--dropout"};
 
-RecurrentOptions rnn_options(const Config& c) {
-  if (c.vocab == 0 || c.maxlen == 0 || c.embed == 0 || c.hidden == 0 || c.layers == 0)
-    throw Error("imdb_lstm: vocab, maxlen, embed, hidden and layers must be positive");
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw Error("imdb_lstm: dropout " + std::to_string(c.dropout) + " is not in [0, 1)");
+RecurrentOptions rnn_options(const Settings& s) {
   RecurrentOptions o;
   o.cell = CellType::LSTM;
-  o.input_size = c.embed;
-  o.hidden_size = c.hidden;
-  o.num_layers = c.layers;
-  o.bidirectional = c.bidirectional;
-  o.dropout = c.dropout;
+  o.input_size = s.embed;
+  o.hidden_size = s.hidden;
+  o.num_layers = s.layers;
+  o.bidirectional = s.bidirectional;
+  o.dropout = s.dropout;
   return o;
 }
 
-std::string str(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+double peak_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // Linux: KiB
+}
+
+std::string shorten(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : s.substr(0, n) + "...";
+}
+
+// Throws tg::Error naming the key when a --load checkpoint lacks a model
+// setting (the frame would silently keep the flag's default).
+void require_model_settings(const nlohmann::json& meta, const std::string& path) {
+  for (const char* flag : kModelFlags) ckpt::at(meta, std::string("/config/") + flag, path);
+}
+
+// The accuracies --eval asks for, timed into `seconds`.
+train::Metrics accuracies(Model& model, const Settings& s, const data::Imdb& d, double* seconds) {
+  const auto t0 = std::chrono::steady_clock::now();
+  train::Metrics m;
+  if (s.eval == "both") m.emplace_back("train_acc", accuracy(model, d.train, s.eval_batch));
+  if (s.eval != "none") m.emplace_back("test_acc", accuracy(model, d.test, s.eval_batch));
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
+
+double value_of(const train::Metrics& m, const std::string& name) {
+  for (const auto& [k, v] : m)
+    if (k == name) return v;
+  return -1;
+}
+
+// "  train acc 0.9334  test acc 0.8516"
+std::string metrics_text(const train::Metrics& m) {
+  std::string text;
+  for (const auto& [name, value] : m) {
+    std::string label = name;
+    std::replace(label.begin(), label.end(), '_', ' ');
+    text += fmt::format("  {} {:.4f}", label, value);
+  }
+  return text;
+}
+
+// The protocol's line per evaluation: "epoch 3: train loss 0.2605  train acc
+// 0.9334  test acc 0.8516  epoch time 29.5 s (75.4 ms/step)  [evaluation 20 s]".
+// `since` is the previous row (or the start of this process's training).
+std::string evaluation_line(const train::Row& row, const train::Row& since, std::size_t per_epoch,
+                            double eval_seconds) {
+  const bool epoch_end = row.step % per_epoch == 0;
+  std::string line = epoch_end ? fmt::format("epoch {}: train loss {:.4f}", row.epoch, row.loss)
+                               : fmt::format("step {} (epoch {}): train loss {:.4f}", row.step,
+                                             row.epoch, row.loss);
+  line += metrics_text(row.values);
+  const double seconds = row.train_seconds - since.train_seconds;
+  const std::size_t steps = row.step - since.step;
+  line += fmt::format("  {} {:.1f} s ({:.1f} ms/step)", epoch_end ? "epoch time" : "time", seconds,
+                      steps ? seconds / double(steps) * 1e3 : 0.0);
+  if (!row.values.empty()) line += fmt::format("  [evaluation {:.0f} s]", eval_seconds);
+  return line;
+}
+
+// Checks the --load checkpoint's vocabulary file and that the data give the
+// same vocabulary (else every id would mean another token).
+void check_vocab(const app::Frame& frame, const data::Imdb& d) {
+  const std::string& path = frame.flags().load;
+  if (load_vocab(path, frame.loaded_meta()).tokens() != d.vocab.tokens())
+    throw Error("the vocabulary built from the data (" + std::to_string(d.vocab.tokens().size()) +
+                " tokens) differs from the one of the checkpoint " + path + " (" + vocab_path(path) +
+                "): other data or another --vocab?");
+}
+
+RunResult evaluate_checkpoint(Model& model, const Settings& s, const app::Frame& frame,
+                              const data::Imdb& d, std::FILE* log) {
+  const std::string& path = frame.flags().load;
+  if (s.eval == "none") throw app::UsageError("--eval-only with --eval none evaluates nothing");
+  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  RunResult res;
+  res.first_step = res.last_step = ckpt::at(frame.loaded_meta(), "/trainer/step", path).get<std::size_t>();
+  double seconds = 0;
+  const train::Metrics m = accuracies(model, s, d, &seconds);
+  res.train_acc = value_of(m, "train_acc");
+  res.test_acc = value_of(m, "test_acc");
+  if (log)
+    fmt::print(log, "checkpoint {} at step {}:{}  [evaluation {:.0f} s]\n", path, res.first_step,
+               metrics_text(m), seconds);
+  return res;
+}
+
+// Lines "  epoch 1 batch 50/391  loss 0.6912" on stderr every 50 steps, for
+// a log file (a terminal gets the Trainer's progress line instead).
+std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_epoch) {
+  auto sum = std::make_shared<std::pair<double, std::size_t>>(0.0, 0);
+  return [sum, per_epoch](const train::Batch& b, double loss) {
+    if (b.index == 0) *sum = {0.0, 0};
+    sum->first += loss;
+    ++sum->second;
+    if ((b.index + 1) % 50 == 0 || b.index + 1 == per_epoch) {
+      fmt::print(stderr, "  epoch {} batch {}/{}  loss {:.4f}\n", b.epoch + 1, b.index + 1,
+                 per_epoch, sum->first / double(sum->second));
+      std::fflush(stderr);
+    }
+  };
+}
+
+RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, const data::Imdb& d,
+                      std::FILE* log) {
+  const app::TrainingFlags& f = frame.flags();
+  Adam<float> adam(model.parameters(), float(s.lr), 0.9f, 0.999f, 1e-8f);
+  data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
+  train::Options options = frame.trainer_options(sampler.batches_per_epoch());
+  // The protocol's own line per evaluation (below) instead of the Trainer's;
+  // so what the Trainer prints to its log is printed here too.
+  options.log = nullptr;
+  options.unit = "batches";
+  // The checkpoint names its vocabulary by content; the file is written
+  // with the first checkpoint (see the evaluation below).
+  options.meta["vocab_sha256"] = data::sha256_hex(d.vocab.text());
+  train::Trainer<float> trainer(model.tape, model.named_parameters(), adam, options, f.seed);
+  RunResult res;
+  res.batches_per_epoch = sampler.batches_per_epoch();
+  if (!f.load.empty()) trainer.resume(f.load);
+  res.first_step = trainer.step();
+  if (log)
+    fmt::print(log, "training: Adam lr {:g}, batch {}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}\n",
+               s.lr, s.batch, f.clip, res.first_step + 1, trainer.total_steps(), res.batches_per_epoch,
+               f.seed, f.load.empty() ? "" : fmt::format(" (from {})", f.load));
+  if (log && res.first_step >= trainer.total_steps())
+    fmt::print(log, "nothing to train: the run is at step {} and ends at step {}\n", res.first_step,
+               trainer.total_steps());
+
+  double eval_seconds = 0;
+  bool vocab_saved = false;
+  train::Row previous{res.first_step, 0, 0, {}, 0};
+  trainer.on_evaluation = [&](const train::Row& row) {
+    if (log) {
+      fmt::print(log, "{}\n", evaluation_line(row, previous, res.batches_per_epoch, eval_seconds));
+      std::fflush(log);
+    }
+    previous = row;
+  };
+  if (!f.quiet && !isatty(fileno(stderr))) trainer.on_step = periodic_lines(res.batches_per_epoch);
+  trainer.fit(
+      [&](const train::Batch& at) {
+        const data::ImdbBatch b = data::imdb_batch(d.train, sampler.at(at.epoch, at.index));
+        return bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels);
+      },
+      [&] {
+        const train::Metrics m = accuracies(model, s, d, &eval_seconds);
+        // The Trainer saves the checkpoint right after this returns: the
+        // vocabulary goes first, so a checkpoint on disk has its vocabulary.
+        if (!f.save.empty() && !vocab_saved) d.vocab.save(vocab_path(f.save));
+        vocab_saved = true;
+        return m;
+      });
+  res.last_step = trainer.step();
+  if (log && profiler::enabled())
+    fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
+               profiler::table());
+  res.rows = trainer.history();
+  res.train_seconds = trainer.train_seconds();
+  res.train_cpu_seconds = trainer.train_cpu_seconds();
+  if (!res.rows.empty()) {
+    res.train_acc = value_of(res.rows.back().values, "train_acc");
+    res.test_acc = value_of(res.rows.back().values, "test_acc");
+  }
+  return res;
 }
 
 }  // namespace
 
-std::map<std::string, std::string> to_metadata(const Config& c) {
-  return {{"app", "imdb_lstm"},
-          {"vocab", std::to_string(c.vocab)},
-          {"maxlen", std::to_string(c.maxlen)},
-          {"embed", std::to_string(c.embed)},
-          {"hidden", std::to_string(c.hidden)},
-          {"layers", std::to_string(c.layers)},
-          {"bidirectional", c.bidirectional ? "1" : "0"},
-          {"mask", c.mask ? "1" : "0"},
-          {"dropout", str(c.dropout)},
-          {"batch", std::to_string(c.batch)},
-          {"lr", str(c.lr)},
-          {"clip", str(c.clip)},
-          {"seed", std::to_string(c.seed)}};
+void add_flags(app::Frame& frame, Settings& s) {
+  CLI::App& cli = frame.cli();
+  cli.add_option("--layers", s.layers, "stacked LSTM layers (the protocol: 1, or 2)")
+      ->check(app::finite_range(1, 64));
+  cli.add_flag("--bidirectional", s.bidirectional,
+               "run the LSTM both ways; the Linear reads both final states");
+  cli.add_option("--hidden", s.hidden, "LSTM hidden units")->check(app::finite_range(1, 8192));
+  cli.add_option("--embed", s.embed, "embedding size")->check(app::finite_range(1, 8192));
+  cli.add_option("--vocab", s.vocab, "vocabulary tokens (ids 2..vocab+1; 0 padding, 1 unknown)")
+      ->check(app::finite_range(1, 1e6));
+  cli.add_option("--maxlen", s.maxlen, "tokens kept per review (the last ones, left-padded)")
+      ->check(app::finite_range(1, 10000));
+  cli.add_flag("--mask", s.mask,
+               "mask the padded steps with each review's length (default: feed the padding as is)");
+  cli.add_option("--dropout", s.dropout,
+                 "dropout probability between LSTM layers and before the Linear (training only)")
+      ->check(app::finite_range(0, 0.99));
+  cli.add_option("--batch", s.batch, "reviews per training step")->check(app::finite_range(1, 25000));
+  cli.add_option("--lr", s.lr, "Adam learning rate (betas 0.9/0.999, eps 1e-8)")
+      ->check(app::finite_range(1e-12, 10));
+  cli.add_option("--eval", s.eval,
+                 "accuracies at each evaluation: both (whole train and test splits), test, or "
+                 "none (timing runs: the loss only)")
+      ->check(CLI::IsMember({"both", "test", "none"}));
+  cli.add_option("--eval-batch", s.eval_batch, "reviews per evaluation chunk (memory vs speed)")
+      ->check(app::finite_range(1, 25000));
+  app::TrainingFlags d;
+  d.epochs = 5;
+  d.clip = 5.0;
+  frame.add_training_flags(d);
+  cli.add_option("--predict", s.predict,
+                 "with --load: print the probability that this text is positive, train nothing "
+                 "(repeatable; '-' reads one text per line from stdin)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->needs("--load");
+  for (const char* free : {"--eval", "--eval-batch", "--predict"}) frame.free_on_resume(free);
 }
 
-Config from_metadata(const std::map<std::string, std::string>& meta, const std::string& path) {
-  const std::string app = app::metadata_value(meta, "app", path);
-  if (app != "imdb_lstm")
-    throw Error(path + ": a checkpoint of '" + app + "', not of imdb_lstm");
-  auto number = [&](const std::string& key) -> double {
-    const std::string v = app::metadata_value(meta, key, path);
-    std::size_t used = 0;
-    double d = 0;
-    try {
-      d = std::stod(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size() || !std::isfinite(d))
-      throw Error(path + ": checkpoint metadata '" + key + "' = '" + v + "' is not a number");
-    return d;
-  };
-  auto count = [&](const std::string& key) -> std::size_t {
-    const double d = number(key);
-    if (d < 0 || d != std::floor(d))
-      throw Error(path + ": checkpoint metadata '" + key + "' is not a non-negative integer");
-    return static_cast<std::size_t>(d);
-  };
-  Config c;
-  c.vocab = count("vocab");
-  c.maxlen = count("maxlen");
-  c.embed = count("embed");
-  c.hidden = count("hidden");
-  c.layers = count("layers");
-  c.bidirectional = count("bidirectional") != 0;
-  c.mask = count("mask") != 0;
-  c.dropout = number("dropout");
-  // Training settings are informative: absent ones keep the defaults.
-  if (meta.count("batch")) c.batch = count("batch");
-  if (meta.count("lr")) c.lr = number("lr");
-  if (meta.count("clip")) c.clip = number("clip");
-  if (meta.count("seed")) c.seed = count("seed");
-  return c;
-}
-
-Model::Model(const Config& c, Rng& rng)
-    : config(c),
-      embedding(tape, c.vocab + 2, c.embed, rng, tg::data::Vocab::kPad),
-      rnn(tape, rnn_options(c), rng),
-      head(tape, c.hidden * (c.bidirectional ? 2 : 1), 1, rng) {}
+Model::Model(const Settings& s, std::size_t vocab_rows, Rng& rng)
+    : settings(s),
+      embedding(tape, vocab_rows, s.embed, rng, data::Vocab::kPad),
+      rnn(tape, rnn_options(s), rng),
+      head(tape, s.hidden * (s.bidirectional ? 2 : 1), 1, rng) {}
 
 void Model::collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const {
   embedding.collect(prefix + "embedding.", out);
@@ -115,34 +262,34 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
   const std::size_t steps = ids.shape()[0], batch = ids.shape()[1];
   const Var<float> x = embedding(ids);  // (T, B, E)
   Tensor<float> mask;
-  if (config.mask) {
+  if (settings.mask) {
     if (lengths.size() != batch)
       throw Error("imdb_lstm: " + std::to_string(lengths.size()) + " lengths for a batch of " +
                   std::to_string(batch));
     mask = sequence_mask<float>(lengths, steps, /*left_padded=*/true);
   }
   rnn.training = training;
-  const RecurrentOutput<float> out = rnn.forward(x, config.mask ? &mask : nullptr, nullptr, rng);
+  const RecurrentOutput<float> out = rnn.forward(x, settings.mask ? &mask : nullptr, nullptr, rng);
   // Without a mask the final state is the one after the last (time) step,
   // where left padding puts every review's last token.
   Var<float> h = out.last();  // (B, D*H)
-  if (training && config.dropout > 0) {
+  if (training && settings.dropout > 0) {
     if (!rng) throw Error("imdb_lstm: training with dropout needs an Rng");
-    h = dropout(h, float(config.dropout), true, *rng);
+    h = dropout(h, float(settings.dropout), true, *rng);
   }
   return reshape(head(h), Shape{batch});
 }
 
-Var<float> Model::logits(const tg::data::ImdbBatch& batch, bool training, Rng* rng) {
+Var<float> Model::logits(const data::ImdbBatch& batch, bool training, Rng* rng) {
   return logits(batch.ids, batch.lengths, training, rng);
 }
 
-double accuracy(Model& model, const tg::data::ImdbSplit& split) {
+double accuracy(Model& model, const data::ImdbSplit& split, std::size_t chunk) {
   if (split.size() == 0) return 0;
-  const std::size_t chunk = std::max<std::size_t>(model.config.eval_batch, 1);
+  chunk = std::max<std::size_t>(chunk, 1);
   std::size_t correct = 0;
   for (std::size_t begin = 0; begin < split.size(); begin += chunk) {
-    const tg::data::ImdbBatch b = tg::data::imdb_range(split, begin, chunk);
+    const data::ImdbBatch b = data::imdb_range(split, begin, chunk);
     {
       auto no_grad = model.tape.no_grad();
       const Var<float> logit = model.logits(b, /*training=*/false, nullptr);
@@ -155,13 +302,13 @@ double accuracy(Model& model, const tg::data::ImdbSplit& split) {
   return double(correct) / double(split.size());
 }
 
-std::vector<double> predict(Model& model, const tg::data::Vocab& vocab,
-                            const std::vector<std::string>& texts) {
-  const tg::data::ImdbSplit s = tg::data::encode_texts(texts, {}, vocab, model.config.maxlen);
+std::vector<double> predict(Model& model, const data::Vocab& vocab,
+                            const std::vector<std::string>& texts, std::size_t chunk) {
+  const data::ImdbSplit s = data::encode_texts(texts, {}, vocab, model.settings.maxlen);
   std::vector<double> p;
-  const std::size_t chunk = std::max<std::size_t>(model.config.eval_batch, 1);
+  chunk = std::max<std::size_t>(chunk, 1);
   for (std::size_t begin = 0; begin < s.size(); begin += chunk) {
-    const tg::data::ImdbBatch b = tg::data::imdb_range(s, begin, chunk);
+    const data::ImdbBatch b = data::imdb_range(s, begin, chunk);
     {
       auto no_grad = model.tape.no_grad();
       const Var<float> logit = model.logits(b, false, nullptr);
@@ -173,120 +320,114 @@ std::vector<double> predict(Model& model, const tg::data::Vocab& vocab,
   return p;
 }
 
-Trainer::Trainer(Model& model, const tg::data::ImdbSplit& train)
-    : model_(model),
-      adam_(model.parameters(), float(model.config.lr)),
-      batcher_(train, model.config.batch, model.config.seed),
-      dropout_rng_(model.config.seed ^ 0x9e3779b97f4a7c15ULL) {
-  if (train.size() == 0) throw Error("imdb_lstm: the training split is empty");
-}
-
-std::size_t Trainer::steps_per_epoch() const {
-  const std::size_t all = batcher_.batches_per_epoch();
-  return model_.config.max_batches ? std::min(all, model_.config.max_batches) : all;
-}
-
-EpochResult Trainer::train_epoch(const std::function<void(std::size_t, std::size_t, double)>& on_step) {
-  using Clock = std::chrono::steady_clock;
-  EpochResult r;
-  r.epoch = ++epochs_done_;
-  const std::size_t total = steps_per_epoch();
-  const float clip = float(model_.config.clip);
-  double loss_sum = 0;
-  for (std::size_t s = 0; s < total; ++s) {
-    const tg::data::ImdbBatch b = batcher_.next();  // batch assembly: not timed
-    const auto t0 = Clock::now();
-    const double c0 = cpu_now();
-    adam_.zero_grad();
-    const Var<float> loss =
-        bce_with_logits(model_.logits(b, /*training=*/true, &dropout_rng_), b.labels);
-    model_.tape.backward(loss);
-    if (clip > 0) clip_grad_norm(adam_.params(), clip);
-    adam_.step();
-    const double l = loss.item();
-    model_.tape.clear();
-    r.seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-    r.cpu_seconds += cpu_now() - c0;
-    loss_sum += l * b.labels.size();
-    r.examples += b.labels.size();
-    ++r.steps;
-    if (on_step) on_step(s + 1, total, loss_sum / r.examples);
-  }
-  // A shortened epoch (max_batches) still starts the next one on a fresh
-  // permutation, as the PyTorch twin does.
-  for (std::size_t s = total; s < batcher_.batches_per_epoch(); ++s) batcher_.next();
-  r.train_loss = r.examples ? loss_sum / r.examples : 0;
-  return r;
-}
-
-tg::data::Imdb load_data(const std::string& data, const Config& c, bool keep_text) {
-  tg::data::ImdbOptions o;
-  o.vocab_tokens = c.vocab;
-  o.maxlen = c.maxlen;
-  o.keep_text = keep_text;
+data::Imdb load_data(const std::string& data, const Settings& s) {
+  data::ImdbOptions o;
+  o.vocab_tokens = s.vocab;
+  o.maxlen = s.maxlen;
   const std::filesystem::path p(data);
   std::error_code ec;
-  if (!data.empty() && std::filesystem::is_regular_file(p, ec)) return tg::data::load_imdb(p, o);
-  return tg::data::fetch_imdb(p, o);
+  if (!data.empty() && std::filesystem::is_regular_file(p, ec)) return data::load_imdb(p, o);
+  return data::fetch_imdb(p, o);
 }
 
 std::string vocab_path(const std::string& checkpoint) { return checkpoint + ".vocab"; }
 
-void save_checkpoint(const std::string& path, Model& model, Adam<float>* optimizer,
-                     const tg::data::Vocab& vocab, std::size_t epochs_done) {
-  if (vocab.size() != model.config.vocab + 2)
-    throw Error("imdb_lstm: a vocabulary of " + std::to_string(vocab.size()) +
-                " ids for an embedding of " + std::to_string(model.config.vocab + 2) + " rows");
-  auto meta = to_metadata(model.config);
-  meta["epochs_done"] = std::to_string(epochs_done);
-  // The vocabulary first: a checkpoint on disk always has its vocabulary.
-  vocab.save(vocab_path(path));
-  app::save_model(path, model, optimizer, meta);
-}
-
-Loaded load_checkpoint(const std::string& path) {
-  const auto meta = app::read_metadata(path);
-  Loaded l;
-  Config c = from_metadata(meta, path);
-  Rng rng(c.seed);
-  l.model = std::make_unique<Model>(c, rng);
-  l.metadata = app::load_model(path, *l.model);
-  if (meta.count("epochs_done"))
-    l.epochs_done = static_cast<std::size_t>(std::stoull(meta.at("epochs_done")));
+data::Vocab load_vocab(const std::string& path, const nlohmann::json& meta) {
   const std::string vp = vocab_path(path);
-  if (!std::filesystem::exists(vp))
+  const nlohmann::json& want = ckpt::at(meta, "/vocab_sha256", path);
+  if (!want.is_string()) throw Error(path + ": checkpoint metadata 'vocab_sha256' is not a string");
+  std::error_code ec;
+  if (!std::filesystem::exists(vp, ec))
     throw Error(path + ": its vocabulary " + vp + " is missing (saved beside the checkpoint)");
-  l.vocab = tg::data::Vocab::load(vp);
-  if (l.vocab.size() != c.vocab + 2)
-    throw Error(vp + ": " + std::to_string(l.vocab.size()) + " ids, but the checkpoint " + path +
-                " has an embedding of " + std::to_string(c.vocab + 2) + " rows (vocab " +
-                std::to_string(c.vocab) + "): the vocabulary belongs to another model");
-  return l;
+  const std::string have = data::sha256_file(vp);
+  if (have != want.get<std::string>())
+    throw Error(vp + " is not the vocabulary saved with " + path + " (its sha256 is " + have +
+                ", the checkpoint's vocabulary has " + want.get<std::string>() +
+                "): the vocabulary belongs to another model");
+  return data::Vocab::load(vp);
 }
 
-void load_optimizer(const std::string& path, Model& model, Adam<float>& optimizer) {
-  app::load_model(path, model, &optimizer);
+RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, std::FILE* log) {
+  const app::TrainingFlags& f = frame.flags();
+  if (d.train.size() == 0 || d.test.size() == 0)
+    throw Error("imdb_lstm: the training or the test split is empty");
+  if (s.batch > d.train.size())
+    throw app::UsageError(fmt::format("--batch {} exceeds the {} training reviews", s.batch, d.train.size()));
+  if (!f.load.empty()) {
+    require_model_settings(frame.loaded_meta(), f.load);
+    check_vocab(frame, d);
+  }
+  Rng rng(f.seed);
+  Model model(s, d.vocab.size(), rng);
+  if (log)
+    fmt::print(log,
+               "model: Embedding({},{}) -> LSTM({},{},{} layer(s){}{}) -> {}Linear({},1); {} parameters\n",
+               d.vocab.size(), s.embed, s.embed, s.hidden, s.layers, s.bidirectional ? ", bidirectional" : "",
+               s.mask ? ", masked" : "", s.dropout > 0 ? fmt::format("Dropout({}) -> ", s.dropout) : "",
+               s.hidden * (s.bidirectional ? 2 : 1), model.parameter_count());
+  return f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
 }
 
-void check_settings(const Config& w, const Config& k, const std::vector<std::string>& given,
-                    const std::string& path) {
-  auto has = [&](const char* n) { return std::find(given.begin(), given.end(), n) != given.end(); };
-  std::string diff;
-  auto cmp = [&](const char* name, double want, double have) {
-    if (has(name) && want != have)
-      diff += std::string(diff.empty() ? "" : ", ") + "--" + name + " " + str(want) +
-              " (checkpoint: " + str(have) + ")";
-  };
-  cmp("vocab", double(w.vocab), double(k.vocab));
-  cmp("maxlen", double(w.maxlen), double(k.maxlen));
-  cmp("embed", double(w.embed), double(k.embed));
-  cmp("hidden", double(w.hidden), double(k.hidden));
-  cmp("layers", double(w.layers), double(k.layers));
-  cmp("bidirectional", w.bidirectional, k.bidirectional);
-  cmp("mask", w.mask, k.mask);
-  cmp("dropout", w.dropout, k.dropout);
-  if (!diff.empty())
-    throw Error(path + ": the checkpoint's model differs from the options given: " + diff);
+void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {
+  const std::string& path = frame.flags().load;
+  for (const char* other : {"--eval-only", "--save", "--metrics"})  // (not CLI11's excludes: it
+    if (frame.given(other))                                          // would mark shared flags' help)
+      throw app::UsageError(std::string("--predict classifies only: it takes no ") + other);
+  require_model_settings(frame.loaded_meta(), path);
+  const data::Vocab vocab = load_vocab(path, frame.loaded_meta());
+  Rng rng(frame.flags().seed);
+  Model model(s, vocab.size(), rng);
+  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  std::vector<std::string> texts;
+  for (const std::string& t : s.predict) {
+    if (t != "-") {
+      texts.push_back(t);
+      continue;
+    }
+    for (std::string line; std::getline(std::cin, line);)
+      if (!line.empty()) texts.push_back(line);
+  }
+  const std::vector<double> p = predict(model, vocab, texts, s.eval_batch);
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    fmt::print(out, "{:.4f}  {}  {}\n", p[i], p[i] > 0.5 ? "positive" : "negative", shorten(texts[i], 70));
+}
+
+void describe_data(const data::Imdb& d, const Settings& s, std::FILE* out) {
+  fmt::print(out, "first training review (label {}):\n{}\n", d.train.size() ? int(d.train.labels[0]) : -1,
+             d.first_train_text);
+  if (d.train.size()) {
+    std::string ids;
+    const std::int32_t* row = d.train.ids.data();
+    for (std::size_t t = s.maxlen >= 12 ? s.maxlen - 12 : 0; t < s.maxlen; ++t)
+      ids += fmt::format("{}{}", ids.empty() ? "" : " ", row[t]);
+    fmt::print(out, "its last ids: {}\n", ids);
+  }
+  fmt::print(out, "{} train / {} test reviews; {} distinct train tokens; vocabulary of {} ids\n",
+             d.train.size(), d.test.size(), d.distinct_train_tokens, d.vocab.size());
+  if (d.vocab.tokens().size() < s.vocab)  // small data: one row per token seen
+    fmt::print(out, "note: the training split has only {} distinct tokens (--vocab {})\n",
+               d.vocab.tokens().size(), s.vocab);
+}
+
+std::string result_line(const Settings& s, const app::Frame& frame, const RunResult& r) {
+  const app::TrainingFlags& f = frame.flags();
+  const std::size_t steps = r.last_step - r.first_step, per_epoch = std::max<std::size_t>(r.batches_per_epoch, 1);
+  std::string line = fmt::format(
+      "RESULT name={} impl=tapegrad layers={} epochs={} steps={} batch={} train_seconds={:.6g} "
+      "ms_per_step={:.6g} train_cpu_seconds={:.6g}",
+      s.layers == 1 ? "imdb_lstm" : fmt::format("imdb_lstm{}", s.layers), s.layers,
+      (r.last_step + per_epoch - 1) / per_epoch, steps, s.batch, r.train_seconds,
+      steps ? r.train_seconds / double(steps) * 1e3 : 0.0, r.train_cpu_seconds);
+  // Whole epochs only, as the twin (which reports it without --max-batches).
+  if (steps && r.first_step % per_epoch == 0 && r.last_step % per_epoch == 0)
+    line += fmt::format(" epoch_seconds={:.6g}", r.train_seconds / double(steps / per_epoch));
+  if (!r.rows.empty()) line += fmt::format(" train_loss={:.6g}", r.rows.back().loss);
+  if (r.train_acc >= 0) line += fmt::format(" train_acc={:.6g}", r.train_acc);
+  if (r.test_acc >= 0) line += fmt::format(" test_acc={:.6g}", r.test_acc);
+  line += fmt::format(" peak_mib={:.6g} threads={} seed={}", peak_mib(), f.threads, f.seed);
+  if (s.mask || s.bidirectional || s.dropout > 0)
+    line += fmt::format(" mask={} bidirectional={} dropout={}", int(s.mask), int(s.bidirectional), s.dropout);
+  return line;
 }
 
 }  // namespace tg::imdb

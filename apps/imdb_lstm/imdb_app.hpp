@@ -15,30 +15,28 @@
 // passes them unchanged), so the final state is the one after the review's
 // own tokens in both directions.
 //
-// Everything the executable does lives here so the tests call it directly:
-// loading the data, the model, one training epoch, evaluation in chunks,
-// checkpoints (model + Adam state + every setting as metadata, vocabulary
-// beside it) and predicting new texts.
+// Training: Adam (lr 1e-3), batches of 64 from an epoch-wise reshuffle, clip
+// 5.0, 5 epochs, accuracies on both whole splits after each epoch, through
+// train::Trainer. Everything here takes the data as an argument, so the tests
+// train on a small synthetic reviews file.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <memory>
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "apps/common/frame.hpp"
 #include "datasets/imdb.hpp"
 #include "layers/linear.hpp"
 #include "layers/recurrent.hpp"
-#include "optim/adam.hpp"
 
 namespace tg::imdb {
 
-// Every setting of a run, with the protocol's values as defaults.
-struct Config {
-  // model (stored in checkpoints)
+// The app's own settings (the shared ones are in app::TrainingFlags); the
+// defaults are the protocol's.
+struct Settings {
   std::size_t vocab = 20000;   // tokens in the vocabulary (embedding rows: vocab + 2)
   std::size_t maxlen = 200;    // tokens kept per review (the last ones)
   std::size_t embed = 128;
@@ -47,112 +45,86 @@ struct Config {
   bool bidirectional = false;
   bool mask = false;           // mask padded steps with the review lengths
   double dropout = 0;          // between LSTM layers and before the Linear
-  // training
-  std::size_t epochs = 5;
   std::size_t batch = 64;
   double lr = 1e-3;
-  double clip = 5.0;           // global gradient norm
-  std::size_t seed = 1;
-  std::size_t max_batches = 0; // 0: whole epochs
-  std::size_t eval_batch = 250;
+  // Not part of the run (free on resume):
+  std::string eval = "both";   // accuracies at each evaluation: both | test | none
+  std::size_t eval_batch = 250;  // reviews per evaluation chunk
+  std::vector<std::string> predict;  // texts to classify with --load ('-': stdin)
 };
 
-// The model settings as checkpoint metadata ("app" = "imdb_lstm", "vocab",
-// "maxlen", "embed", "hidden", "layers", "bidirectional", "mask", "dropout",
-// plus the training settings for the record), and back. from_metadata throws
-// tg::Error naming the checkpoint and the key that is missing or malformed.
-std::map<std::string, std::string> to_metadata(const Config& c);
-Config from_metadata(const std::map<std::string, std::string>& meta, const std::string& path);
+// Registers the app's flags and the shared ones (protocol defaults) on `frame`.
+void add_flags(app::Frame& frame, Settings& settings);
 
 class Model : public Module<float> {
  public:
-  Model(const Config& config, Rng& rng);
+  // `vocab_rows`: the vocabulary's ids (Vocab::size(), padding and unknown
+  // included), which may be fewer than settings.vocab + 2 on small data.
+  Model(const Settings& settings, std::size_t vocab_rows, Rng& rng);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  // Logits (B,) of a batch; `lengths` is used with config.mask. Training
+  // Logits (B,) of a batch; `lengths` is used with settings.mask. Training
   // mode (dropout on) draws from `rng`.
   Var<float> logits(const Tensor<std::int64_t>& ids, const std::vector<int>& lengths,
                     bool training, Rng* rng);
-  Var<float> logits(const tg::data::ImdbBatch& batch, bool training, Rng* rng);
+  Var<float> logits(const data::ImdbBatch& batch, bool training, Rng* rng);
 
   void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
 
-  Config config;
+  Settings settings;
   Tape<float> tape;  // parameters live here; declared before the layers
   Embedding<float> embedding;
   Recurrent<float> rnn;
   Linear<float> head;
 };
 
-// The whole split's accuracy (logit > 0 means positive), in chunks of
-// config.eval_batch under no_grad, dropout off.
-double accuracy(Model& model, const tg::data::ImdbSplit& split);
+// The whole split's accuracy (logit > 0 means positive), `chunk` reviews at
+// a time under no_grad, dropout off.
+double accuracy(Model& model, const data::ImdbSplit& split, std::size_t chunk = 250);
 
 // Probabilities of "positive", one per text, encoded with `vocab`.
-std::vector<double> predict(Model& model, const tg::data::Vocab& vocab,
-                            const std::vector<std::string>& texts);
-
-struct EpochResult {
-  std::size_t epoch = 0;     // 1-based
-  std::size_t steps = 0;
-  std::size_t examples = 0;
-  double train_loss = 0;     // mean over the examples trained on
-  double seconds = 0;        // wall time of the training steps only
-  double cpu_seconds = 0;
-  double train_acc = -1, test_acc = -1;  // -1 when not evaluated
-};
-
-// Trains a model: owns the Adam optimizer and the shuffled batcher.
-class Trainer {
- public:
-  // `train` must outlive the trainer.
-  Trainer(Model& model, const tg::data::ImdbSplit& train);
-  // One epoch (config.max_batches batches when set). `on_step(done, total,
-  // mean loss so far)` is called after each step (progress display).
-  EpochResult train_epoch(
-      const std::function<void(std::size_t, std::size_t, double)>& on_step = {});
-  std::size_t steps_per_epoch() const;
-  Adam<float>& optimizer() { return adam_; }
-  std::size_t epochs_done() const { return epochs_done_; }
-  void set_epochs_done(std::size_t e) { epochs_done_ = e; }
-
- private:
-  Model& model_;
-  Adam<float> adam_;
-  tg::data::ImdbBatcher batcher_;
-  Rng dropout_rng_;
-  std::size_t epochs_done_ = 0;
-};
+std::vector<double> predict(Model& model, const data::Vocab& vocab,
+                            const std::vector<std::string>& texts, std::size_t chunk = 250);
 
 // Loads the data: a folder (the verified package cache layout, as
-// tg::data::fetch_imdb; empty = the default cache) or a reviews .json file
-// read as is (your own data, unverified).
-tg::data::Imdb load_data(const std::string& data, const Config& c, bool keep_text = false);
+// data::fetch_imdb; empty = the default cache) or a reviews .json file read
+// as is (your own data, unverified).
+data::Imdb load_data(const std::string& data, const Settings& settings);
 
-// Checkpoint `path` with the model, the optimizer state (when given) and the
-// settings; the vocabulary goes to vocab_path(path).
+// The vocabulary saved beside checkpoint PATH: PATH.vocab. Its sha256 is in
+// the checkpoint's metadata ("vocab_sha256").
 std::string vocab_path(const std::string& checkpoint);
-void save_checkpoint(const std::string& path, Model& model, Adam<float>* optimizer,
-                     const tg::data::Vocab& vocab, std::size_t epochs_done);
+// The vocabulary of checkpoint `path` (metadata `meta`). Throws tg::Error
+// naming both files when it is missing or is not the one saved with it.
+data::Vocab load_vocab(const std::string& path, const nlohmann::json& meta);
 
-struct Loaded {
-  std::unique_ptr<Model> model;
-  tg::data::Vocab vocab;
-  std::size_t epochs_done = 0;
-  std::map<std::string, std::string> metadata;
+struct RunResult {
+  std::size_t first_step = 0;    // steps already done by a loaded checkpoint
+  std::size_t last_step = 0;     // where this run ended
+  std::size_t batches_per_epoch = 0;
+  std::vector<train::Row> rows;  // the evaluations logged by this run
+  double train_seconds = 0;      // wall time of the training steps (evaluation excluded)
+  double train_cpu_seconds = 0;  // process CPU time over the same spans
+  double train_acc = -1, test_acc = -1;  // the last evaluation's; -1 not evaluated
 };
-// Rebuilds the model from the checkpoint's settings and loads its weights
-// and vocabulary. Throws tg::Error (naming the file) when the checkpoint is
-// not an imdb_lstm one, when its tensors do not fit its settings, or when
-// the vocabulary file does not match the embedding.
-Loaded load_checkpoint(const std::string& path);
-// Restores the Adam state saved with the model (resuming training).
-void load_optimizer(const std::string& path, Model& model, Adam<float>& optimizer);
 
-// Throws tg::Error when a model setting given on the command line (`given`
-// holds the names, e.g. "hidden") differs from the checkpoint's.
-void check_settings(const Config& wanted, const Config& checkpoint,
-                    const std::vector<std::string>& given, const std::string& path);
+// Builds the model (settings already restored from a --load checkpoint by
+// the frame), trains to the end the flags set (or only evaluates, with
+// --eval-only), and logs to `log` (nullptr: silent). Throws tg::Error on bad
+// data or checkpoints, train::TrainingError when training goes non-finite.
+RunResult run(const Settings& settings, const app::Frame& frame, const data::Imdb& data,
+              std::FILE* log);
+
+// --predict: classifies settings.predict with the --load checkpoint (no data
+// read, no training): one line per text, "0.9937  positive  <text>".
+void predict_only(const Settings& settings, const app::Frame& frame, std::FILE* out);
+
+// The first training review, its last ids and the data's sizes.
+void describe_data(const data::Imdb& data, const Settings& settings, std::FILE* out);
+
+// The RESULT line compared by bench/torch/compare.py with
+// bench/torch/imdb_twin.py's (name imdb_lstm, imdb_lstm2 for 2 layers).
+std::string result_line(const Settings& settings, const app::Frame& frame, const RunResult& result);
 
 }  // namespace tg::imdb

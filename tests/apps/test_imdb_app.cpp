@@ -1,28 +1,35 @@
-// The IMDB app end to end on a small synthetic reviews.json with an obvious
-// signal: load -> vocabulary -> train -> evaluate, checkpoints with their
-// vocabulary, --predict, and the errors of a mismatched checkpoint.
+// The IMDB app (apps/imdb_lstm) end to end on a small synthetic reviews.json
+// with an obvious signal: load -> vocabulary -> train -> evaluate,
+// checkpoints with their vocabulary (evaluate, resume bit for bit with
+// dropout, predict), the errors of a mismatched checkpoint, and the command
+// line.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "apps/common/model_io.hpp"
 #include "apps/imdb_lstm/imdb_app.hpp"
+#include "checkpoint/safetensors.hpp"
+#include "checkpoint/state.hpp"
+#include "datasets/sha256.hpp"
 
 using namespace tg;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / ("tapegrad_imdb_app_" + std::to_string(::getpid()));
+// A folder of this process for one test (`name`); the reviews have their own.
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("tapegrad_imdb_app_" + std::to_string(::getpid())) / name;
   fs::create_directories(d);
   return d;
 }
@@ -59,182 +66,303 @@ fs::path write_reviews(const fs::path& dir, std::size_t n, std::uint64_t seed) {
   return file;
 }
 
-imdb::Config small_config() {
-  imdb::Config c;
-  c.vocab = 100;  // more than the synthetic data has: fitted below
-  c.maxlen = 24;
-  c.embed = 16;
-  c.hidden = 16;
-  c.batch = 16;
-  c.lr = 1e-2;
-  c.epochs = 3;
-  c.seed = 7;
-  c.eval_batch = 64;
-  return c;
+const fs::path& reviews() {
+  static const fs::path file = write_reviews(temp_dir("data"), 800, 11);
+  return file;
 }
 
-struct Run {
+// A frame parsed from flags, as the executable builds it; the settings it
+// fills live beside it, and run() trains on the synthetic reviews.
+struct App {
+  app::Frame frame{"imdb_lstm", "test"};
+  imdb::Settings settings;
   data::Imdb data;
-  std::unique_ptr<imdb::Model> model;
-  std::unique_ptr<imdb::Trainer> trainer;
-  std::vector<imdb::EpochResult> epochs;
+  // `small`: the test's model and schedule (vocab 100, maxlen 24, embed and
+  // hidden 16, batch 16: 25 steps per epoch, lr 1e-2, 3 epochs, seed 7)
+  // before `args`.
+  explicit App(std::vector<std::string> args, bool small = true) {
+    imdb::add_flags(frame, settings);
+    if (small)
+      args.insert(args.begin(), {"--vocab", "100", "--maxlen", "24", "--embed", "16", "--hidden", "16",
+                                 "--batch", "16", "--lr", "1e-2", "--epochs", "3", "--seed", "7",
+                                 "--eval-batch", "64"});
+    args.insert(args.begin(), {"imdb_lstm", "--quiet", "--data", reviews().string()});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    frame.parse(int(argv.size()), argv.data());
+  }
+  imdb::RunResult run() {
+    data = imdb::load_data(frame.flags().data, settings);
+    return imdb::run(settings, frame, data, nullptr);
+  }
+  // predict_only's lines.
+  std::string predict() {
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out);
+    imdb::predict_only(settings, frame, out);
+    std::rewind(out);
+    std::string text;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, out)) > 0;) text.append(buf, n);
+    std::fclose(out);
+    return text;
+  }
 };
 
-// The app's pipeline, as main() runs it.
-std::unique_ptr<Run> train(const fs::path& file, imdb::Config c) {
-  auto r = std::make_unique<Run>();
-  r->data = imdb::load_data(file.string(), c);
-  c.vocab = r->data.vocab.tokens().size();
-  Rng rng(c.seed);
-  r->model = std::make_unique<imdb::Model>(c, rng);
-  r->trainer = std::make_unique<imdb::Trainer>(*r->model, r->data.train);
-  for (std::size_t e = 0; e < c.epochs; ++e) r->epochs.push_back(r->trainer->train_epoch());
-  return r;
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-const fs::path& reviews() {
-  static const fs::path file = write_reviews(temp_dir(), 800, 11);
-  return file;
+// The rows of a metrics CSV without its last column (train_seconds).
+std::vector<std::string> rows_without_time(const std::string& path) {
+  std::vector<std::string> rows;
+  std::istringstream in(slurp(path));
+  for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));
+  return rows;
 }
 
 }  // namespace
 
 TEST_CASE("imdb app: a small LSTM learns the synthetic sentiment", "[apps][imdb]") {
-  const auto r = train(reviews(), small_config());
-  const data::Imdb& d = r->data;
+  const std::string path = (temp_dir("learn") / "learn.st").string();
+  App a({"--save", path});
+  const imdb::RunResult r = a.run();
+  const data::Imdb& d = a.data;
   REQUIRE(d.train.size() == 400);
   REQUIRE(d.test.size() == 400);
   CHECK(d.vocab.id("great") >= 2);
   CHECK(d.vocab.id("don't") >= 2);
-  CHECK(r->model->embedding.weight.shape()[0] == d.vocab.size());
-  // 400 / 16: 25 steps per epoch, the loss falls from chance.
-  CHECK(r->epochs[0].steps == 25);
-  CHECK(r->epochs[0].examples == 400);
-  CHECK(r->epochs.back().train_loss < 0.5 * r->epochs[0].train_loss);
-  const double train_acc = imdb::accuracy(*r->model, d.train);
-  const double test_acc = imdb::accuracy(*r->model, d.test);
-  INFO("train acc " << train_acc << ", test acc " << test_acc);
-  CHECK(train_acc >= 0.9);
-  CHECK(test_acc >= 0.9);
-  // The padding row never moves.
-  for (std::size_t j = 0; j < 16; ++j) CHECK(r->model->embedding.weight.value()(0, j) == 0.0f);
+  // 400 / 16: 25 steps per epoch, one evaluation per epoch; the loss falls
+  // from chance.
+  CHECK(r.batches_per_epoch == 25);
+  CHECK(r.first_step == 0);
+  CHECK(r.last_step == 75);
+  REQUIRE(r.rows.size() == 3);
+  CHECK(r.rows[0].step == 25);
+  CHECK(r.rows[2].epoch == 3);
+  CHECK(r.rows.back().loss < 0.5 * r.rows[0].loss);
+  CHECK(r.train_seconds > 0);
+  INFO("train acc " << r.train_acc << ", test acc " << r.test_acc);
+  CHECK(r.train_acc >= 0.9);
+  CHECK(r.test_acc >= 0.9);
+  // One embedding row per id, and the padding row never moves.
+  const Checkpoint file = load_safetensors(path);
+  const TensorEntry& emb = file.tensors.at("model.embedding.weight");
+  REQUIRE(emb.shape == Shape{d.vocab.size(), 16});
+  const float* row0 = reinterpret_cast<const float*>(emb.bytes.data());
+  for (std::size_t j = 0; j < 16; ++j) CHECK(row0[j] == 0.0f);
 }
 
 TEST_CASE("imdb app: the masked, stacked, bidirectional variants learn too", "[apps][imdb]") {
-  imdb::Config c = small_config();
-  c.mask = true;
+  std::vector<std::string> args = {"--mask"};
   SECTION("masked") {}
   SECTION("masked, 2 layers, bidirectional, dropout") {
-    c.layers = 2;
-    c.bidirectional = true;
-    c.dropout = 0.2;
+    args.insert(args.end(), {"--layers", "2", "--bidirectional", "--dropout", "0.2"});
   }
-  const auto r = train(reviews(), c);
-  const double test_acc = imdb::accuracy(*r->model, r->data.test);
-  INFO("test acc " << test_acc);
-  CHECK(test_acc >= 0.9);
+  const imdb::RunResult r = App(args).run();
+  INFO("test acc " << r.test_acc);
+  CHECK(r.test_acc >= 0.9);
 }
 
-TEST_CASE("imdb app: a max_batches epoch trains N batches", "[apps][imdb]") {
-  imdb::Config c = small_config();
-  c.max_batches = 5;
-  c.epochs = 2;
-  const auto r = train(reviews(), c);
-  CHECK(r->epochs[0].steps == 5);
-  CHECK(r->epochs[1].steps == 5);
-  CHECK(r->trainer->optimizer().steps() == 10);
-}
-
-TEST_CASE("imdb app: checkpoint + vocabulary predict new texts", "[apps][imdb]") {
-  const auto r = train(reviews(), small_config());
-  const std::string path = (temp_dir() / "model.safetensors").string();
-  imdb::save_checkpoint(path, *r->model, &r->trainer->optimizer(), r->data.vocab, 3);
-  REQUIRE(fs::exists(imdb::vocab_path(path)));
-
-  imdb::Loaded l = imdb::load_checkpoint(path);
-  CHECK(l.epochs_done == 3);
-  CHECK(l.model->config.hidden == 16);
-  CHECK(l.vocab.tokens() == r->data.vocab.tokens());
-  const std::vector<std::string> texts = {
-      "A wonderful film, I loved the story and the music!",
-      "Boring. The plot was awful and the actors were terrible.",
-      "The movie was great.",
-      "It was dull."};
-  const std::vector<double> p = imdb::predict(*l.model, l.vocab, texts);
-  REQUIRE(p.size() == 4);
-  INFO("p = " << p[0] << " " << p[1] << " " << p[2] << " " << p[3]);
-  CHECK(p[0] > 0.5);
-  CHECK(p[1] < 0.5);
-  CHECK(p[2] > 0.5);
-  CHECK(p[3] < 0.5);
-  // The loaded model is the saved one.
-  const std::vector<double> q = imdb::predict(*r->model, r->data.vocab, texts);
-  for (std::size_t i = 0; i < 4; ++i) CHECK(p[i] == Approx(q[i]).epsilon(1e-6));
-
-  // Resuming restores Adam's state too.
-  imdb::Trainer resumed(*l.model, r->data.train);
-  imdb::load_optimizer(path, *l.model, resumed.optimizer());
-  CHECK(resumed.optimizer().steps() == r->trainer->optimizer().steps());
-}
-
-TEST_CASE("imdb app: a mismatched checkpoint is a clear error", "[apps][imdb]") {
-  const fs::path dir = temp_dir();
-  imdb::Config c = small_config();
-  c.vocab = 30;
-  c.epochs = 1;
-  c.max_batches = 1;
-  const auto r = train(reviews(), c);
-  const std::string path = (dir / "small.safetensors").string();
-  imdb::save_checkpoint(path, *r->model, nullptr, r->data.vocab, 1);
-
-  SECTION("an option that contradicts the checkpoint") {
-    imdb::Config wanted = r->model->config;
-    wanted.hidden = 32;
-    CHECK_NOTHROW(imdb::check_settings(wanted, r->model->config, {"layers"}, path));
-    CHECK_THROWS_WITH(imdb::check_settings(wanted, r->model->config, {"hidden"}, path),
-                      Catch::Contains("--hidden 32 (checkpoint: 16)"));
+TEST_CASE("imdb app: --steps N trains N batches; --eval none and test skip accuracies",
+          "[apps][imdb]") {
+  SECTION("a quick timing: 5 steps, no evaluation") {
+    const imdb::RunResult r = App({"--steps", "5", "--eval", "none"}).run();
+    CHECK(r.last_step == 5);
+    REQUIRE(r.rows.size() == 1);
+    CHECK(r.rows[0].values.empty());
+    CHECK(r.train_acc == -1);
+    CHECK(r.test_acc == -1);
   }
+  SECTION("across an epoch's end: evaluated there and at the last step") {
+    const imdb::RunResult r = App({"--steps", "30", "--eval", "test"}).run();
+    REQUIRE(r.rows.size() == 2);
+    CHECK(r.rows[0].step == 25);
+    CHECK(r.rows[1].step == 30);
+    CHECK(r.rows[1].epoch == 2);
+    REQUIRE(r.rows[1].values.size() == 1);
+    CHECK(r.rows[1].values[0].first == "test_acc");
+    CHECK(r.train_acc == -1);
+    CHECK(r.test_acc >= 0);
+  }
+}
+
+TEST_CASE("imdb app: checkpoints: evaluate-only, predict, bit-identical resume with dropout",
+          "[apps][imdb][checkpoint]") {
+  const fs::path dir = temp_dir("checkpoints");
+  const std::string half = (dir / "half.st").string(), whole = (dir / "whole.st").string();
+  const std::string half_csv = (dir / "half.csv").string(), whole_csv = (dir / "whole.csv").string();
+  // Dropout between the layers and before the Linear: the masks must be
+  // drawn alike after a resume. Evaluations (and checkpoints) every 15
+  // steps: the half run stops in the middle of epoch 2.
+  const std::vector<std::string> model = {"--layers", "2", "--dropout", "0.3", "--eval-every", "15"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), model.begin(), model.end());
+    return more;
+  };
+  App(with({"--steps", "45", "--save", half, "--metrics", half_csv})).run();
+  const imdb::RunResult straight = App(with({"--steps", "90", "--save", whole, "--metrics", whole_csv})).run();
+  REQUIRE(fs::exists(imdb::vocab_path(whole)));
+  CHECK(ckpt::read_meta(whole)["vocab_sha256"] == data::sha256_file(imdb::vocab_path(whole)));
+
+  SECTION("--load trains on to --steps, byte for byte the uninterrupted run") {
+    // The same command plus --load (the schedule is not a setting of the
+    // checkpoint: --eval-every is given again).
+    App resumed({"--load", half, "--steps", "90", "--eval-every", "15", "--save", half, "--metrics",
+                 half_csv},
+                false);
+    CHECK(resumed.settings.layers == 2);  // from the checkpoint
+    CHECK(resumed.settings.dropout == 0.3);
+    const imdb::RunResult r = resumed.run();
+    CHECK(r.first_step == 45);
+    CHECK(r.last_step == 90);
+    CHECK(slurp(half) == slurp(whole));
+    CHECK(slurp(imdb::vocab_path(half)) == slurp(imdb::vocab_path(whole)));
+    CHECK(rows_without_time(half_csv) == rows_without_time(whole_csv));
+    CHECK(rows_without_time(half_csv).size() == 7);  // header + 6 evaluations
+    CHECK(r.test_acc == straight.test_acc);
+  }
+  SECTION("--eval-only gives the figures of the run that saved it, and trains nothing") {
+    App e({"--load", whole, "--eval-only"}, false);
+    CHECK(e.settings.hidden == 16);
+    const std::string before = slurp(whole);
+    const imdb::RunResult r = e.run();
+    CHECK(r.first_step == 90);
+    CHECK(r.last_step == 90);
+    CHECK(r.train_acc == straight.train_acc);
+    CHECK(r.test_acc == straight.test_acc);
+    CHECK(slurp(whole) == before);
+  }
+  SECTION("--predict classifies new texts with the checkpoint and its vocabulary") {
+    App p({"--load", whole, "--predict", "A wonderful film, I loved the story and the music!",
+           "--predict", "Boring. The plot was awful and the actors were terrible.", "--predict",
+           "The movie was great.", "--predict", "It was dull."},
+          false);
+    CHECK(p.settings.predict.size() == 4);
+    const std::string out = p.predict();
+    INFO(out);
+    CHECK_THAT(out, Catch::Contains("positive  A wonderful film"));
+    CHECK_THAT(out, Catch::Contains("negative  Boring. The plot"));
+    CHECK_THAT(out, Catch::Contains("positive  The movie was great."));
+    CHECK_THAT(out, Catch::Contains("negative  It was dull."));
+    // It only classifies: nothing to evaluate, save or log.
+    for (const char* other : {"--eval-only", "--save", "--metrics"}) {
+      std::vector<std::string> args = {"--load", whole, "--predict", "fine", other};
+      if (std::string(other) != "--eval-only") args.push_back((dir / "out").string());
+      CHECK_THROWS_AS(App(args, false).predict(), app::UsageError);
+    }
+  }
+  SECTION("a setting that differs from the checkpoint's is a usage error, unless allowed") {
+    CHECK_THROWS_AS(App({"--load", half, "--hidden", "32"}, false), app::UsageError);
+    CHECK_THROWS_AS(App({"--load", half, "--mask"}, false), app::UsageError);
+    CHECK_THROWS_WITH(App({"--load", half, "--lr", "0.1"}, false),
+                      Catch::Contains("--lr") && Catch::Contains("--allow-changes"));
+    CHECK_NOTHROW(App({"--load", half, "--lr", "0.1", "--allow-changes"}, false));
+    CHECK_NOTHROW(App({"--load", half, "--lr", "0.01"}, false));  // the same value, spelled otherwise
+    CHECK_NOTHROW(App({"--load", half, "--eval", "none", "--eval-batch", "7"}, false));  // free
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: a non-finite run stops with an error and keeps the last checkpoint",
+          "[apps][imdb][nan]") {
+  const fs::path dir = temp_dir("nan");
+  const std::string path = (dir / "good.st").string();
+  App({"--steps", "20", "--save", path}).run();
+  const std::string good = slurp(path), good_vocab = slurp(imdb::vocab_path(path));
+  CHECK_THROWS_AS(App({"--lr", "inf"}), app::UsageError);  // not even parsed
+  // A checkpoint with one NaN weight (written around the guard of ckpt::save),
+  // with its vocabulary.
+  const std::string poisoned = (dir / "nan.st").string();
+  Checkpoint file = load_safetensors(path);
+  float* w = reinterpret_cast<float*>(file.tensors.at("model.head.weight").bytes.data());
+  w[3] = NAN;
+  save_safetensors(poisoned, file);
+  fs::copy_file(imdb::vocab_path(path), imdb::vocab_path(poisoned));
+  App bad({"--load", poisoned, "--steps", "40", "--save", path}, false);
+  CHECK_THROWS_AS(bad.run(), train::TrainingError);
+  CHECK_THROWS_WITH(App({"--load", poisoned, "--steps", "40", "--save", path}, false).run(),
+                    Catch::Contains("step 21") && Catch::Contains("nan"));
+  CHECK(slurp(path) == good);
+  CHECK(slurp(imdb::vocab_path(path)) == good_vocab);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: a mismatched checkpoint is a clear error", "[apps][imdb][checkpoint]") {
+  const fs::path dir = temp_dir("mismatch");
+  const std::string path = (dir / "small.st").string();
+  App saved({"--vocab", "30", "--steps", "1", "--save", path});
+  saved.run();
+  const nlohmann::json meta = ckpt::read_meta(path);
+
   SECTION("weights loaded into a model of another shape") {
-    imdb::Config other = r->model->config;
+    imdb::Settings other = saved.settings;
     other.hidden = 8;
     Rng rng(1);
-    imdb::Model m(other, rng);
-    CHECK_THROWS_AS(app::load_model(path, m, static_cast<Optimizer<float>*>(nullptr)), Error);
+    imdb::Model m(other, saved.data.vocab.size(), rng);
+    CHECK_THROWS_WITH(ckpt::load<float>(path, m.named_parameters(), nullptr),
+                      Catch::Contains("model.rnn.l0.fwd.weight_ih") && Catch::Contains("shape"));
   }
-  SECTION("a vocabulary that belongs to another model") {
-    data::Vocab other(std::vector<std::string>{"alpha", "beta"});
-    other.save(imdb::vocab_path(path));
-    CHECK_THROWS_WITH(imdb::load_checkpoint(path), Catch::Contains("belongs to another model"));
+  SECTION("a vocabulary that is not the checkpoint's: an error naming both files") {
+    data::Vocab(std::vector<std::string>{"alpha", "beta"}).save(imdb::vocab_path(path));
+    CHECK_THROWS_WITH(imdb::load_vocab(path, meta), Catch::Contains(path + ".vocab") &&
+                                                        Catch::Contains(path + " ") &&
+                                                        Catch::Contains("belongs to another model"));
+    CHECK_THROWS_WITH(App({"--load", path, "--predict", "fine"}, false).predict(),
+                      Catch::Contains("belongs to another model"));
+    CHECK_THROWS_WITH(App({"--load", path, "--eval-only"}, false).run(),
+                      Catch::Contains("belongs to another model"));
   }
   SECTION("a missing vocabulary") {
     fs::remove(imdb::vocab_path(path));
-    CHECK_THROWS_WITH(imdb::load_checkpoint(path), Catch::Contains("is missing"));
+    CHECK_THROWS_WITH(App({"--load", path, "--predict", "fine"}, false).predict(),
+                      Catch::Contains("is missing"));
+  }
+  SECTION("data that give another vocabulary") {
+    CHECK_THROWS_WITH(App({"--load", path, "--vocab", "20", "--allow-changes"}, false).run(),
+                      Catch::Contains("differs from the one of the checkpoint"));
   }
   SECTION("another app's checkpoint") {
+    nlohmann::json other = meta;
+    other["app"] = "mnist_rnn";
+    const std::string p = (dir / "other.st").string();
     Rng rng(1);
-    imdb::Model m(r->model->config, rng);
-    auto meta = imdb::to_metadata(m.config);
-    meta["app"] = "mnist_rnn";
-    const std::string other = (dir / "other.safetensors").string();
-    app::save_model(other, m, static_cast<Optimizer<float>*>(nullptr), meta);
-    CHECK_THROWS_WITH(imdb::load_checkpoint(other), Catch::Contains("not of imdb_lstm"));
+    imdb::Model m(saved.settings, saved.data.vocab.size(), rng);
+    ckpt::save<float>(p, m.named_parameters(), nullptr, other);
+    CHECK_THROWS_WITH(App({"--load", p, "--eval-only"}, false), Catch::Contains("not of imdb_lstm"));
   }
   SECTION("a checkpoint whose metadata lacks a setting") {
+    nlohmann::json lacking = meta;
+    lacking["config"].erase("--hidden");
+    const std::string p = (dir / "nohidden.st").string();
     Rng rng(1);
-    imdb::Model m(r->model->config, rng);
-    auto meta = imdb::to_metadata(m.config);
-    meta.erase("hidden");
-    const std::string other = (dir / "nohidden.safetensors").string();
-    app::save_model(other, m, static_cast<Optimizer<float>*>(nullptr), meta);
-    CHECK_THROWS_WITH(imdb::load_checkpoint(other), Catch::Contains("'hidden'"));
+    imdb::Model m(saved.settings, saved.data.vocab.size(), rng);
+    ckpt::save<float>(p, m.named_parameters(), nullptr, lacking);
+    fs::copy_file(imdb::vocab_path(path), imdb::vocab_path(p));
+    CHECK_THROWS_WITH(App({"--load", p, "--eval-only"}, false).run(), Catch::Contains("config/--hidden"));
+    CHECK_THROWS_WITH(App({"--load", p, "--predict", "fine"}, false).predict(),
+                      Catch::Contains("config/--hidden"));
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: settings out of range are usage errors", "[apps][imdb][cli]") {
+  CHECK_THROWS_AS(App({"--hidden", "1000000000"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--vocab", "0"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--dropout", "1"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--lr", "nan"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--eval", "sometimes"}), app::UsageError);
+  CHECK_THROWS_AS(App({"--eval-only"}), app::UsageError);  // needs --load
+  CHECK_THROWS_AS(App({"--predict", "x"}), app::UsageError);  // needs --load
+  CHECK_THROWS_AS(App({"--batch", "401"}).run(), app::UsageError);  // more than the 400 reviews
 }
 
 #ifdef TAPEGRAD_IMDB_LSTM_EXE
 namespace {
 struct Cmd {
   int status;
-  std::string out;
+  std::string out;  // stdout and stderr
 };
 Cmd run(const std::string& args) {
   const std::string cmd = std::string(TAPEGRAD_IMDB_LSTM_EXE) + " " + args + " 2>&1";
@@ -246,10 +374,16 @@ Cmd run(const std::string& args) {
   const int st = ::pclose(p);
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
+// The exit status and stderr alone.
+Cmd run_stderr(const std::string& args) {
+  const std::string err = (temp_dir("cli") / "stderr.txt").string();
+  const int st = std::system((std::string(TAPEGRAD_IMDB_LSTM_EXE) + " " + args + " > /dev/null 2> " + err).c_str());
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(err)};
+}
 }  // namespace
 
 TEST_CASE("imdb_lstm executable: train, save, predict, exit codes", "[apps][imdb][cli]") {
-  const fs::path dir = temp_dir();
+  const fs::path dir = temp_dir("cli_train");
   const std::string ckpt = (dir / "cli.safetensors").string();
   const std::string csv = (dir / "cli.csv").string();
   const Cmd train = run("--data " + reviews().string() +
@@ -259,12 +393,13 @@ TEST_CASE("imdb_lstm executable: train, save, predict, exit codes", "[apps][imdb
   REQUIRE(train.status == 0);
   CHECK_THAT(train.out, Catch::Contains("first training review (label"));
   CHECK_THAT(train.out, Catch::Contains("epoch 3: train loss"));
-  CHECK_THAT(train.out, Catch::Contains("RESULT name=imdb_lstm impl=tapegrad layers=1 epochs=3"));
+  CHECK_THAT(train.out, Catch::Contains("RESULT name=imdb_lstm impl=tapegrad layers=1 epochs=3 steps=75"));
   CHECK_THAT(train.out, Catch::Contains(" test_acc="));
+  CHECK_THAT(train.out, Catch::Contains(" epoch_seconds="));
   std::ifstream in(csv);
   std::string header;
   std::getline(in, header);
-  CHECK(header == "epoch,train_loss,train_acc,test_acc,epoch_seconds");
+  CHECK(header == "step,epoch,loss,train_acc,test_acc,train_seconds");
 
   const Cmd pred = run("--load " + ckpt +
                        " --predict 'what a wonderful great film' --predict 'awful and boring'");
@@ -272,13 +407,56 @@ TEST_CASE("imdb_lstm executable: train, save, predict, exit codes", "[apps][imdb
   REQUIRE(pred.status == 0);
   CHECK_THAT(pred.out, Catch::Contains("positive  what a wonderful great film"));
   CHECK_THAT(pred.out, Catch::Contains("negative  awful and boring"));
+  const Cmd stdin_pred = run("--load " + ckpt + " --predict - <<'EOF'\nloved it, great\nawful\nEOF\n");
+  CHECK(stdin_pred.status == 0);
+  CHECK_THAT(stdin_pred.out, Catch::Contains("positive  loved it, great"));
+  CHECK_THAT(stdin_pred.out, Catch::Contains("negative  awful"));
 
   const Cmd mismatch = run("--load " + ckpt + " --hidden 32 --predict 'fine'");
-  CHECK(mismatch.status == 1);
-  CHECK_THAT(mismatch.out, Catch::Contains("--hidden 32 (checkpoint: 16)"));
+  CHECK(mismatch.status == 2);
+  CHECK_THAT(mismatch.out, Catch::Contains("--hidden 32 differs from the checkpoint's 16"));
 
   CHECK(run("--predict 'no checkpoint'").status == 2);
   CHECK(run("--layers two").status == 2);
   CHECK(run("--load " + (dir / "absent.safetensors").string() + " --predict x").status == 1);
+  // A quick timing: 10 steps, no evaluation, no epoch_seconds (not a whole epoch).
+  const Cmd quick = run("--data " + reviews().string() + " --vocab 100 --maxlen 24 --embed 16 --hidden 16"
+                        " --batch 16 --steps 10 --eval none --quiet");
+  CHECK(quick.status == 0);
+  CHECK_THAT(quick.out, Catch::Contains("RESULT name=imdb_lstm impl=tapegrad layers=1 epochs=1 steps=10 "));
+  CHECK_THAT(quick.out, !Catch::Contains("test_acc=") && !Catch::Contains("epoch_seconds="));
+}
+
+TEST_CASE("imdb_lstm executable: every shared flag with a bad value is a usage error",
+          "[apps][imdb][cli]") {
+  const fs::path dir = temp_dir("cli_flags");
+  const std::string mine = (dir / "notes.txt").string();
+  std::ofstream(mine) << "my notes\n";
+  for (const std::string& args : std::vector<std::string>{"--data", "--seed -1", "--seed x", "--threads 0", "--threads 257", "--steps many",
+        "--steps -1", "--epochs -1", "--epochs 0 --steps 0", "--eval-every 1.5", "--clip -1",
+        "--clip nan", "--clip inf", "--lr inf", "--save " + mine, "--metrics " + mine,
+        "--load " + mine + " --allow-changes=maybe", "--eval-only", "--quiet=maybe",
+        "--no-such-flag", "--hidden 1000000000"}) {
+    INFO(args);
+    const Cmd c = run_stderr(args);
+    CHECK(c.status == 2);
+    CHECK_THAT(c.out, Catch::StartsWith("imdb_lstm: error: "));
+  }
+  CHECK(slurp(mine) == "my notes\n");
+  // A checkpoint that cannot be read fails at start-up, before any data is read.
+  CHECK(run_stderr("--load " + (dir / "absent.st").string() + " --eval-only").status == 1);
+  CHECK(run_stderr("--load " + mine).status == 1);
+}
+
+TEST_CASE("imdb_lstm executable: --help", "[apps][imdb][cli]") {
+  const Cmd help = run("--help");
+  CHECK(help.status == 0);
+  std::istringstream lines(help.out);
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.size() <= 80);
+  }
+  CHECK_THAT(help.out, Catch::Contains("--predict") && Catch::Contains("--eval ") &&
+                           Catch::Contains("docs/apps.md") && Catch::Contains("exit codes"));
 }
 #endif

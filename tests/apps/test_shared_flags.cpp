@@ -43,6 +43,7 @@ const std::vector<std::pair<std::string, std::string>>& apps() {
   static const std::vector<std::pair<std::string, std::string>> a = {
       {"mnist_rnn", MNIST_RNN_EXE},
       {"adding_problem", ADDING_PROBLEM_EXE},
+      {"imdb_lstm", IMDB_LSTM_EXE},
   };
   return a;
 }

@@ -156,6 +156,7 @@ TEST_CASE("imdb: vocabulary file round trip and its checks", "[datasets][imdb]")
   Vocab v(Strings{"the", "a", "don't", "42"});
   v.save(file);
   CHECK(test::read_file(file) == "<pad>\n<unk>\nthe\na\ndon't\n42\n");
+  CHECK(v.text() == test::read_file(file));  // what a checkpoint hashes
   Vocab w = Vocab::load(file);
   CHECK(w.tokens() == v.tokens());
   CHECK(w.id("don't") == 4);
