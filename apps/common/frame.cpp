@@ -1,5 +1,7 @@
 #include "apps/common/frame.hpp"
 
+#include <sys/resource.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -299,6 +301,12 @@ train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
 }
 
 std::string Frame::help() const { return cli_.help(); }
+
+double peak_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // Linux: KiB
+}
 
 int run_main(const char* program, const std::function<int()>& body) {
   try {

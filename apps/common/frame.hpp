@@ -115,6 +115,9 @@ class Frame {
   nlohmann::json loaded_ = nlohmann::json::object();
 };
 
+// Peak resident memory of this process so far, in MiB (for RESULT lines).
+double peak_mib();
+
 // Runs `body` and returns its exit code, or the code of what it threw, with
 // the message on stderr as "program: error: ...".
 int run_main(const char* program, const std::function<int()>& body);

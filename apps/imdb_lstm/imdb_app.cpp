@@ -1,6 +1,5 @@
 #include "apps/imdb_lstm/imdb_app.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,12 +32,6 @@ RecurrentOptions rnn_options(const Settings& s) {
   o.bidirectional = s.bidirectional;
   o.dropout = s.dropout;
   return o;
-}
-
-double peak_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
 std::string shorten(const std::string& s, std::size_t n) {
@@ -424,7 +417,7 @@ std::string result_line(const Settings& s, const app::Frame& frame, const RunRes
   if (!r.rows.empty()) line += fmt::format(" train_loss={:.6g}", r.rows.back().loss);
   if (r.train_acc >= 0) line += fmt::format(" train_acc={:.6g}", r.train_acc);
   if (r.test_acc >= 0) line += fmt::format(" test_acc={:.6g}", r.test_acc);
-  line += fmt::format(" peak_mib={:.6g} threads={} seed={}", peak_mib(), f.threads, f.seed);
+  line += fmt::format(" peak_mib={:.6g} threads={} seed={}", app::peak_mib(), f.threads, f.seed);
   if (s.mask || s.bidirectional || s.dropout > 0)
     line += fmt::format(" mask={} bidirectional={} dropout={}", int(s.mask), int(s.bidirectional), s.dropout);
   return line;

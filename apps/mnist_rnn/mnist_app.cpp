@@ -1,7 +1,5 @@
 #include "apps/mnist_rnn/mnist_app.hpp"
 
-#include <sys/resource.h>
-
 #include <fmt/core.h>
 
 #include "checkpoint/state.hpp"
@@ -21,12 +19,6 @@ std::string first(const std::vector<int>& v) {
   std::string s;
   for (std::size_t i = 0; i < v.size() && i < kShown; ++i) s += fmt::format("{}{}", i ? " " : "", v[i]);
   return s;
-}
-
-double peak_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
 }
 
 }  // namespace
@@ -182,7 +174,7 @@ std::string result_line(const Settings& s, const app::Frame& frame, const RunRes
       "test_acc={:.6g} peak_mib={:.6g} train_cpu_seconds={:.6g} test_loss={:.6g} cell={} batch={} "
       "threads={} seed={}",
       s.cell, steps, r.train_seconds, steps ? r.train_seconds / double(steps) * 1e3 : 0.0,
-      r.test.accuracy, peak_mib(), r.train_cpu_seconds, r.test.loss, s.cell, s.batch, f.threads, f.seed);
+      r.test.accuracy, app::peak_mib(), r.train_cpu_seconds, r.test.loss, s.cell, s.batch, f.threads, f.seed);
 }
 
 }  // namespace tg::mnist
