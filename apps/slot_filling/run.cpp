@@ -1,278 +1,412 @@
-// The command line of slot_filling: options, per-data defaults, the printed
-// report. The model and training live in slot_app.cpp.
-#include <cstdio>
-#include <istream>
-#include <ostream>
-
+// The run of slot_filling: its flags, the defaults that depend on the data,
+// training through train::Trainer with best-on-valid selection, scoring and
+// tagging. The model lives in slot_app.cpp.
 #include <fmt/core.h>
 
-#include "apps/common/cli.hpp"
-#include "apps/common/report.hpp"
+#include <istream>
+#include <utility>
+
 #include "apps/slot_filling/slot_app.hpp"
-#include "datasets/slots/ticket_corpus.hpp"
+#include "checkpoint/state.hpp"
+#include "datasets/sha256.hpp"
+#include "optim/adam.hpp"
 
 namespace tg::slotapp {
 namespace {
 
-// Options whose default depends on the data: the first value is used with
-// --data (tuned on ATIS), the second on the built-in corpus.
-struct PerData {
-  std::string name, help, text;  // text: what was given, "" for the default
-  double with_data, built_in;
-  bool integer;
+using Json = nlohmann::json;
+
+// The defaults that depend on the data: with --data (tuned on ATIS), and on
+// the small, regular built-in corpus.
+struct DataDefaults {
+  std::size_t embed, hidden, epochs;
+  double lr, dropout;
+};
+constexpr DataDefaults kWithData{100, 160, 30, 2e-3, 0.5}, kBuiltIn{32, 64, 6, 5e-3, 0.2};
+
+constexpr const char* kMetaKey = "slot_filling";  // this app's part of the checkpoint metadata
+
+// "--bidirectional": true or false, spelled as CLI11 reads booleans; stored
+// as "true"/"false" so a checkpoint compares equal however it was spelled.
+CLI::Validator boolean_text() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const std::string v = slots::lowercase(s);
+        if (v == "true" || v == "1" || v == "yes" || v == "on")
+          s = "true";
+        else if (v == "false" || v == "0" || v == "no" || v == "off")
+          s = "false";
+        else
+          return "'" + s + "' is not true or false";
+        return "";
+      },
+      "true|false");
+}
+
+template <class V>
+void add_per_data(CLI::App& cli, const char* name, V& value, const std::string& help, V with_data, V built_in,
+                  const CLI::Validator& check) {
+  cli.add_option(
+         name, value,
+         fmt::format("{} (default {} with --data, {} on the built-in corpus)", help, with_data, built_in))
+      ->check(check)
+      ->default_str("");
+}
+
+// A per-data option neither given nor restored from --load takes the
+// default of the data, recorded as the option's default so that the
+// checkpoint's settings hold it.
+template <class V>
+void resolve(app::Frame& frame, const char* name, V& value, V with_data, V built_in, bool with) {
+  CLI::Option* opt = frame.cli().get_option(name);
+  if (opt->count() > 0) return;
+  value = with ? with_data : built_in;
+  opt->default_str(fmt::format("{}", value));
+}
+
+// The best-on-valid selection so far: saved in the checkpoint's metadata,
+// its weights as model.best.* tensors.
+struct Selection {
+  double f1 = -1;
+  std::size_t epoch = 0, step = 0, since = 0;  // since: evaluations without a better F1
+
+  Json json() const {
+    return {{"valid_f1", f1}, {"epoch", epoch}, {"step", step}, {"evaluations_since", since}};
+  }
+  static Selection from(const Json& meta, const std::string& path) {
+    const Json& b = ckpt::at(meta, std::string("/") + kMetaKey + "/best", path);
+    auto count = [&](const char* key) {
+      if (!b.contains(key) || !b[key].is_number_unsigned())
+        throw Error(path + ": checkpoint metadata '" + kMetaKey + "/best/" + key + "' is not a count");
+      return b[key].get<std::size_t>();
+    };
+    if (!b.contains("valid_f1") || !b["valid_f1"].is_number())
+      throw Error(path + ": checkpoint metadata '" + kMetaKey + "/best/valid_f1' is not a number");
+    return {b["valid_f1"].get<double>(), count("epoch"), count("step"), count("evaluations_since")};
+  }
 };
 
-const char* kSummary =
-    "Slot filling with a recurrent tagger (the lecture's ticket-booking task):\n"
-    "every word of a sentence gets a BIO slot tag, e.g. in \"I would like to\n"
-    "arrive Taipei on November 2nd\" Taipei is the destination and November 2nd\n"
-    "the time of arrival. Embedding -> (bi)LSTM/GRU/RNN over the masked batch\n"
-    "-> a linear layer per token; cross-entropy over tags, padding weighted 0;\n"
-    "Adam; the parameters of the best valid F1 are kept. Scores: conlleval\n"
-    "chunk precision / recall / F1 and token accuracy on the test split.";
+// Thrown by the evaluation hook when --patience runs out (after the
+// Trainer wrote that evaluation's checkpoint).
+struct StopEarly {};
 
-const char* kEpilog =
-    "Defaults that depend on the data are shown as 'A with --data, B on the\n"
-    "built-in corpus': the built-in corpus (no --data) is small and regular and\n"
-    "is learnt in a few epochs; the --data defaults are tuned on ATIS.\n"
-    "\n"
-    "Examples:\n"
-    "  slot_filling                                  train on the built-in corpus, tag the lecture's sentences\n"
-    "  slot_filling --data atis --save atis.ckpt --metrics atis.csv\n"
-    "  slot_filling --load atis.ckpt --tag \"show me flights from boston to denver on monday\"\n"
-    "  slot_filling --load atis.ckpt --tag - < sentences.txt   (one sentence a line)\n"
-    "  slot_filling --load atis.ckpt --data atis   (score the test split)\n"
-    "\n"
-    "--save PATH writes PATH (safetensors: parameters and model shape), PATH.vocab\n"
-    "and PATH.tags; --load PATH reads all three.\n"
-    "Exit codes: 0 success, 1 failure while running (bad data file, unreadable\n"
-    "checkpoint), 2 usage error.";
+// The batches of any epoch, from the seed and the epoch alone (a resumed
+// run gets those of the uninterrupted one); the current epoch's are cached.
+class BatchPlan {
+ public:
+  BatchPlan(const slots::EncodedSplit& train, std::size_t batch, bool buckets, std::uint64_t seed)
+      : batch_(batch), buckets_(buckets), seed_(seed) {
+    for (const auto& w : train.words) lengths_.push_back(w.size());
+    at(0, 0);
+  }
+  const std::vector<std::size_t>& at(std::size_t epoch, std::size_t index) {
+    if (epoch != epoch_ || batches_.empty()) {
+      slots::Rng rng(seed_ * 0x9E3779B97F4A7C15ULL + 17 + epoch * 0xD1B54A32D192ED03ULL);
+      batches_ = buckets_ ? length_buckets(lengths_, batch_, rng)
+                          : slots::batch_indices(lengths_.size(), batch_, &rng);
+      epoch_ = epoch;
+    }
+    return batches_.at(index);
+  }
+  std::size_t batches_per_epoch() const { return batches_.size(); }
 
-std::string fmt_value(double v, bool integer) {
-  return integer ? fmt::format("{}", static_cast<long long>(v)) : fmt::format("{:g}", v);
+ private:
+  std::vector<std::size_t> lengths_;
+  std::size_t batch_;
+  bool buckets_;
+  std::uint64_t seed_;
+  std::size_t epoch_ = 0;
+  std::vector<std::vector<std::size_t>> batches_;
+};
+
+void say(std::FILE* log, const std::string& line) {
+  if (!log) return;
+  fmt::print(log, "{}\n", line);
+  std::fflush(log);
 }
 
-// "--tag" with nothing after it (or another option) means "--tag -".
-std::vector<std::string> expand_bare_tag(std::vector<std::string> args) {
-  for (std::size_t i = 1; i < args.size(); ++i)
-    if (args[i] == "--tag" && (i + 1 == args.size() || args[i + 1].rfind("--", 0) == 0))
-      args[i] = "--tag=-";
-  return args;
-}
-
-void print_scores(std::ostream& out, const std::string& what, const slots::ChunkScorer& s) {
+void print_scores(std::FILE* log, const std::string& what, const slots::ChunkScorer& s) {
   const auto& t = s.total();
-  out << fmt::format("{}: precision {:.2f}  recall {:.2f}  F1 {:.2f}  token accuracy {:.2f}\n", what,
-                     100 * t.precision(), 100 * t.recall(), 100 * t.f1(), 100 * t.accuracy());
-  out << "  (conlleval) " << s.summary() << "\n";
+  say(log, fmt::format("{}: precision {:.2f}  recall {:.2f}  F1 {:.2f}  token accuracy {:.2f}", what,
+                       100 * t.precision(), 100 * t.recall(), 100 * t.f1(), 100 * t.accuracy()));
+  say(log, "  (conlleval) " + s.summary());
 }
 
-void tag_and_print(SlotModel& model, const std::string& sentence, std::ostream& out) {
+// Scores a split that must not be empty (an empty one would score 0).
+slots::ChunkScorer score(SlotModel& model, const std::vector<slots::Utterance>& split,
+                         const std::string& name, std::FILE* warn) {
+  if (split.empty()) throw Error("the " + name + " split is empty: nothing to score");
+  const std::string w = slots::encode(split, model.vocab, model.tags).warning(name);
+  if (!w.empty() && warn) fmt::print(warn, "{}\n", w);
+  return evaluate(model, split);
+}
+
+void tag_one(SlotModel& model, const std::string& sentence, std::FILE* log, RunResult& res) {
   const auto words = slots::tokenize(sentence);
   if (words.empty()) return;
-  out << "> " << sentence << "\n" << tagging_report(words, tag_words(model, words));
-}
-
-std::string data_summary(const std::string& name, const slots::SlotData& d) {
-  return fmt::format("data: {}: train {}, valid {}, test {} sentences", name, d.train.size(), d.valid.size(),
-                     d.test.size());
-}
-
-int run_parsed(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  std::string data_dir, cell = "lstm", save_path, load_path, metrics_path, tag_text;
-  bool bidir_flag = false, unidir_flag = false, random_batches = false;
-  std::size_t layers = 1, patience = 0, seed = 1;
-  int threads = 1;
-  double clip = 5.0;
-  std::vector<PerData> per = {
-      {"--embed", "word embedding size", "", 100, 32, true},
-      {"--hidden", "hidden units per direction", "", 160, 64, true},
-      {"--epochs", "training epochs (the best on valid is kept)", "", 30, 6, true},
-      {"--batch", "sentences per training batch", "", 16, 16, true},
-      {"--lr", "Adam learning rate", "", 2e-3, 5e-3, false},
-      {"--dropout", "dropout on embeddings, recurrent outputs and between layers", "", 0.5, 0.2, false},
-      {"--word-dropout", "probability of replacing a training word by <unk>", "", 0.05, 0.05, false},
-  };
-
-  app::Cli cli("slot_filling", kSummary);
-  cli.option("--data", &data_dir,
-             "folder with train/ valid/ test/ {seq.in,seq.out,label} (ATIS, SNIPS); "
-             "default: the built-in ticket-booking corpus");
-  cli.option("--cell", &cell, "recurrent cell: rnn, lstm or gru");
-  cli.flag("--bidirectional", &bidir_flag, "read the sentence both ways (the default)");
-  cli.flag("--unidirectional", &unidir_flag, "left to right only: a tag sees only the words before it");
-  cli.option("--layers", &layers, "stacked recurrent layers");
-  for (PerData& p : per)
-    cli.option(p.name, &p.text,
-               p.help + " (default " + fmt_value(p.with_data, p.integer) +
-                   (p.with_data == p.built_in
-                        ? ")"
-                        : " with --data, " + fmt_value(p.built_in, p.integer) + " on the built-in corpus)"));
-  cli.flag("--random-batches", &random_batches,
-           "batches of random sentences (default: of similar lengths, which pads less)");
-  cli.option("--clip", &clip, "clip the gradients' global norm to this (0: no clipping)");
-  cli.option("--patience", &patience, "stop after this many epochs without a better valid F1 (0: never)");
-  cli.option("--seed", &seed, "seed of initialisation, shuffling and dropout");
-  cli.option("--threads", &threads, "BLAS threads");
-  cli.option("--save", &save_path, "write the best model to PATH (+ PATH.vocab, PATH.tags)");
-  cli.option("--load", &load_path, "load a model saved with --save instead of training");
-  cli.option("--metrics", &metrics_path, "CSV of epoch, loss, valid_f1, epoch_seconds");
-  cli.option("--tag", &tag_text,
-             "tag this sentence after training or --load; '-' or nothing: one sentence a line from stdin");
-  cli.epilog(kEpilog);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  cli.parse(static_cast<int>(argv.size()), argv.data());
-
-  auto usage = [&](const std::string& msg) {
-    err << "slot_filling: " << msg << " (try --help)\n";
-    return app::kExitUsage;
-  };
-  if (bidir_flag && unidir_flag) return usage("--bidirectional and --unidirectional exclude each other");
-  if (cell != "rnn" && cell != "lstm" && cell != "gru") return usage("--cell: '" + cell + "' is not rnn, lstm or gru");
-  if (layers == 0) return usage("--layers: must be at least 1");
-  if (threads < 1) return usage("--threads: must be at least 1");
-  const bool with_data = !data_dir.empty();
-  std::map<std::string, double> v;
-  for (const PerData& p : per) {
-    double x = with_data ? p.with_data : p.built_in;
-    if (!p.text.empty()) {
-      std::size_t used = 0;
-      try {
-        x = std::stod(p.text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != p.text.size() || (p.integer && (x != static_cast<long long>(x) || x < 1)) || x < 0)
-        return usage(p.name + ": '" + p.text + "' is not a valid " + (p.integer ? "positive integer" : "number"));
-    }
-    v[p.name] = x;
+  res.tagged.push_back("> " + sentence + "\n" + tagging_report(words, tag_words(model, words)));
+  if (log) {
+    std::fputs(res.tagged.back().c_str(), log);
+    std::fflush(log);
   }
-  if (v["--dropout"] >= 1) return usage("--dropout: must be below 1");
-  if (v["--word-dropout"] >= 1) return usage("--word-dropout: must be below 1");
-  if (!load_path.empty() && tag_text.empty() && !with_data)
-    return usage("--load needs --tag (sentences to tag) or --data (a test split to score)");
+}
 
-  app::set_threads(threads);
+// --tag's sentences ("-": each line of `in`, tagged as it comes).
+void tag_requested(const Settings& s, std::istream& in, std::FILE* log, RunResult& res) {
+  for (const std::string& text : s.tag) {
+    if (text != "-") {
+      tag_one(res.model, text, log, res);
+      continue;
+    }
+    for (std::string line; std::getline(in, line);) tag_one(res.model, line, log, res);
+  }
+}
 
-  auto tag_requested = [&](SlotModel& model) {
-    if (tag_text.empty()) return;
-    if (tag_text != "-") {
-      tag_and_print(model, tag_text, out);
-      return;
-    }
-    std::string line;
-    while (std::getline(in, line)) {
-      tag_and_print(model, line, out);
-      out.flush();
-    }
+// Resuming needs the data the checkpoint was trained on: the same
+// vocabulary and tag set (also checked against their sha256).
+void check_same_vocabulary(const SlotModel& m, const std::string& path) {
+  const Json meta = ckpt::read_meta(path);
+  const slots::Vocab vocab = load_vocab(path, meta);
+  const slots::TagSet tags = load_tags(path, meta);
+  bool same = vocab.size() == m.vocab.size() && tags.size() == m.tags.size();
+  for (std::size_t i = 0; same && i < vocab.size(); ++i)
+    same = vocab.word(std::int64_t(i)) == m.vocab.word(std::int64_t(i));
+  for (std::size_t i = 0; same && i < tags.size(); ++i)
+    same = tags.tag(std::int64_t(i)) == m.tags.tag(std::int64_t(i));
+  if (!same)
+    throw Error("the training data give another vocabulary or tag set than " + vocab_path(path) + " and " +
+                tags_path(path) + ": --load needs the data it was trained on (--data)");
+}
+
+// --save PATH: PATH.vocab and PATH.tags beside it, their sha256 in `meta`.
+void write_vocabulary(const SlotModel& m, const std::string& path, Json& meta) {
+  m.vocab.save(vocab_path(path));
+  m.tags.save(tags_path(path));
+  meta["vocab_sha256"] = data::sha256_file(vocab_path(path));
+  meta["tags_sha256"] = data::sha256_file(tags_path(path));
+}
+
+void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotData& data, const SlotModel& m,
+                 std::size_t per_epoch, std::size_t first, std::size_t end, std::FILE* log) {
+  const app::TrainingFlags& f = frame.flags();
+  const ModelConfig& c = m.tagger->config;
+  say(log, fmt::format("data: {}: train {}, valid {}, test {} sentences; vocabulary {} words, {} tags",
+                       f.data.empty() ? "built-in ticket-booking corpus" : f.data, data.train.size(),
+                       data.valid.size(), data.test.size(), m.vocab.size(), m.tags.size()));
+  say(log, fmt::format("model: embed {} -> {} {} x{} layer(s), hidden {} -> linear {} tags; {} parameters",
+                       c.embed, c.bidirectional ? "bidirectional" : "unidirectional", c.cell, c.layers,
+                       c.hidden, c.tag_count, m.tagger->parameter_count()));
+  say(log, fmt::format("train: steps {}..{} ({} per epoch), batch {} ({}), Adam lr {:g}, dropout {:g}, "
+                       "word dropout {:g}, clip {:g}, seed {}, threads {}{}",
+                       first + 1, end, per_epoch, s.batch, s.random_batches ? "random" : "length buckets",
+                       s.lr, c.dropout, s.word_dropout, f.clip, f.seed, f.threads,
+                       f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, first)));
+}
+
+// Trains res.model on data.train to the end the flags set, scoring valid at
+// each evaluation and keeping the best weights; leaves them in res.model.
+void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::FILE* log,
+         RunResult& res) {
+  const app::TrainingFlags& f = frame.flags();
+  Tagger& tagger = *res.model.tagger;
+  const slots::EncodedSplit train_set = slots::encode(data.train, res.model.vocab, res.model.tags);
+  BatchPlan plan(train_set, s.batch, !s.random_batches, f.seed);
+  Adam<float> adam(tagger.parameters(), float(s.lr));
+  BestWeights best(tagger);
+  train::Options options = frame.trainer_options(plan.batches_per_epoch());
+  options.log = log;
+  train::Trainer<float> trainer(*res.model.tape, best.with(tagger), adam, options, f.seed);
+  Json& meta = trainer.options().meta[kMetaKey];
+  meta = {{"data", f.data.empty() ? "built-in" : "folder"}};
+  Selection sel;
+  if (!f.load.empty()) sel = Selection::from(trainer.resume(f.load), f.load);
+  if (!f.save.empty()) write_vocabulary(res.model, f.save, meta);
+  meta["best"] = sel.json();
+  res.first_step = trainer.step();
+  print_setup(s, frame, data, res.model, plan.batches_per_epoch(), res.first_step, trainer.total_steps(),
+              log);
+
+  std::vector<std::int64_t> targets;
+  std::vector<float> weights;
+  auto loss = [&](const train::Batch& b) {
+    tagger.set_training(true);
+    slots::Batch batch = slots::make_batch(train_set, plan.at(b.epoch, b.index));
+    slots::Rng word_rng(f.seed ^ (0x5851F42D4C957F2DULL * b.step));  // word dropout of this step
+    if (s.word_dropout > 0) slots::word_dropout(batch, s.word_dropout, word_rng);
+    targets.assign(batch.tags.begin(), batch.tags.end());
+    weights.assign(batch.mask.begin(), batch.mask.end());
+    return cross_entropy(tagger.forward(batch.words, batch.lengths, trainer.rng()), targets, weights);
   };
+  auto evaluation = [&]() -> train::Metrics {
+    const double f1 = evaluate(res.model, data.valid).total().f1();
+    const std::size_t step = trainer.step();
+    if (f1 > sel.f1) {
+      sel = {f1, (step - 1) / plan.batches_per_epoch() + 1, step, 0};
+      best.keep(tagger);
+    } else {
+      ++sel.since;
+    }
+    trainer.options().meta[kMetaKey]["best"] = sel.json();
+    return {{"valid_f1", f1}};
+  };
+  trainer.on_evaluation = [&](const train::Row&) {
+    if (s.patience > 0 && sel.since >= s.patience) throw StopEarly{};
+  };
+  try {
+    if (s.patience == 0 || sel.since < s.patience) trainer.fit(loss, evaluation);
+  } catch (const StopEarly&) {
+    res.stopped_early = true;
+  }
+  res.stopped_early = res.stopped_early || (s.patience > 0 && sel.since >= s.patience);
+  best.restore(tagger);
+  tagger.set_training(false);
+  res.rows = trainer.history();
+  res.last_step = trainer.step();
+  res.train_seconds = trainer.train_seconds();
+  res.best_valid_f1 = sel.f1;
+  res.best_epoch = sel.epoch;
+  res.best_step = sel.step;
+}
 
-  if (!load_path.empty()) {
-    SlotModel model = load(load_path);
-    const ModelConfig& c = model.tagger->config;
-    out << fmt::format("loaded {}: {} {}, {} layer(s), embed {}, hidden {}; {} words, {} tags\n", load_path,
+void train_and_score(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::FILE* log,
+                     std::FILE* warn, RunResult& res) {
+  const app::TrainingFlags& f = frame.flags();
+  if (data.valid.empty()) throw Error("the valid split is empty: the best-on-valid selection needs it");
+  if (data.test.empty()) throw Error("the test split is empty: nothing to score");
+  res.model = make_model(data, s.model(0, 0), f.seed);
+  if (!f.load.empty()) check_same_vocabulary(res.model, f.load);
+  const std::string w = slots::encode(data.valid, res.model.vocab, res.model.tags).warning("valid");
+  if (!w.empty() && warn) fmt::print(warn, "{}\n", w);
+  fit(s, frame, data, log, res);
+  const std::size_t steps = res.last_step - res.first_step;
+  say(log, fmt::format(
+               "best valid F1 {:.2f} at epoch {} (step {}): its weights are kept{}; training {:.2f} s",
+               100 * res.best_valid_f1, res.best_epoch, res.best_step,
+               res.stopped_early ? fmt::format(" (no better F1 in {} evaluations: stopped)", s.patience) : "",
+               res.train_seconds));
+  if (steps)
+    say(log, fmt::format("training time: {:.2f} ms per step", 1e3 * res.train_seconds / double(steps)));
+  res.test = score(res.model, data.test, "test", warn);
+  res.scored = true;
+  print_scores(log, "test", res.test);
+}
+
+// --load with --eval-only or --tag: the checkpoint's best weights, no training.
+void load_only(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::FILE* log,
+               std::FILE* warn, RunResult& res) {
+  const app::TrainingFlags& f = frame.flags();
+  res.model = load(f.load, s);
+  const Json& meta = frame.loaded_meta();
+  res.first_step = res.last_step = meta.value(Json::json_pointer("/trainer/step"), std::size_t{0});
+  const Selection sel = Selection::from(meta, f.load);
+  res.best_valid_f1 = sel.f1;
+  res.best_epoch = sel.epoch;
+  res.best_step = sel.step;
+  const ModelConfig& c = res.model.tagger->config;
+  say(log, fmt::format("loaded {} (step {}; best valid F1 {:.2f} at epoch {}): {} {}, {} layer(s), embed {}, "
+                       "hidden {}; {} words, {} tags",
+                       f.load, res.first_step, 100 * sel.f1, sel.epoch,
                        c.bidirectional ? "bidirectional" : "unidirectional", c.cell, c.layers, c.embed,
-                       c.hidden, c.vocab_size, c.tag_count);
-    if (with_data) {
-      const slots::SlotData data = slots::read_folder(data_dir);
-      out << data_summary(data_dir, data) << "\n";
-      const auto w = slots::encode(data.test, model.vocab, model.tags).warning("test");
-      if (!w.empty()) err << w << "\n";
-      print_scores(out, "test", evaluate(model, data.test));
-    }
-    tag_requested(model);
-    return 0;
-  }
-
-  const slots::SlotData data = with_data ? slots::read_folder(data_dir) : slots::make_ticket_corpus();
-  TrainConfig cfg;
-  cfg.model.embed = static_cast<std::size_t>(v["--embed"]);
-  cfg.model.hidden = static_cast<std::size_t>(v["--hidden"]);
-  cfg.model.layers = layers;
-  cfg.model.cell = cell;
-  cfg.model.bidirectional = !unidir_flag;
-  cfg.model.dropout = v["--dropout"];
-  cfg.epochs = static_cast<std::size_t>(v["--epochs"]);
-  cfg.batch = static_cast<std::size_t>(v["--batch"]);
-  cfg.lr = v["--lr"];
-  cfg.word_dropout = v["--word-dropout"];
-  cfg.clip = clip;
-  cfg.patience = patience;
-  cfg.buckets = !random_batches;
-  cfg.seed = seed;
-
-  SlotModel model = make_model(data, cfg.model, seed);
-  out << data_summary(with_data ? data_dir : "built-in ticket-booking corpus", data) << "; vocabulary "
-      << model.vocab.size() << " words, " << model.tags.size() << " tags\n";
-  for (const auto& [name, split] : {std::pair{"valid", &data.valid}, std::pair{"test", &data.test}}) {
-    const auto w = slots::encode(*split, model.vocab, model.tags).warning(name);
-    if (!w.empty()) err << w << "\n";
-  }
-  const ModelConfig& mc = model.tagger->config;
-  out << fmt::format(
-      "model: embed {} -> {} {} x{} layer(s), hidden {} -> linear {} tags; {} parameters\n"
-      "train: {} epochs, batch {} ({}), Adam lr {:g}, dropout {:g}, word dropout {:g}, clip {:g}, seed {}, "
-      "threads {}\n",
-      mc.embed, mc.bidirectional ? "bidirectional" : "unidirectional", mc.cell, mc.layers, mc.hidden,
-      mc.tag_count, model.tagger->parameter_count(), cfg.epochs, cfg.batch,
-      cfg.buckets ? "length buckets" : "random", cfg.lr, mc.dropout,
-      cfg.word_dropout, cfg.clip, cfg.seed, threads);
-  out.flush();
-
-  app::MetricsCsv csv;
-  if (!metrics_path.empty()) csv = app::MetricsCsv(metrics_path, {"epoch", "loss", "valid_f1", "epoch_seconds"});
-  std::unique_ptr<app::Progress> progress;
-  const auto on_step = [&](std::size_t done, std::size_t total, double loss) {
-    if (!progress) progress = std::make_unique<app::Progress>(total, "steps");
-    progress->update(done, fmt::format("loss {:.4f}", loss));
-    if (done == total) {
-      progress->finish();
-      progress.reset();
-    }
-  };
-  double train_seconds = 0, train_cpu = 0;
-  const auto on_epoch = [&](const EpochReport& r) {
-    train_seconds += r.seconds;
-    train_cpu += r.cpu_seconds;
-    out << fmt::format("epoch {:>3}/{}  loss {:.4f}  valid F1 {:6.2f}{}  {:.1f} s (cpu {:.1f} s)\n", r.epoch,
-                       cfg.epochs, r.loss, 100 * r.valid_f1, r.best ? " *" : "  ", r.seconds, r.cpu_seconds);
-    out.flush();
-    csv.row({double(r.epoch), r.loss, r.valid_f1, r.seconds});
-  };
-  const TrainResult result = train(model, data, cfg, on_step, on_epoch);
-  const std::size_t ran = result.epochs.size();
-  out << fmt::format(
-      "best valid F1 {:.2f} at epoch {} (its parameters are kept); training {:.2f} s per epoch (cpu {:.2f} s)\n",
-      100 * result.best_valid_f1, result.best_epoch, ran ? train_seconds / ran : 0.0, ran ? train_cpu / ran : 0.0);
-  print_scores(out, "test", evaluate(model, data.test));
-  if (!save_path.empty()) {
-    save(model, save_path);
-    out << "saved " << save_path << " (+ .vocab, .tags)\n";
-  }
-  if (!tag_text.empty()) {
-    tag_requested(model);
-  } else if (!with_data) {
-    out << "\nthe lecture's sentences (never seen in training):\n";
-    tag_and_print(model, "I would like to arrive Taipei on November 2nd", out);
-    tag_and_print(model, "leave Taipei on November 2nd", out);
-  }
-  return 0;
+                       c.hidden, c.vocab_size, c.tag_count));
+  if (!f.eval_only) return;
+  res.test = score(res.model, data.test, "test", warn);
+  res.scored = true;
+  print_scores(log, "test", res.test);
 }
 
 }  // namespace
 
-int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  try {
-    return run_parsed(expand_bare_tag(args), in, out, err);
-  } catch (const Error& e) {
-    out.flush();
-    err << "slot_filling: " << e.what() << "\n";
-  } catch (const std::exception& e) {
-    out.flush();
-    err << "slot_filling: " << e.what() << "\n";
+std::size_t default_epochs(bool with_data) { return with_data ? kWithData.epochs : kBuiltIn.epochs; }
+
+void add_flags(app::Frame& frame, Settings& s) {
+  CLI::App& cli = frame.cli();
+  cli.add_option("--cell", s.cell, "recurrent cell: rnn (Elman, tanh), lstm or gru")
+      ->check(CLI::IsMember({"rnn", "lstm", "gru"}));
+  cli.add_option("--bidirectional", s.bidirectional,
+                 "true: read each sentence both ways (a tag sees the words after it too); "
+                 "false: left to right only (a tag sees only the words before it)")
+      ->transform(boolean_text())
+      ->default_str("true");
+  cli.add_option("--layers", s.layers, "stacked recurrent layers")->check(app::finite_range(1, 16));
+  add_per_data(cli, "--embed", s.embed, "word embedding size", kWithData.embed, kBuiltIn.embed,
+               app::finite_range(1, 4096));
+  add_per_data(cli, "--hidden", s.hidden, "hidden units per direction", kWithData.hidden, kBuiltIn.hidden,
+               app::finite_range(1, 4096));
+  cli.add_option("--batch", s.batch, "sentences per training step")->check(app::finite_range(1, 100000));
+  add_per_data(cli, "--lr", s.lr, "Adam learning rate", kWithData.lr, kBuiltIn.lr,
+               app::finite_range(1e-12, 10));
+  add_per_data(cli, "--dropout", s.dropout, "dropout on embeddings, recurrent outputs and between layers",
+               kWithData.dropout, kBuiltIn.dropout, app::finite_range(0, 0.99));
+  cli.add_option("--word-dropout", s.word_dropout, "probability of replacing a training word by <unk>")
+      ->check(app::finite_range(0, 0.99));
+  cli.add_flag("--random-batches", s.random_batches,
+               "batches of random sentences (default: of similar lengths, which pads less)");
+  cli.add_option("--patience", s.patience,
+                 "stop after this many evaluations without a better valid F1 (0: never)")
+      ->check(app::finite_range(0, 1e6));
+  cli.add_option("--tag", s.tag,
+                 "tag this sentence (repeatable; '-': each line of standard input) after training, "
+                 "or with --load instead of training")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->default_str("");
+  frame.free_on_resume("--tag");
+  app::TrainingFlags d;
+  d.epochs = kWithData.epochs;
+  d.clip = 5;
+  frame.add_training_flags(d);
+  frame.cli()
+      .get_option("--epochs")
+      ->description(fmt::format("end the run after this many epochs (default {} with --data, {} on the "
+                                "built-in corpus)",
+                                kWithData.epochs, kBuiltIn.epochs))
+      ->default_str("");
+}
+
+void resolve_defaults(app::Frame& frame, Settings& s) {
+  const app::TrainingFlags& f = frame.flags();
+  const bool with = !f.data.empty();
+  resolve(frame, "--embed", s.embed, kWithData.embed, kBuiltIn.embed, with);
+  resolve(frame, "--hidden", s.hidden, kWithData.hidden, kBuiltIn.hidden, with);
+  resolve(frame, "--lr", s.lr, kWithData.lr, kBuiltIn.lr, with);
+  resolve(frame, "--dropout", s.dropout, kWithData.dropout, kBuiltIn.dropout, with);
+  CLI::Option* epochs = frame.cli().get_option("--epochs");
+  if (epochs->count() == 0) {
+    epochs->add_result(std::to_string(default_epochs(with)));
+    epochs->run_callback();
   }
-  return app::kExitFailure;
+  if (f.load.empty()) return;
+  if (!needs_data(frame, s) && (!f.save.empty() || !f.metrics.empty()))
+    throw app::UsageError(
+        "--load with --tag only tags: nothing is trained, --save and --metrics would stay empty");
+  const std::string trained_on =
+      frame.loaded_meta().value(Json::json_pointer("/slot_filling/data"), std::string());
+  if (needs_data(frame, s) && trained_on == "folder" && !with)
+    throw app::UsageError("--load '" + f.load + "' was trained on a --data folder: give --data DIR");
+}
+
+bool needs_data(const app::Frame& frame, const Settings& s) {
+  const app::TrainingFlags& f = frame.flags();
+  return f.load.empty() || f.eval_only || s.tag.empty();
+}
+
+RunResult run(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::istream& in,
+              std::FILE* log, std::FILE* warn) {
+  RunResult res;
+  const app::TrainingFlags& f = frame.flags();
+  const bool only_loaded = !f.load.empty() && (f.eval_only || !s.tag.empty());
+  if (only_loaded)
+    load_only(s, frame, data, log, warn, res);
+  else
+    train_and_score(s, frame, data, log, warn, res);
+  if (!s.tag.empty()) {
+    tag_requested(s, in, log, res);
+  } else if (f.data.empty() && !f.eval_only) {
+    say(log, "\nthe lecture's sentences (never seen in training):");
+    tag_one(res.model, "I would like to arrive Taipei on November 2nd", log, res);
+    tag_one(res.model, "leave Taipei on November 2nd", log, res);
+  }
+  return res;
 }
 
 }  // namespace tg::slotapp

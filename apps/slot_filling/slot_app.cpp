@@ -1,12 +1,9 @@
 #include "apps/slot_filling/slot_app.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <ctime>
 
-#include "apps/common/model_io.hpp"
-#include "optim/optim.hpp"
+#include "checkpoint/state.hpp"
+#include "datasets/sha256.hpp"
 
 namespace tg::slotapp {
 namespace {
@@ -20,18 +17,6 @@ RecurrentOptions recurrent_options(const ModelConfig& c) {
   o.bidirectional = c.bidirectional;
   o.dropout = c.dropout;
   return o;
-}
-
-std::size_t parse_count(const std::map<std::string, std::string>& meta, const std::string& key,
-                        const std::string& path) {
-  const std::string v = app::metadata_value(meta, key, path);
-  try {
-    std::size_t used = 0;
-    const unsigned long long n = std::stoull(v, &used);
-    if (used == v.size() && !v.empty() && v[0] != '-') return static_cast<std::size_t>(n);
-  } catch (const std::exception&) {
-  }
-  throw Error(path + ": checkpoint metadata '" + key + "' = '" + v + "' is not a count");
 }
 
 // A sentence of word ids as a (T, 1) batch.
@@ -54,38 +39,31 @@ class EvalMode {
   bool was_;
 };
 
-}  // namespace
-
-std::map<std::string, std::string> ModelConfig::to_metadata() const {
-  return {{"app", "slot_filling"},
-          {"model.vocab_size", std::to_string(vocab_size)},
-          {"model.tag_count", std::to_string(tag_count)},
-          {"model.embed", std::to_string(embed)},
-          {"model.hidden", std::to_string(hidden)},
-          {"model.layers", std::to_string(layers)},
-          {"model.cell", cell},
-          {"model.bidirectional", bidirectional ? "1" : "0"},
-          {"model.dropout", std::to_string(dropout)}};
+// The file beside `checkpoint`, after its sha256 is checked against the one
+// the checkpoint recorded under slot_filling/<key>.
+template <class Loaded>
+Loaded load_checked(const std::string& checkpoint, const std::string& file, const nlohmann::json& meta,
+                    const char* key) {
+  const nlohmann::json& want = ckpt::at(meta, std::string("/slot_filling/") + key, checkpoint);
+  const std::string got = data::sha256_file(file);
+  if (!want.is_string() || got != want.get<std::string>())
+    throw Error(file + ": its sha256 " + got + " is not the " + want.dump() + " recorded in " + checkpoint +
+                " (the file was changed, or belongs to another checkpoint)");
+  return Loaded::load(file);
 }
 
-ModelConfig ModelConfig::from_metadata(const std::map<std::string, std::string>& meta,
-                                       const std::string& path) {
-  auto app_it = meta.find("app");
-  if (app_it == meta.end() || app_it->second != "slot_filling")
-    throw Error(path + ": not a slot_filling checkpoint (metadata 'app' is '" +
-                (app_it == meta.end() ? std::string("absent") : app_it->second) + "')");
+}  // namespace
+
+ModelConfig Settings::model(std::size_t vocab_size, std::size_t tag_count) const {
   ModelConfig c;
-  c.vocab_size = parse_count(meta, "model.vocab_size", path);
-  c.tag_count = parse_count(meta, "model.tag_count", path);
-  c.embed = parse_count(meta, "model.embed", path);
-  c.hidden = parse_count(meta, "model.hidden", path);
-  c.layers = parse_count(meta, "model.layers", path);
-  c.cell = app::metadata_value(meta, "model.cell", path);
-  const std::string bi = app::metadata_value(meta, "model.bidirectional", path);
-  if (bi != "0" && bi != "1")
-    throw Error(path + ": checkpoint metadata 'model.bidirectional' = '" + bi + "' is not 0 or 1");
-  c.bidirectional = bi == "1";
-  c.dropout = std::stod(app::metadata_value(meta, "model.dropout", path));
+  c.vocab_size = vocab_size;
+  c.tag_count = tag_count;
+  c.embed = embed;
+  c.hidden = hidden;
+  c.layers = layers;
+  c.cell = cell;
+  c.bidirectional = bidirectional;
+  c.dropout = dropout;
   return c;
 }
 
@@ -138,7 +116,7 @@ xt::xarray<std::int64_t> argmax_tags(const Tensor<float>& s) {
 
 SlotModel make_model(const slots::SlotData& data, ModelConfig config, std::uint64_t seed,
                      std::size_t min_count) {
-  if (data.train.empty()) throw Error("slot_filling: the train split is empty");
+  if (data.train.empty()) throw Error("the train split is empty");
   SlotModel m;
   m.vocab = slots::Vocab::build(data.train, min_count);
   m.tags = slots::TagSet::build(data.train);
@@ -150,8 +128,7 @@ SlotModel make_model(const slots::SlotData& data, ModelConfig config, std::uint6
   return m;
 }
 
-slots::ChunkScorer evaluate(SlotModel& model, const std::vector<slots::Utterance>& split,
-                            std::size_t chunk) {
+slots::ChunkScorer evaluate(SlotModel& model, const std::vector<slots::Utterance>& split, std::size_t chunk) {
   slots::ChunkScorer scorer;
   if (split.empty()) return scorer;
   const slots::EncodedSplit enc = slots::encode(split, model.vocab, model.tags);
@@ -198,83 +175,9 @@ std::string tagging_report(const std::vector<std::string>& words, const std::vec
   return s;
 }
 
-TrainResult train(SlotModel& model, const slots::SlotData& data, const TrainConfig& cfg,
-                  const std::function<void(std::size_t, std::size_t, double)>& on_step,
-                  const std::function<void(const EpochReport&)>& on_epoch) {
-  if (cfg.batch == 0) throw Error("slot_filling: batch size 0");
-  Tagger& tagger = *model.tagger;
-  Tape<float>& tape = *model.tape;
-  const slots::EncodedSplit train_set = slots::encode(data.train, model.vocab, model.tags);
-  std::vector<std::size_t> lengths;
-  for (const auto& w : train_set.words) lengths.push_back(w.size());
-  const auto params = tagger.parameters();
-  Adam<float> opt(params, static_cast<float>(cfg.lr));
-  slots::Rng data_rng(cfg.seed * 0x9E3779B97F4A7C15ULL + 17);  // shuffling, word dropout
-  Rng drop_rng(cfg.seed + 1);                                  // dropout masks
-
-  TrainResult result;
-  std::vector<Tensor<float>> best;
-  std::size_t since_best = 0;
-  for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::clock_t cpu_start = std::clock();
-    tagger.set_training(true);
-    const auto batches = cfg.buckets ? length_buckets(lengths, cfg.batch, data_rng)
-                                     : slots::batch_indices(train_set.words.size(), cfg.batch, &data_rng);
-    double loss_sum = 0;
-    std::size_t done = 0;
-    for (const auto& idx : batches) {
-      slots::Batch b = slots::make_batch(train_set, idx);
-      if (cfg.word_dropout > 0) slots::word_dropout(b, cfg.word_dropout, data_rng);
-      const std::vector<std::int64_t> targets(b.tags.begin(), b.tags.end());
-      const std::vector<float> weights(b.mask.begin(), b.mask.end());
-      const Var<float> loss = cross_entropy(tagger.forward(b.words, b.lengths, drop_rng), targets, weights);
-      const float l = loss.item();
-      if (!std::isfinite(l))
-        throw Error("slot_filling: the training loss became " + std::to_string(l) + " at epoch " +
-                    std::to_string(epoch) + " (try a smaller --lr)");
-      tape.backward(loss);
-      if (cfg.clip > 0) clip_grad_norm(params, static_cast<float>(cfg.clip));
-      opt.step();
-      opt.zero_grad();
-      tape.clear();
-      loss_sum += l;
-      ++done;
-      if (on_step) on_step(done, batches.size(), loss_sum / done);
-    }
-    EpochReport rep;
-    rep.epoch = epoch;
-    rep.loss = loss_sum / std::max<std::size_t>(done, 1);
-    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    rep.cpu_seconds = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-    rep.valid_f1 = evaluate(model, data.valid).total().f1();
-    // Without a valid split every epoch is the best so far: the last one is kept.
-    rep.best = data.valid.empty() || rep.valid_f1 > result.best_valid_f1;
-    if (rep.best) {
-      result.best_epoch = epoch;
-      result.best_valid_f1 = rep.valid_f1;
-      best.clear();
-      for (const auto& p : params) best.push_back(p.value());
-      since_best = 0;
-    } else {
-      ++since_best;
-    }
-    result.epochs.push_back(rep);
-    if (on_epoch) on_epoch(rep);
-    if (cfg.patience > 0 && since_best >= cfg.patience) break;
-  }
-  if (!best.empty())
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      Var<float> p = params[i];
-      p.value() = best[i];
-    }
-  tagger.set_training(false);
-  return result;
-}
-
 std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
                                                      std::size_t batch, slots::Rng& rng) {
-  if (batch == 0) throw Error("slot_filling: batch size 0");
+  if (batch == 0) throw Error("length_buckets: batch size 0");
   auto shuffle = [&rng](auto& v) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
   };
@@ -296,27 +199,46 @@ std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size
 std::string vocab_path(const std::string& checkpoint) { return checkpoint + ".vocab"; }
 std::string tags_path(const std::string& checkpoint) { return checkpoint + ".tags"; }
 
-void save(const SlotModel& model, const std::string& path) {
-  model.vocab.save(vocab_path(path));
-  model.tags.save(tags_path(path));
-  app::save_model<float>(path, *model.tagger, nullptr, model.tagger->config.to_metadata());
+BestWeights::BestWeights(const Tagger& tagger) {
+  for (const auto& p : tagger.named_parameters())
+    copies_.push_back({"best." + p.name, tagger.tape.constant(p.var.value())});
 }
 
-SlotModel load(const std::string& path) {
-  const ModelConfig config = ModelConfig::from_metadata(app::read_metadata(path), path);
+void BestWeights::keep(const Tagger& tagger) {
+  const auto params = tagger.named_parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) copies_[i].var.value() = params[i].var.value();
+}
+
+void BestWeights::restore(Tagger& tagger) const {
+  auto params = tagger.named_parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].var.value() = copies_[i].var.value();
+}
+
+std::vector<NamedParameter<float>> BestWeights::with(const Tagger& tagger) const {
+  std::vector<NamedParameter<float>> all = tagger.named_parameters();
+  all.insert(all.end(), copies_.begin(), copies_.end());
+  return all;
+}
+
+slots::Vocab load_vocab(const std::string& checkpoint, const nlohmann::json& meta) {
+  return load_checked<slots::Vocab>(checkpoint, vocab_path(checkpoint), meta, "vocab_sha256");
+}
+
+slots::TagSet load_tags(const std::string& checkpoint, const nlohmann::json& meta) {
+  return load_checked<slots::TagSet>(checkpoint, tags_path(checkpoint), meta, "tags_sha256");
+}
+
+SlotModel load(const std::string& path, const Settings& settings) {
+  const nlohmann::json meta = ckpt::read_meta(path);
   SlotModel m;
-  m.vocab = slots::Vocab::load(vocab_path(path));
-  m.tags = slots::TagSet::load(tags_path(path));
-  if (m.vocab.size() != config.vocab_size)
-    throw Error(vocab_path(path) + ": " + std::to_string(m.vocab.size()) + " words, but the checkpoint " +
-                path + " was trained with " + std::to_string(config.vocab_size));
-  if (m.tags.size() != config.tag_count)
-    throw Error(tags_path(path) + ": " + std::to_string(m.tags.size()) + " tags, but the checkpoint " +
-                path + " was trained with " + std::to_string(config.tag_count));
+  m.vocab = load_vocab(path, meta);
+  m.tags = load_tags(path, meta);
   m.tape = std::make_unique<Tape<float>>();
   Rng init(0);
-  m.tagger = std::make_unique<Tagger>(*m.tape, config, init);
-  app::load_model<float>(path, *m.tagger, nullptr);
+  m.tagger = std::make_unique<Tagger>(*m.tape, settings.model(m.vocab.size(), m.tags.size()), init);
+  const BestWeights best(*m.tagger);
+  ckpt::load<float>(path, best.with(*m.tagger), nullptr);
+  best.restore(*m.tagger);
   m.tagger->set_training(false);
   return m;
 }
