@@ -164,8 +164,7 @@ void tag_requested(const Settings& s, std::istream& in, std::FILE* log, RunResul
 
 // Resuming needs the data the checkpoint was trained on: the same
 // vocabulary and tag set (also checked against their sha256).
-void check_same_vocabulary(const SlotModel& m, const std::string& path) {
-  const Json meta = ckpt::read_meta(path);
+void check_same_vocabulary(const SlotModel& m, const std::string& path, const Json& meta) {
   const slots::Vocab vocab = load_vocab(path, meta);
   const slots::TagSet tags = load_tags(path, meta);
   bool same = vocab.size() == m.vocab.size() && tags.size() == m.tags.size();
@@ -274,7 +273,7 @@ void train_and_score(const Settings& s, const app::Frame& frame, const slots::Sl
   if (data.valid.empty()) throw Error("the valid split is empty: the best-on-valid selection needs it");
   if (data.test.empty()) throw Error("the test split is empty: nothing to score");
   res.model = make_model(data, s.model(0, 0), f.seed);
-  if (!f.load.empty()) check_same_vocabulary(res.model, f.load);
+  if (!f.load.empty()) check_same_vocabulary(res.model, f.load, frame.loaded_meta());
   const std::string w = slots::encode(data.valid, res.model.vocab, res.model.tags).warning("valid");
   if (!w.empty() && warn) fmt::print(warn, "{}\n", w);
   fit(s, frame, data, log, res);

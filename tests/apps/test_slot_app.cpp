@@ -223,7 +223,7 @@ TEST_CASE("length buckets: every sentence once a epoch, little padding, a new or
   CHECK(length_buckets(lengths, 16, again) == e1);
 }
 
-TEST_CASE("--bidirectional true/false changes the model", "[slot_app][cli]") {
+TEST_CASE("bidirectional true/false (--bidirectional) changes the model", "[slot_app][cli]") {
   auto names = [](const App& app) {
     SlotModel m = make_model(corpus(), app.settings.model(0, 0), 1);
     std::vector<std::string> out;
@@ -347,7 +347,7 @@ TEST_CASE("checkpoints: evaluate-only, bit-identical resume, best-on-valid state
   fs::remove_all(dir);
 }
 
-TEST_CASE("--patience stops after that many evaluations without a better valid F1, also on resume",
+TEST_CASE("early stopping: --patience N evaluations without a better valid F1, also on resume",
           "[slot_app][checkpoint]") {
   const fs::path dir = temp_dir("patience");
   const std::string path = (dir / "p.st").string();
