@@ -262,6 +262,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   res.rows = trainer.history();
   res.last_step = trainer.step();
   res.train_seconds = trainer.train_seconds();
+  res.train_cpu_seconds = trainer.train_cpu_seconds();
   res.best_valid_f1 = sel.f1;
   res.best_epoch = sel.epoch;
   res.best_step = sel.step;
@@ -279,10 +280,11 @@ void train_and_score(const Settings& s, const app::Frame& frame, const slots::Sl
   fit(s, frame, data, log, res);
   const std::size_t steps = res.last_step - res.first_step;
   say(log, fmt::format(
-               "best valid F1 {:.2f} at epoch {} (step {}): its weights are kept{}; training {:.2f} s",
+               "best valid F1 {:.2f} at epoch {} (step {}): its weights are kept{}; training {:.2f} s "
+               "(cpu {:.2f} s)",
                100 * res.best_valid_f1, res.best_epoch, res.best_step,
                res.stopped_early ? fmt::format(" (no better F1 in {} evaluations: stopped)", s.patience) : "",
-               res.train_seconds));
+               res.train_seconds, res.train_cpu_seconds));
   if (steps)
     say(log, fmt::format("training time: {:.2f} ms per step", 1e3 * res.train_seconds / double(steps)));
   res.test = score(res.model, data.test, "test", warn);

@@ -178,14 +178,14 @@ struct RunResult {
   std::size_t first_step = 0;  // steps already done by a loaded checkpoint
   std::size_t last_step = 0;   // where this run ended
   std::size_t best_epoch = 0, best_step = 0;
-  double best_valid_f1 = -1;     // a fraction
-  std::vector<train::Row> rows;  // the evaluations of this run
-  double train_seconds = 0;
-  bool stopped_early = false;       // --patience ran out
-  bool scored = false;              // the test split was scored (not when only tagging)
-  slots::ChunkScorer test;          // with the best weights
-  std::vector<std::string> tagged;  // "> sentence\n" + tagging_report, per sentence
-  SlotModel model;                  // the best weights
+  double best_valid_f1 = -1;                        // a fraction
+  std::vector<train::Row> rows;                     // the evaluations of this run
+  double train_seconds = 0, train_cpu_seconds = 0;  // of this run's steps (wall, process CPU)
+  bool stopped_early = false;                       // --patience ran out
+  bool scored = false;                              // the test split was scored (not when only tagging)
+  slots::ChunkScorer test;                          // with the best weights
+  std::vector<std::string> tagged;                  // "> sentence\n" + tagging_report, per sentence
+  SlotModel model;                                  // the best weights
 };
 
 // Trains to the end the flags set (fresh, or on from --load), keeping the

@@ -3,20 +3,18 @@
 // plan, checkpoints (evaluate, resume bit for bit, best-on-valid state,
 // vocabulary and tag files tied by sha256, a non-finite run), and the
 // command line (flags, exit codes, --tag from arguments and stdin).
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "apps/slot_filling/slot_app.hpp"
-#include "checkpoint/safetensors.hpp"
 #include "datasets/slots/ticket_corpus.hpp"
+#include "tests/apps/app_exe.hpp"  // run_exe, longest_line, write_poisoned_copy
 
 namespace fs = std::filesystem;
 using namespace tg;
@@ -79,27 +77,20 @@ std::vector<std::string> rows_without_time(const std::string& path) {
   return rows;
 }
 
-struct Exe {
-  int code;
-  std::string out, err;
-};
+using test::Exe;
 
-// Runs the executable with these arguments (each quoted) and standard input.
+// Runs the executable with these arguments (each quoted for the shell) and
+// `input` on its standard input.
 Exe run_exe(const std::vector<std::string>& args, const std::string& input = "") {
-  const fs::path dir = temp_dir("exe");
-  std::ofstream(dir / "in") << input;
-  std::string cmd = SLOT_FILLING_EXE;
+  const data::test::TmpDir dir;
+  std::ofstream(dir / "stdin") << input;
+  std::string line;
   for (const auto& a : args) {
-    std::string q;
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    cmd += " '" + q + "'";
+    std::string quoted;
+    for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += " '" + quoted + "'";
   }
-  cmd += " < " + (dir / "in").string() + " > " + (dir / "out").string() + " 2> " + (dir / "err").string();
-  const int status = std::system(cmd.c_str());
-  REQUIRE(WIFEXITED(status));
-  Exe r{WEXITSTATUS(status), slurp((dir / "out").string()), slurp((dir / "err").string())};
-  fs::remove_all(dir);
-  return r;
+  return test::run_exe(SLOT_FILLING_EXE, line + " < " + (dir / "stdin").string());
 }
 
 // "destination: Taipei" lines of a sentence, from the model's own tags.
@@ -373,10 +364,7 @@ TEST_CASE("a non-finite run stops with an error and keeps the last checkpoint", 
   // A checkpoint with one NaN weight (written around the guard of ckpt::save),
   // its vocabulary and tag files beside it.
   const std::string poisoned = (dir / "nan.st").string();
-  Checkpoint file = load_safetensors(path);
-  float* w = reinterpret_cast<float*>(file.tensors.at("model.output.weight").bytes.data());
-  w[3] = NAN;
-  save_safetensors(poisoned, file);
+  test::write_poisoned_copy(path, poisoned, "model.output.weight", 3);
   fs::copy_file(path + ".vocab", poisoned + ".vocab");
   fs::copy_file(path + ".tags", poisoned + ".tags");
   App bad({"--load", poisoned, "--epochs", "2", "--save", path}, false);
@@ -422,18 +410,22 @@ TEST_CASE("the executable: help, exit codes, one error prefix", "[slot_app][cli]
   const Exe help = run_exe({"--help"});
   CHECK(help.code == 0);
   CHECK_THAT(help.out, Catch::Contains("--bidirectional") && Catch::Contains("--tag"));
-  for (const auto& line : lines_of(help.out)) {
-    INFO(line);
-    CHECK(line.size() <= 80);
-  }
+  CHECK(test::longest_line(help.out) <= 80);
   const fs::path dir = temp_dir("flags");
   const std::string text = (dir / "notes.txt").string();
   std::ofstream(text) << "not a checkpoint\n";
+  // The shared flags' bad values, in every app: test_shared_flags.cpp. Here
+  // the ones this app adds or sets its own bounds for.
   const std::vector<std::vector<std::string>> bad = {
-      {"--seed", "-1"},         {"--threads", "0"}, {"--steps", "-5"},   {"--epochs", "x"},
-      {"--eval-every", "nan"},  {"--clip", "-1"},   {"--clip", "nan"},   {"--lr", "inf"},
-      {"--eval-only"},          {"--save", text},   {"--metrics", text}, {"--no-such-flag"},
-      {"--bidirectional", "2"}, {"--epochs", "0"},
+      {"--lr", "inf"},
+      {"--clip", "-1"},
+      {"--clip", "nan"},
+      {"--hidden", "1000000000"},
+      {"--bidirectional", "2"},
+      {"--epochs", "0"},
+      {"--save", text},
+      {"--metrics", text},
+      {"--tag"},
   };
   for (const auto& args : bad) {
     const Exe r = run_exe(args);
