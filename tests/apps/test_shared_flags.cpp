@@ -44,6 +44,7 @@ const std::vector<std::pair<std::string, std::string>>& apps() {
       {"mnist_rnn", MNIST_RNN_EXE},
       {"adding_problem", ADDING_PROBLEM_EXE},
       {"imdb_lstm", IMDB_LSTM_EXE},
+      {"slot_filling", SLOT_FILLING_EXE},
   };
   return a;
 }
