@@ -34,6 +34,16 @@ namespace tg {
 template <class T>
 class Tape;
 
+// The type of an op's scalar arguments (pow's exponent, clamp's bounds): T,
+// in a position that takes no part in deduction, so pow(x, 2.0) on a
+// Var<float> takes T from x and converts 2.0 (as std::type_identity_t does).
+template <class T>
+struct scalar_arg {
+  using type = T;
+};
+template <class T>
+using scalar_t = typename scalar_arg<T>::type;
+
 // One value in a graph. Leaves (parameters, inputs) are made by the tape;
 // every other node is the result of an op.
 template <class T>
