@@ -99,6 +99,18 @@ std::string shapes_of(const std::vector<const Node<T>*>& inputs) {
 }  // namespace
 
 template <class T>
+void Tape<T>::note_stale(const char* op, std::initializer_list<const Var<T>*> inputs) {
+  std::size_t k = 0;
+  for (const Var<T>* v : inputs) {
+    const Node<T>& n = *v->node();
+    if (stale_.empty() && n.requires_grad && n.generation != 0 && n.generation != generation_)
+      stale_ = "input " + std::to_string(k) + " (shape " + shape_str(n.value.shape()) + ") of op '" +
+               op + "' was computed before the tape was cleared";
+    ++k;
+  }
+}
+
+template <class T>
 void Tape<T>::spent_graph(RecordIt it, bool ran) {
   const std::size_t record = std::size_t(records_.rend() - it) - 1;
   for (; it != records_.rend(); ++it)

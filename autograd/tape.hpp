@@ -25,6 +25,7 @@
 #include <initializer_list>
 #include <cstdint>
 #include <new>
+#include <string>
 #include <type_traits>
 #include <memory>
 #include <utility>
@@ -244,10 +245,22 @@ class Tape {
       op_start_ = profiler::detail::Clock::now();
       op_results_ = 0;
     }
+    if (watch_stale_) note_stale(name, inputs);
     if (!anomaly_) return;
     op_inputs_.clear();
     for (const Var<T>* v : inputs) op_inputs_.push_back(v->node().get());
   }
+
+  // For gradcheck: while on, the tape notes the first op input that is the
+  // result of an op computed before the last clear() and requires grad: a
+  // piece of graph built outside the function being checked, where every
+  // gradient stops (and the numeric one too, as its value never changes).
+  void set_watch_stale(bool on) {
+    watch_stale_ = on;
+    stale_.clear();
+  }
+  // "" when none was seen; else the op, the input and its shape.
+  const std::string& stale_input() const { return stale_; }
 
   // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse. The records it
   // runs are spent: a later backward through them throws.
@@ -368,6 +381,9 @@ class Tape {
   void check_gradients(std::size_t record) const;   // throws on NaN/Inf
   void profile_result(const Node<T>& n);
   void profile_backward(std::size_t record, profiler::detail::Clock::duration d) const;
+  void note_stale(const char* op, std::initializer_list<const Var<T>*> inputs);
+  bool watch_stale_ = false;
+  std::string stale_;
   bool anomaly_ = false;
   const char* op_ = "";
   std::vector<const Node<T>*> op_inputs_;
