@@ -99,6 +99,38 @@ std::string shapes_of(const std::vector<const Node<T>*>& inputs) {
 }  // namespace
 
 template <class T>
+void Tape<T>::note_stale(const char* op, std::initializer_list<const Var<T>*> inputs) {
+  std::size_t k = 0;
+  for (const Var<T>* v : inputs) {
+    const Node<T>& n = *v->node();
+    if (stale_.empty() && n.requires_grad && n.generation != 0 && n.generation != generation_)
+      stale_ = "input " + std::to_string(k) + " (shape " + shape_str(n.value.shape()) + ") of op '" +
+               op + "' was computed before the tape was cleared";
+    ++k;
+  }
+}
+
+template <class T>
+void Tape<T>::spent_graph(RecordIt it, bool ran) {
+  const std::size_t record = std::size_t(records_.rend() - it) - 1;
+  for (; it != records_.rend(); ++it)
+    for (Node<T>* n : {it->out, it->out2})
+      if (n) {
+        n->grad.resize(Shape{0});
+        n->has_grad = false;
+      }
+  const char* op = record < op_records_.size() ? op_records_[record].op : nullptr;
+  throw Error("backward(): this graph was already differentiated (tape record " + std::to_string(record) +
+              (op ? std::string(", op '") + op + "'" : std::string()) +
+              " was run by an earlier backward; a second one would add the same gradients again). "
+              "To differentiate again, clear() the tape and run the forward pass again; to run "
+              "several backwards over one graph on purpose, pass tg::retain_graph to the earlier ones" +
+              (ran ? ". This call had run later records first: the parameters' gradients may hold "
+                     "part of it; zero them (zero_grad) before the next step"
+                   : ""));
+}
+
+template <class T>
 void Tape<T>::check_result(const Node<T>& n) const {
   std::size_t at;
   T v;

@@ -13,12 +13,19 @@
 // every time step of an RNN receives the sum over steps, which is BPTT.
 // Leaves keep their gradients until zero_grad(); an intermediate result's
 // gradient is released as soon as backward has passed it on.
+//
+// One backward per graph: a second backward through records an earlier one
+// ran throws (it would add the same gradients into the leaves again). To
+// differentiate again, clear() and run the forward pass again; to run
+// several backwards over one graph on purpose (each adding into the leaves),
+// pass tg::retain_graph to every backward but the last.
 #pragma once
 
 #include <algorithm>
 #include <initializer_list>
 #include <cstdint>
 #include <new>
+#include <string>
 #include <type_traits>
 #include <memory>
 #include <utility>
@@ -33,6 +40,20 @@ namespace tg {
 
 template <class T>
 class Tape;
+
+// Passed to Tape::backward: keep the graph for another backward.
+struct RetainGraph {};
+inline constexpr RetainGraph retain_graph{};
+
+// The type of an op's scalar arguments (pow's exponent, clamp's bounds): T,
+// in a position that takes no part in deduction, so pow(x, 2.0) on a
+// Var<float> takes T from x and converts 2.0 (as std::type_identity_t does).
+template <class T>
+struct scalar_arg {
+  using type = T;
+};
+template <class T>
+using scalar_t = typename scalar_arg<T>::type;
 
 // One value in a graph. Leaves (parameters, inputs) are made by the tape;
 // every other node is the result of an op.
@@ -224,54 +245,33 @@ class Tape {
       op_start_ = profiler::detail::Clock::now();
       op_results_ = 0;
     }
+    if (watch_stale_) note_stale(name, inputs);
     if (!anomaly_) return;
     op_inputs_.clear();
     for (const Var<T>* v : inputs) op_inputs_.push_back(v->node().get());
   }
 
-  // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse.
-  void backward(const Var<T>& loss) {
-    if (loss.size() != 1)
-      throw Error("backward(): the output has shape " + shape_str(loss.shape()) +
-                  "; backward without a seed needs a single-element loss "
-                  "(reduce it with sum() or mean(), or call backward(out, seed))");
-    Tensor<T> seed = Tensor<T>::from_shape(loss.shape());
-    seed.fill(T(1));
-    backward(loss, seed);
+  // For gradcheck: while on, the tape notes the first op input that is the
+  // result of an op computed before the last clear() and requires grad: a
+  // piece of graph built outside the function being checked, where every
+  // gradient stops (and the numeric one too, as its value never changes).
+  void set_watch_stale(bool on) {
+    watch_stale_ = on;
+    stale_.clear();
   }
+  // "" when none was seen; else the op, the input and its shape.
+  const std::string& stale_input() const { return stale_; }
+
+  // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse. The records it
+  // runs are spent: a later backward through them throws.
+  void backward(const Var<T>& loss) { sweep(loss, unit_seed(loss), false); }
+  // The same, keeping the graph for another backward (which adds into the
+  // leaves' gradients again).
+  void backward(const Var<T>& loss, RetainGraph) { sweep(loss, unit_seed(loss), true); }
   // Seeds d(out) with `seed` (same shape as out) and walks the tape in reverse.
-  void backward(const Var<T>& out, const Tensor<T>& seed) {
-    if (out.node()->tape != this)
-      throw Error("backward(): the output belongs to another tape");
-    if (!out.requires_grad())
-      throw Error("backward(): the output does not depend on any parameter "
-                  "(or was computed under no_grad)");
-    if (out.node()->generation != 0 && out.node()->generation != generation_)
-      throw Error("backward(): the tape was cleared after this output was computed; "
-                  "run the forward pass again, then call backward before clear()");
-    if (!std::equal(seed.shape().begin(), seed.shape().end(), out.shape().begin(), out.shape().end()))
-      throw Error("backward(): seed shape " + shape_str(seed.shape()) +
-                  " differs from output shape " + shape_str(out.shape()));
-    out.node()->add_grad(seed);
-    for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
-      Node<T>* n2 = it->out2;
-      if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
-      if (profiler::enabled()) {
-        const auto t0 = profiler::detail::Clock::now();
-        it->run(it->closure);
-        profile_backward(std::size_t(records_.rend() - it) - 1, profiler::detail::Clock::now() - t0);
-      } else {
-        it->run(it->closure);
-      }
-      if (anomaly_) check_gradients(std::size_t(records_.rend() - it) - 1);
-      // Every use of an output came later on the tape, so its gradient is
-      // complete and now spent: hand the buffer back for the records to come.
-      for (Node<T>* n : {it->out, n2})
-        if (n) {
-          n->grad.resize(Shape{0});
-          n->has_grad = false;
-        }
-    }
+  void backward(const Var<T>& out, const Tensor<T>& seed) { sweep(out, seed, false); }
+  void backward(const Var<T>& out, const Tensor<T>& seed, RetainGraph) {
+    sweep(out, seed, true);
   }
 
   // Drops every record (and so every intermediate value and gradient nobody
@@ -302,6 +302,55 @@ class Tape {
   NoGrad no_grad() { return NoGrad(*this); }
 
  private:
+  static Tensor<T> unit_seed(const Var<T>& loss) {
+    if (loss.size() != 1)
+      throw Error("backward(): the output has shape " + shape_str(loss.shape()) +
+                  "; backward without a seed needs a single-element loss "
+                  "(reduce it with sum() or mean(), or call backward(out, seed))");
+    Tensor<T> seed = Tensor<T>::from_shape(loss.shape());
+    seed.fill(T(1));
+    return seed;
+  }
+
+  // The reverse sweep behind every backward.
+  void sweep(const Var<T>& out, const Tensor<T>& seed, bool retain) {
+    if (out.node()->tape != this)
+      throw Error("backward(): the output belongs to another tape");
+    if (!out.requires_grad())
+      throw Error("backward(): the output does not depend on any parameter "
+                  "(or was computed under no_grad)");
+    if (out.node()->generation != 0 && out.node()->generation != generation_)
+      throw Error("backward(): the tape was cleared after this output was computed; "
+                  "run the forward pass again, then call backward before clear()");
+    if (!std::equal(seed.shape().begin(), seed.shape().end(), out.shape().begin(), out.shape().end()))
+      throw Error("backward(): seed shape " + shape_str(seed.shape()) +
+                  " differs from output shape " + shape_str(out.shape()));
+    out.node()->add_grad(seed);
+    bool ran = false;
+    for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+      Node<T>* n2 = it->out2;
+      if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
+      if (it->spent) spent_graph(it, ran);
+      if (profiler::enabled()) {
+        const auto t0 = profiler::detail::Clock::now();
+        it->run(it->closure);
+        profile_backward(std::size_t(records_.rend() - it) - 1, profiler::detail::Clock::now() - t0);
+      } else {
+        it->run(it->closure);
+      }
+      ran = true;
+      it->spent = !retain;
+      if (anomaly_) check_gradients(std::size_t(records_.rend() - it) - 1);
+      // Every use of an output came later on the tape, so its gradient is
+      // complete and now spent: hand the buffer back for the records to come.
+      for (Node<T>* n : {it->out, n2})
+        if (n) {
+          n->grad.resize(Shape{0});
+          n->has_grad = false;
+        }
+    }
+  }
+
   // A backward closure lives in the arena until clear(); the record points
   // at it, at its output node, and at how to run and destroy it.
   struct Record {
@@ -310,7 +359,12 @@ class Tape {
     void* closure;
     void (*run)(void*);
     void (*destroy)(void*);
+    bool spent = false;  // run by a backward that did not retain the graph
   };
+  using RecordIt = typename std::vector<Record>::reverse_iterator;
+  // Throws: `it` was run by an earlier backward. Drops the gradients still in
+  // flight first, so the tape is as it was but for the leaves.
+  [[noreturn]] void spent_graph(RecordIt it, bool ran);
   std::vector<Record> records_;
   Arena arena_;
   std::uint64_t generation_ = 1;
@@ -327,6 +381,9 @@ class Tape {
   void check_gradients(std::size_t record) const;   // throws on NaN/Inf
   void profile_result(const Node<T>& n);
   void profile_backward(std::size_t record, profiler::detail::Clock::duration d) const;
+  void note_stale(const char* op, std::initializer_list<const Var<T>*> inputs);
+  bool watch_stale_ = false;
+  std::string stale_;
   bool anomaly_ = false;
   const char* op_ = "";
   std::vector<const Node<T>*> op_inputs_;

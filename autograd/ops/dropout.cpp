@@ -3,7 +3,7 @@
 namespace tg {
 
 template <class T>
-Var<T> dropout(const Var<T>& a, T p, bool training, Rng& rng) {
+Var<T> dropout(const Var<T>& a, scalar_t<T> p, bool training, Rng& rng) {
   Tape<T>& tape = tape_of("dropout", {&a});
   if (!(p >= 0 && p < 1))
     throw Error("dropout: probability " + std::to_string(p) + " is not in [0, 1)");

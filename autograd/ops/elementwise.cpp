@@ -87,7 +87,7 @@ Var<T> neg(const Var<T>& a) {
 }
 
 template <class T>
-Var<T> add_scalar(const Var<T>& a, T s) {
+Var<T> add_scalar(const Var<T>& a, scalar_t<T> s) {
   Tape<T>& tape = tape_of("add_scalar", {&a});
   Var<T> y = tape.result(a.value() + s, a.requires_grad());
   tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(y->grad); });
@@ -95,7 +95,7 @@ Var<T> add_scalar(const Var<T>& a, T s) {
 }
 
 template <class T>
-Var<T> mul_scalar(const Var<T>& a, T s) {
+Var<T> mul_scalar(const Var<T>& a, scalar_t<T> s) {
   Tape<T>& tape = tape_of("mul_scalar", {&a});
   Var<T> y = tape.result(a.value() * s, a.requires_grad());
   tape.record(y, [a = a.node(), y = y.node(), s] { a->add_grad(y->grad * s); });
@@ -103,7 +103,15 @@ Var<T> mul_scalar(const Var<T>& a, T s) {
 }
 
 template <class T>
-Var<T> rdiv_scalar(T s, const Var<T>& a) {
+Var<T> rsub_scalar(scalar_t<T> s, const Var<T>& a) {
+  Tape<T>& tape = tape_of("rsub_scalar", {&a});
+  Var<T> y = tape.result(s - a.value(), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(-y->grad); });
+  return y;
+}
+
+template <class T>
+Var<T> rdiv_scalar(scalar_t<T> s, const Var<T>& a) {
   Tape<T>& tape = tape_of("rdiv_scalar", {&a});
   Var<T> y = tape.result(s / a.value(), a.requires_grad());
   // d(s/a)/da = -s/a^2 = -y/a
@@ -158,7 +166,7 @@ Var<T> relu(const Var<T>& a) {
 }
 
 template <class T>
-Var<T> pow(const Var<T>& a, T p) {
+Var<T> pow(const Var<T>& a, scalar_t<T> p) {
   Tape<T>& tape = tape_of("pow", {&a});
   Var<T> y = tape.result(xt::pow(a.value(), p), a.requires_grad());
   tape.record(y, [a = a.node(), y = y.node(), p] {
@@ -184,7 +192,7 @@ Var<T> sqrt(const Var<T>& a) {
 }
 
 template <class T>
-Var<T> clamp(const Var<T>& a, T lo, T hi) {
+Var<T> clamp(const Var<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   Tape<T>& tape = tape_of("clamp", {&a});
   if (!(lo <= hi))
     throw Error("clamp: lower bound " + std::to_string(lo) + " exceeds upper bound " +
@@ -218,6 +226,7 @@ Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b) {
   template Var<T> neg(const Var<T>&);                                       \
   template Var<T> add_scalar(const Var<T>&, T);                             \
   template Var<T> mul_scalar(const Var<T>&, T);                             \
+  template Var<T> rsub_scalar(T, const Var<T>&);                            \
   template Var<T> rdiv_scalar(T, const Var<T>&);                            \
   template Var<T> exp(const Var<T>&);                                       \
   template Var<T> log(const Var<T>&);                                       \

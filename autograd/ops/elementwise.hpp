@@ -3,6 +3,8 @@
 // to each input's shape.
 #pragma once
 
+#include <type_traits>
+
 #include "autograd/tape.hpp"
 
 namespace tg {
@@ -14,10 +16,11 @@ template <class T> Var<T> mul(const Var<T>& a, const Var<T>& b);
 template <class T> Var<T> div(const Var<T>& a, const Var<T>& b);
 // y = -a
 template <class T> Var<T> neg(const Var<T>& a);
-// y = a + s, y = a * s, y = s / a for a scalar s
-template <class T> Var<T> add_scalar(const Var<T>& a, T s);
-template <class T> Var<T> mul_scalar(const Var<T>& a, T s);
-template <class T> Var<T> rdiv_scalar(T s, const Var<T>& a);
+// y = a + s, y = a * s, y = s - a, y = s / a for a scalar s
+template <class T> Var<T> add_scalar(const Var<T>& a, scalar_t<T> s);
+template <class T> Var<T> mul_scalar(const Var<T>& a, scalar_t<T> s);
+template <class T> Var<T> rsub_scalar(scalar_t<T> s, const Var<T>& a);
+template <class T> Var<T> rdiv_scalar(scalar_t<T> s, const Var<T>& a);
 
 // y = exp(a)                         dy/da = y
 template <class T> Var<T> exp(const Var<T>& a);
@@ -30,13 +33,13 @@ template <class T> Var<T> sigmoid(const Var<T>& a);
 // y = max(a, 0)                      dy/da = 1 if a > 0 else 0 (0 at the kink)
 template <class T> Var<T> relu(const Var<T>& a);
 // y = a^p                            dy/da = p a^(p-1)
-template <class T> Var<T> pow(const Var<T>& a, T p);
+template <class T> Var<T> pow(const Var<T>& a, scalar_t<T> p);
 // y = a^2                            dy/da = 2a
 template <class T> Var<T> square(const Var<T>& a);
 // y = sqrt(a)                        dy/da = 1 / (2y)
 template <class T> Var<T> sqrt(const Var<T>& a);
 // y = min(max(a, lo), hi)            dy/da = 1 if lo <= a <= hi else 0
-template <class T> Var<T> clamp(const Var<T>& a, T lo, T hi);
+template <class T> Var<T> clamp(const Var<T>& a, scalar_t<T> lo, scalar_t<T> hi);
 // y = cond ? a : b elementwise (cond nonzero = true; all three broadcast).
 // The gradient flows to a where cond holds, to b elsewhere.
 template <class T> Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b);
@@ -46,14 +49,19 @@ template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return s
 template <class T> Var<T> operator*(const Var<T>& a, const Var<T>& b) { return mul(a, b); }
 template <class T> Var<T> operator/(const Var<T>& a, const Var<T>& b) { return div(a, b); }
 template <class T> Var<T> operator-(const Var<T>& a) { return neg(a); }
-template <class T> Var<T> operator+(const Var<T>& a, T s) { return add_scalar(a, s); }
-template <class T> Var<T> operator+(T s, const Var<T>& a) { return add_scalar(a, s); }
-template <class T> Var<T> operator-(const Var<T>& a, T s) { return add_scalar(a, -s); }
-template <class T> Var<T> operator-(T s, const Var<T>& a) { return add_scalar(neg(a), s); }
-template <class T> Var<T> operator*(const Var<T>& a, T s) { return mul_scalar(a, s); }
-template <class T> Var<T> operator*(T s, const Var<T>& a) { return mul_scalar(a, s); }
-template <class T> Var<T> operator/(const Var<T>& a, T s) { return mul_scalar(a, T(1) / s); }
-template <class T> Var<T> operator/(T s, const Var<T>& a) { return rdiv_scalar(s, a); }
+// Scalars of any arithmetic type, on either side: `x * 0.5`, `1 - sigmoid(x)`
+// and `x / 2` compile for Var<float> and Var<double> alike (s is converted to
+// T), so a model templated on T needs no T(...) around its constants.
+template <class S>
+using if_scalar_t = std::enable_if_t<std::is_arithmetic_v<S> && !std::is_same_v<S, bool>, int>;
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator+(const Var<T>& a, S s) { return add_scalar(a, T(s)); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator+(S s, const Var<T>& a) { return add_scalar(a, T(s)); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator-(const Var<T>& a, S s) { return add_scalar(a, -T(s)); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator-(S s, const Var<T>& a) { return rsub_scalar(T(s), a); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator*(const Var<T>& a, S s) { return mul_scalar(a, T(s)); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator*(S s, const Var<T>& a) { return mul_scalar(a, T(s)); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator/(const Var<T>& a, S s) { return mul_scalar(a, T(1) / T(s)); }
+template <class T, class S, if_scalar_t<S> = 0> Var<T> operator/(S s, const Var<T>& a) { return rdiv_scalar(T(s), a); }
 
 // The shape a and b broadcast to; throws naming `op` and both shapes.
 template <class SA, class SB>

@@ -50,3 +50,19 @@ TEST_CASE("anomaly: turned on after some records, indices still name the right o
   Var<double> b = sqrt(a);  // record 1
   REQUIRE_THROWS_WITH(tape.backward(sum(b)), Contains("op 'sqrt'") && Contains("tape record 1"));
 }
+
+TEST_CASE("anomaly: works over a retained graph and names the op of a spent one", "[autograd][anomaly]") {
+  Tape<double> tape;
+  tape.set_detect_anomaly(true);
+  Var<double> x = tape.parameter(Tensor<double>{4.0, 1.0});
+  Var<double> loss = sum(sqrt(x));
+  tape.backward(loss, retain_graph);
+  tape.backward(loss);
+  CHECK(x.grad()(0) == Approx(2 * 0.25));
+  REQUIRE_THROWS_WITH(tape.backward(loss), Contains("already differentiated") && Contains("op 'sum'") &&
+                                               Contains("tape record 1"));
+  tape.clear();
+  x.value()(1) = 0.0;  // sqrt's derivative is infinite at 0, found by a retained backward too
+  Var<double> again = sum(sqrt(x));
+  REQUIRE_THROWS_WITH(tape.backward(again, retain_graph), Contains("backward of op 'sqrt'"));
+}

@@ -46,3 +46,18 @@ TEST_CASE("profiler: calls, backward calls and bytes per op; off records nothing
   profiler::reset();
   CHECK(profiler::stats("tanh").calls == 0);
 }
+
+TEST_CASE("profiler: a retained graph's second backward counts again", "[autograd][profiler]") {
+  Tape<float> tape;
+  Var<float> w = tape.parameter(Tensor<float>{0.5f, 1.5f});
+  profiler::reset();
+  profiler::enable(true);
+  Var<float> loss = sum(tanh(w));
+  tape.backward(loss, retain_graph);
+  tape.backward(loss);
+  CHECK_THROWS(tape.backward(loss));
+  profiler::enable(false);
+  CHECK(profiler::stats("tanh").calls == 1);
+  CHECK(profiler::stats("tanh").backward_calls == 2);
+  profiler::reset();
+}

@@ -78,6 +78,69 @@ TEST_CASE("backward errors say what to do", "[tape]") {
   REQUIRE_THROWS_WITH(w + v, Catch::Contains("different tapes"));
 }
 
+TEST_CASE("a second backward over a spent graph is an error that says what to do", "[tape][retain]") {
+  Tape<double> tape;
+  Var<double> w = tape.parameter(Tensor<double>{1.0, -2.0});
+  Var<double> loss = sum(tanh(w) * w * 3.0);
+  tape.backward(loss);
+  const Tensor<double> once = w.grad();
+  REQUIRE_THROWS_WITH(tape.backward(loss),
+                      Catch::Contains("already differentiated") && Catch::Contains("clear()") &&
+                          Catch::Contains("forward pass again") && Catch::Contains("retain_graph") &&
+                          !Catch::Contains("part of it"));
+  REQUIRE((w.grad() == once));  // not doubled
+  // The way out the message names: clear, forward again, backward.
+  tape.clear();
+  w.zero_grad();
+  tape.backward(sum(tanh(w) * w * 3.0));
+  REQUIRE((w.grad() == once));
+  // With a seed too.
+  tape.clear();
+  Var<double> y = tanh(w) * w;
+  tape.backward(y, Tensor<double>{1.0, 1.0});
+  REQUIRE_THROWS_WITH(tape.backward(y, Tensor<double>{1.0, 1.0}), Catch::Contains("already differentiated"));
+}
+
+TEST_CASE("retain_graph keeps the graph: each backward adds into the leaves again", "[tape][retain]") {
+  Tape<double> tape;
+  Var<double> w = tape.parameter(Tensor<double>{0.5, 2.0});
+  Var<double> loss = sum(square(w) * 3.0);  // d/dw = 6w
+  tape.backward(loss, retain_graph);
+  REQUIRE(w.grad()(1) == Approx(12.0));
+  tape.backward(loss, retain_graph);
+  REQUIRE(w.grad()(1) == Approx(24.0));
+  tape.backward(loss);  // the last one spends the graph
+  REQUIRE(w.grad()(1) == Approx(36.0));
+  REQUIRE_THROWS_WITH(tape.backward(loss), Catch::Contains("already differentiated"));
+  REQUIRE(w.grad()(1) == Approx(36.0));
+  // A seeded backward may retain too: here d(y)/dw with seed (1, 0) twice.
+  tape.clear();
+  w.zero_grad();
+  Var<double> y = square(w) * 3.0;
+  tape.backward(y, Tensor<double>{1.0, 0.0}, retain_graph);
+  tape.backward(y, Tensor<double>{0.0, 1.0});
+  REQUIRE((w.grad() == Tensor<double>{3.0, 12.0}));
+}
+
+TEST_CASE("graphs on one tape: one backward each; reusing a spent piece is an error", "[tape][retain]") {
+  Tape<double> tape;
+  Var<double> w = tape.parameter(Tensor<double>{0.5, 2.0});
+  Var<double> h = tanh(w);
+  tape.backward(sum(h * 2.0));
+  const Tensor<double> first = w.grad();
+  // A second graph that shares only the leaf: fine, and it adds.
+  tape.backward(sum(w * 5.0));
+  REQUIRE((w.grad() == first + 5.0));
+  // A third that reaches the spent tanh: the error says the gradients may be partial.
+  REQUIRE_THROWS_WITH(tape.backward(sum(h * h)),
+                      Catch::Contains("already differentiated") && Catch::Contains("part of it"));
+  // The tape is usable after the error.
+  tape.clear();
+  w.zero_grad();
+  tape.backward(sum(tanh(w) * 2.0));
+  REQUIRE((w.grad() == first));
+}
+
 TEST_CASE("shape mismatches name the op and both shapes", "[tape]") {
   Tape<float> tape;
   Var<float> a = tape.parameter(tg::zeros<float>(Shape{2, 3}));
