@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "layers/cells.hpp"
 
@@ -35,7 +36,7 @@ struct RecurrentOptions {
   Activation cell_activation = Activation::Tanh;    // LSTM g
   Activation output_activation = Activation::Tanh;  // LSTM h
   bool peephole = false;                            // LSTM
-  double forget_bias = 1;                           // LSTM
+  std::optional<double> forget_bias;  // LSTM; unset: 1, or none with init Torch
   RecurrentInit init = RecurrentInit::GlorotOrthogonal;
   bool fused = true;  // LSTM, GRU: the fused cell ops where they apply
   // false: the top layer's output sequence is not built (output stays
