@@ -22,10 +22,16 @@ std::pair<Tensor<T>, Tensor<T>> gate_weights(std::size_t in, std::size_t h, std:
   return {std::move(w_ih), init::orthogonal<T>(h, gates * h, rng)};
 }
 
+// One bias of `size`. With the Torch init, a cell that keeps one bias where
+// PyTorch has b_ih + b_hh (RNN, LSTM: `summed`) draws both and adds them, so
+// the sum has PyTorch's distribution (triangular on (-2/sqrt(H), 2/sqrt(H))).
 template <class T>
-Tensor<T> gate_bias(std::size_t size, std::size_t fan, RecurrentInit init, Rng& rng) {
-  if (init == RecurrentInit::Torch) return init::fan_in_uniform<T>(Shape{size}, fan, rng);
-  return tg::zeros<T>(Shape{size});
+Tensor<T> gate_bias(std::size_t size, std::size_t fan, RecurrentInit init, Rng& rng,
+                    bool summed = false) {
+  if (init != RecurrentInit::Torch) return tg::zeros<T>(Shape{size});
+  Tensor<T> b = init::fan_in_uniform<T>(Shape{size}, fan, rng);
+  if (summed) b += init::fan_in_uniform<T>(Shape{size}, fan, rng);
+  return b;
 }
 
 }  // namespace
@@ -39,7 +45,7 @@ RNNCell<T>::RNNCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Activatio
   auto [w_ih, w_hh] = gate_weights<T>(in, hidden, 1, init, rng);
   weight_ih = tape.parameter(std::move(w_ih));
   weight_hh = tape.parameter(std::move(w_hh));
-  bias = tape.parameter(gate_bias<T>(hidden, hidden, init, rng));
+  bias = tape.parameter(gate_bias<T>(hidden, hidden, init, rng, /*summed=*/true));
 }
 
 template <class T>
@@ -73,8 +79,10 @@ LSTMCell<T>::LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const O
   auto [w_ih, w_hh] = gate_weights<T>(in, hidden, 4, opt.init, rng);
   weight_ih = tape.parameter(std::move(w_ih));
   weight_hh = tape.parameter(std::move(w_hh));
-  Tensor<T> b = gate_bias<T>(4 * hidden, hidden, opt.init, rng);
-  std::fill_n(b.data() + hidden, hidden, opt.forget_bias);
+  Tensor<T> b = gate_bias<T>(4 * hidden, hidden, opt.init, rng, /*summed=*/true);
+  // PyTorch sets no forget bias: the Torch init keeps its draw unless asked.
+  const bool set_forget = opt.forget_bias.has_value() || opt.init != RecurrentInit::Torch;
+  if (set_forget) std::fill_n(b.data() + hidden, hidden, opt.forget_bias.value_or(T(1)));
   bias = tape.parameter(std::move(b));
   if (opt.peephole) {
     peep_i = tape.parameter(tg::zeros<T>(Shape{hidden}));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "layers/activation.hpp"
 #include "layers/module.hpp"
@@ -36,8 +37,10 @@ class Cell : public Module<T> {
 };
 
 // How weights start. Glorot-uniform input weights, orthogonal recurrent
-// weights and zero biases (the default), or PyTorch's U(-1/sqrt(H), 1/sqrt(H))
-// everywhere, for like-for-like comparisons.
+// weights and zero biases (the default, LSTM forget bias 1), or PyTorch's
+// nn.RNN/LSTM/GRU init for like-for-like comparisons: every weight and bias
+// U(-1/sqrt(H), 1/sqrt(H)), no forget bias; RNN and LSTM, which keep one bias
+// where PyTorch has b_ih and b_hh, start it at the sum of two such draws.
 enum class RecurrentInit { GlorotOrthogonal, Torch };
 
 // Elman RNN:  h' = act(x W_ih + h W_hh + b)
@@ -71,7 +74,9 @@ class LSTMCell : public Cell<T> {
     Activation cell_activation = Activation::Tanh;    // g
     Activation output_activation = Activation::Tanh;  // h_act
     bool peephole = false;
-    T forget_bias = 1;  // initial value of the forget gate's bias
+    // Initial value of the forget gate's bias. Unset: 1 with GlorotOrthogonal;
+    // with Torch, PyTorch's draw like every other bias (PyTorch sets none).
+    std::optional<T> forget_bias;
     RecurrentInit init = RecurrentInit::GlorotOrthogonal;
     // Use the fused lstm_cell op when it applies (no peepholes, g and h_act
     // tanh or identity); false forces the composed ops (tests compare both).

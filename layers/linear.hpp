@@ -20,6 +20,8 @@ class Linear : public Module<T> {
     this->add(out, prefix, "weight", weight);
     this->add(out, prefix, "bias", bias);
   }
+  // nn.Linear: weight (out, in), bias (out). Defined in torch_io.cpp.
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override;
 
   Var<T> weight;
   Var<T> bias;  // undefined when built without bias
@@ -48,6 +50,8 @@ class Embedding : public Module<T> {
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
     this->add(out, prefix, "weight", weight);
   }
+  // nn.Embedding: weight (num, dim), padding_idx. Defined in torch_io.cpp.
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override;
 
   Var<T> weight;
   std::int64_t padding_id;

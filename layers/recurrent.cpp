@@ -60,7 +60,7 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
           o.cell_activation = opt.cell_activation;
           o.output_activation = opt.output_activation;
           o.peephole = opt.peephole;
-          o.forget_bias = T(opt.forget_bias);
+          if (opt.forget_bias) o.forget_bias = T(*opt.forget_bias);
           o.init = opt.init;
           o.fused = opt.fused;
           cells_.push_back(std::make_unique<LSTMCell<T>>(tape, in, opt.hidden_size, o, rng));

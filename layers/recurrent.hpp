@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "layers/cells.hpp"
 
@@ -35,7 +36,7 @@ struct RecurrentOptions {
   Activation cell_activation = Activation::Tanh;    // LSTM g
   Activation output_activation = Activation::Tanh;  // LSTM h
   bool peephole = false;                            // LSTM
-  double forget_bias = 1;                           // LSTM
+  std::optional<double> forget_bias;  // LSTM; unset: 1, or none with init Torch
   RecurrentInit init = RecurrentInit::GlorotOrthogonal;
   bool fused = true;  // LSTM, GRU: the fused cell ops where they apply
   // false: the top layer's output sequence is not built (output stays
@@ -76,6 +77,10 @@ class Recurrent : public Module<T> {
                              Rng* rng = nullptr) const;
 
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+  // nn.RNN / nn.LSTM / nn.GRU names (weight_ih_l0, ..._reverse) and layouts;
+  // throws for what PyTorch has no equivalent of (custom cells, peepholes,
+  // activations other than PyTorch's). Defined in torch_io.cpp.
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override;
   std::size_t directions() const { return options.bidirectional ? 2 : 1; }
   Cell<T>& cell(std::size_t layer, std::size_t direction) const {
     return *cells_[layer * directions() + direction];

@@ -3,6 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TAPEGRAD_BUILD_DIR:-$root/build}"
-"$root/scripts/setup.sh"
+# python3-torch: tests/layers/test_torch_io runs PyTorch on our exported models.
+"$root/scripts/setup.sh" python3-torch
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"

@@ -1,7 +1,9 @@
-// Shared by the checkpoint tests: a scratch directory, raw file I/O, and
-// the message of the tg::Error an expression throws.
+// Shared by the checkpoint tests (and tests/layers/test_torch_io): a scratch
+// directory, raw file I/O, running a command, and the message of the
+// tg::Error an expression throws.
 #pragma once
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -43,6 +45,22 @@ inline std::string read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Runs `command` through the shell, stderr merged into stdout, and returns
+// its output; the test fails, showing the command and the output, unless it
+// exits with status 0.
+inline std::string run_ok(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = pclose(pipe);
+  INFO(cmd << "\n" << out);
+  REQUIRE(status == 0);
+  return out;
 }
 
 // The 8-byte little-endian length, then the header, then the data.

@@ -1,6 +1,5 @@
 // Interop with an independent reader/writer: bench/torch/read_checkpoint.py
 // (numpy only). Skipped with a warning when python3 or numpy is missing.
-#include <cstdio>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -18,18 +17,8 @@ bool have_numpy() {
   return std::system((kPython + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0;
 }
 
-// Runs the script and returns its standard output; fails the test on error.
 std::string run_script(const std::string& mode, const std::string& path) {
-  const std::string cmd = kPython + " '" + kScript + "' " + mode + " '" + path + "' 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  const int status = pclose(pipe);
-  INFO(cmd << "\n" << out);
-  REQUIRE(status == 0);
-  return out;
+  return run_ok(kPython + " '" + kScript + "' " + mode + " '" + path + "'");
 }
 
 }  // namespace

@@ -1,12 +1,17 @@
 // init::orthogonal: orthogonal blocks in both types, seeds, the sign
 // convention of its QR and the Haar distribution that convention gives.
+// RecurrentInit: the Torch init draws as PyTorch does, with no forget bias.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <optional>
 
 #include <xtensor/xmath.hpp>
+#include <xtensor/xview.hpp>
 
 #include "layers/init.hpp"
+#include "layers/recurrent.hpp"
 
 using namespace tg;
 
@@ -104,4 +109,96 @@ TEST_CASE("init::orthogonal: Haar-distributed (E[Q] = 0, E[Q_ij^2] = 1/n)", "[la
   const double sd_of_mean = std::sqrt(1.0 / n / draws);
   REQUIRE(xt::amax(xt::abs(sum / double(draws)))() < 5 * sd_of_mean);
   REQUIRE(xt::amax(xt::abs(sum_sq / double(draws) - 1.0 / n))() < 0.03);
+}
+
+namespace {
+
+struct Moments {
+  double min, max, mean, variance;
+};
+
+Moments moments(const Tensor<double>& t) {
+  Moments m{1e300, -1e300, 0, 0};
+  for (double v : t) {
+    m.min = std::min(m.min, v);
+    m.max = std::max(m.max, v);
+    m.mean += v / double(t.size());
+  }
+  for (double v : t) m.variance += (v - m.mean) * (v - m.mean) / double(t.size() - 1);
+  return m;
+}
+
+// The first cell's parameters of a one-layer Recurrent, by name.
+std::map<std::string, Tensor<double>> first_cell(CellType cell, RecurrentInit init,
+                                                 std::optional<double> forget_bias = {}) {
+  RecurrentOptions o;
+  o.cell = cell;
+  o.input_size = 10;
+  o.hidden_size = 128;
+  o.init = init;
+  o.forget_bias = forget_bias;
+  Tape<double> tape;
+  Rng rng(21);
+  Recurrent<double> layer(tape, o, rng);
+  std::map<std::string, Tensor<double>> out;
+  // "l0.fwd.weight_ih" -> "weight_ih"
+  for (const auto& p : layer.named_parameters()) out[p.name.substr(7)] = p.var.value();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("RecurrentInit::Torch: PyTorch's draws, no LSTM forget bias", "[layers][init]") {
+  const double k = 1 / std::sqrt(128.0);  // U(-k, k), k = 1/sqrt(H)
+  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU}) {
+    INFO("cell " << int(cell));
+    auto p = first_cell(cell, RecurrentInit::Torch);
+    for (const char* w : {"weight_ih", "weight_hh"}) {
+      const Moments m = moments(p.at(w));
+      REQUIRE(m.min >= -k);
+      REQUIRE(m.max <= k);
+      REQUIRE(std::abs(m.variance / (k * k / 3) - 1) < 0.1);  // U(-k, k): k^2 / 3
+    }
+    std::vector<std::string> biases = {"bias"};
+    if (cell == CellType::GRU) biases = {"bias_ih", "bias_hh"};
+    for (const auto& b : biases) {
+      INFO(b);
+      const Moments m = moments(p.at(b));
+      REQUIRE(std::abs(m.mean) < 4 * std::sqrt(2 * k * k / 3 / double(p.at(b).size())));
+      if (cell == CellType::GRU) {
+        // bias_ih and bias_hh, each U(-k, k), as PyTorch's.
+        REQUIRE(m.min >= -k);
+        REQUIRE(m.max <= k);
+        REQUIRE(std::abs(m.variance / (k * k / 3) - 1) < 0.25);
+      } else {
+        // One bias for PyTorch's b_ih + b_hh: the sum of two U(-k, k), on
+        // (-2k, 2k) with variance 2k^2 / 3.
+        REQUIRE(m.min >= -2 * k);
+        REQUIRE(m.max <= 2 * k);
+        REQUIRE(std::max(-m.min, m.max) > k);
+        REQUIRE(std::abs(m.variance / (2 * k * k / 3) - 1) < 0.25);
+      }
+    }
+    if (cell == CellType::LSTM) {
+      // The forget gate's block (H..2H) is drawn like the others, not set to 1.
+      const Tensor<double> forget = xt::view(p.at("bias"), xt::range(128, 256));
+      const Moments f = moments(forget);
+      REQUIRE(f.max <= 2 * k);
+      REQUIRE(std::abs(f.mean) < 4 * std::sqrt(2 * k * k / 3 / 128));
+    }
+  }
+}
+
+TEST_CASE("LSTM forget bias: 1 by default with Glorot, as set with either init",
+          "[layers][init]") {
+  const auto glorot = first_cell(CellType::LSTM, RecurrentInit::GlorotOrthogonal).at("bias");
+  for (std::size_t j = 0; j < 512; ++j) REQUIRE(glorot(j) == (j >= 128 && j < 256 ? 1.0 : 0.0));
+  const auto glorot_2 = first_cell(CellType::LSTM, RecurrentInit::GlorotOrthogonal, 2.0).at("bias");
+  const auto torch_unset = first_cell(CellType::LSTM, RecurrentInit::Torch).at("bias");
+  const auto torch_2 = first_cell(CellType::LSTM, RecurrentInit::Torch, 2.0).at("bias");
+  for (std::size_t j = 0; j < 512; ++j) {
+    const bool forget = j >= 128 && j < 256;
+    REQUIRE(glorot_2(j) == (forget ? 2.0 : 0.0));
+    REQUIRE(torch_2(j) == (forget ? 2.0 : torch_unset(j)));  // the other gates keep their draw
+  }
 }

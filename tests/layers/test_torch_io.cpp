@@ -1,0 +1,389 @@
+// PyTorch interop (layers/torch_io.hpp): names and layouts of the state_dict,
+// round trips, refusals, import errors; and PyTorch itself (python3-torch)
+// running our exported models and writing models for us to import, through
+// tests/layers/torch_interop.py. That test fails, not skips, without torch.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "../checkpoint/helpers.hpp"
+#include "layers/init.hpp"
+#include "layers/linear.hpp"
+#include "layers/recurrent.hpp"
+#include "layers/torch_io.hpp"
+
+using namespace tg;
+using Catch::Matchers::Contains;
+using tg::test::run_ok;
+using tg::test::same;
+using tg::test::TempDir;
+
+namespace {
+
+// The models of torch_interop.py (its docstring), for either direction.
+struct Spec {
+  std::string name;
+  CellType cell;
+  std::size_t layers;
+  bool bidirectional, batch_first;
+  Activation activation;
+  std::size_t vocab;  // > 0: an Embedding(vocab, 5, padding 0) reads ids
+  std::size_t head_out;
+  bool head_bias;
+};
+const Spec kLstm{"lstm", CellType::LSTM, 2, true, false, Activation::Tanh, 0, 4, true};
+const Spec kGru{"gru", CellType::GRU, 1, false, false, Activation::Tanh, 11, 3, false};
+const Spec kRnn{"rnn", CellType::RNN, 2, false, true, Activation::Relu, 0, 2, true};
+constexpr std::size_t kIn = 5, kHidden = 6, kSteps = 7, kBatch = 3;
+
+RecurrentOptions recurrent_options(const Spec& s) {
+  RecurrentOptions o;
+  o.cell = s.cell;
+  o.input_size = kIn;
+  o.hidden_size = kHidden;
+  o.num_layers = s.layers;
+  o.bidirectional = s.bidirectional;
+  o.batch_first = s.batch_first;
+  o.activation = s.activation;
+  o.init = RecurrentInit::Torch;  // non-zero biases, all different
+  return o;
+}
+
+// A user's model of library layers: collect and collect_torch list the
+// members under the same names.
+template <class T>
+struct Net : Module<T> {
+  Net(Tape<T>& tape, const Spec& s, Rng& rng)
+      : tape(tape),
+        embed(s.vocab ? std::make_unique<Embedding<T>>(tape, s.vocab, kIn, rng, 0) : nullptr),
+        rnn(tape, recurrent_options(s), rng),
+        head(tape, kHidden * rnn.directions(), s.head_out, rng, s.head_bias) {}
+
+  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
+    if (embed) embed->collect(prefix + "embed.", out);
+    rnn.collect(prefix + "rnn.", out);
+    head.collect(prefix + "head.", out);
+  }
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override {
+    if (embed) embed->collect_torch(prefix + "embed.", out);
+    rnn.collect_torch(prefix + "rnn.", out);
+    head.collect_torch(prefix + "head.", out);
+  }
+
+  // As the Python model's forward: y = head(outputs), h_n, c_n stacked
+  // (layers * directions, B, H).
+  std::map<std::string, Tensor<T>> forward(const Checkpoint& in) const {
+    const Var<T> x = embed ? embed->forward(get<std::int64_t>(in, "ids"))
+                           : tape.constant(get<T>(in, "x"));
+    const RecurrentOutput<T> r = rnn.forward(x);
+    std::vector<Var<T>> h, c;
+    for (const State<T>& s : r.final) {
+      h.push_back(s.h);
+      if (s.c.defined()) c.push_back(s.c);
+    }
+    std::map<std::string, Tensor<T>> out{{"y", head(r.output).value()},
+                                         {"h_n", stack(h, 0).value()}};
+    if (!c.empty()) out["c_n"] = stack(c, 0).value();
+    return out;
+  }
+
+  Tape<T>& tape;
+  std::unique_ptr<Embedding<T>> embed;
+  Recurrent<T> rnn;
+  Linear<T> head;
+};
+
+// Every parameter's value, by our name.
+template <class T>
+std::map<std::string, Tensor<T>> values(const Module<T>& m) {
+  std::map<std::string, Tensor<T>> out;
+  for (const auto& p : m.named_parameters()) out[p.name] = p.var.value();
+  return out;
+}
+
+template <class T>
+void require_round_trip(const Spec& spec) {
+  INFO(spec.name << (std::is_same_v<T, float> ? " float" : " double"));
+  TempDir dir;
+  Tape<T> tape;
+  Rng rng(5), other(6);
+  const Net<T> model(tape, spec, rng);
+  export_torch(dir.file("m.safetensors"), model);
+  Net<T> fresh(tape, spec, other);
+  REQUIRE(values(fresh) != values(model));
+  import_torch(dir.file("m.safetensors"), fresh);
+  const auto want = values(model), got = values(fresh);
+  REQUIRE(got.size() == want.size());
+  for (const auto& [name, v] : want) {
+    INFO(name);
+    REQUIRE(same(got.at(name), v));  // bit for bit: the zero bias_hh adds exactly
+  }
+}
+
+// The message of the tg::Error `f` throws ("" if none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("export_torch: PyTorch's names, shapes and layouts", "[layers][torch]") {
+  Tape<float> tape;
+  Rng rng(1);
+  const Net<float> model(tape, kLstm, rng);
+  const Checkpoint ckpt = torch_checkpoint(model);
+
+  std::vector<std::string> names;
+  for (const auto& p : model.torch_state().parameters) names.push_back(p.name);
+  std::vector<std::string> expected;  // nn.LSTM's state_dict order, then the head's
+  for (const char* layer : {"_l0", "_l0_reverse", "_l1", "_l1_reverse"})
+    for (const char* w : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"})
+      expected.push_back(std::string("rnn.") + w + layer);
+  expected.push_back("head.weight");
+  expected.push_back("head.bias");
+  REQUIRE(names == expected);
+  check_names(ckpt, expected);
+
+  // Weights transposed to (out, in); the one bias in bias_ih, bias_hh zero.
+  const auto& bwd1 = static_cast<const LSTMCell<float>&>(model.rnn.cell(1, 1));
+  REQUIRE(same(get<float>(ckpt, "rnn.weight_ih_l1_reverse", {24, 12}),
+               Tensor<float>(xt::transpose(bwd1.weight_ih.value()))));
+  REQUIRE(same(get<float>(ckpt, "rnn.weight_hh_l1_reverse", {24, 6}),
+               Tensor<float>(xt::transpose(bwd1.weight_hh.value()))));
+  REQUIRE(same(get<float>(ckpt, "rnn.bias_ih_l1_reverse", {24}), bwd1.bias.value()));
+  REQUIRE(same(get<float>(ckpt, "rnn.bias_hh_l1_reverse", {24}), zeros<float>(Shape{24})));
+  REQUIRE(same(get<float>(ckpt, "head.weight", {4, 12}),
+               Tensor<float>(xt::transpose(model.head.weight.value()))));
+  REQUIRE(same(get<float>(ckpt, "head.bias", {4}), model.head.bias.value()));
+
+  REQUIRE(ckpt.metadata.at("format") == "pt");
+  REQUIRE(nlohmann::json::parse(ckpt.metadata.at("torch_modules")) ==
+          nlohmann::json{{"rnn", "nn.LSTM(input_size=5, hidden_size=6, num_layers=2, "
+                                 "bidirectional=True)"},
+                         {"head", "nn.Linear(12, 4)"}});
+
+  // A GRU keeps both biases; an Embedding is (num, dim) on both sides.
+  const Net<float> gru(tape, kGru, rng);
+  const Checkpoint g = torch_checkpoint(gru);
+  const auto& cell = static_cast<const GRUCell<float>&>(gru.rnn.cell(0, 0));
+  REQUIRE(same(get<float>(g, "rnn.bias_ih_l0", {18}), cell.bias_ih.value()));
+  REQUIRE(same(get<float>(g, "rnn.bias_hh_l0", {18}), cell.bias_hh.value()));
+  REQUIRE(same(get<float>(g, "embed.weight", {11, 5}), gru.embed->weight.value()));
+  check_names(g, {"embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
+                  "rnn.bias_hh_l0", "head.weight"});
+  REQUIRE(nlohmann::json::parse(g.metadata.at("torch_modules")) ==
+          nlohmann::json{{"embed", "nn.Embedding(11, 5, padding_idx=0)"},
+                         {"rnn", "nn.GRU(input_size=5, hidden_size=6)"},
+                         {"head", "nn.Linear(6, 3, bias=False)"}});
+}
+
+TEST_CASE("export_torch then import_torch into a fresh model: identical parameters",
+          "[layers][torch]") {
+  for (const Spec& s : {kLstm, kGru, kRnn}) {
+    require_round_trip<float>(s);
+    require_round_trip<double>(s);
+  }
+  // A bare layer exports under PyTorch's own names, no prefix.
+  Tape<float> tape;
+  Rng rng(2);
+  const Recurrent<float> layer(tape, recurrent_options(kRnn), rng);
+  const Checkpoint ckpt = torch_checkpoint(layer);
+  REQUIRE(ckpt.tensors.count("weight_ih_l1"));
+  REQUIRE(nlohmann::json::parse(ckpt.metadata.at("torch_modules")) ==
+          nlohmann::json{{"", "nn.RNN(input_size=5, hidden_size=6, num_layers=2, "
+                              "nonlinearity='relu', batch_first=True)"}});
+}
+
+TEST_CASE("import_torch: bias_ih + bias_hh into the one bias, and errors leave the model unchanged",
+          "[layers][torch]") {
+  Tape<float> tape;
+  Rng rng(3);
+  Net<float> model(tape, kLstm, rng);
+  const auto before = values(model);
+  const Checkpoint good = torch_checkpoint(model);
+
+  Checkpoint two = good;  // PyTorch's own files have both biases
+  put(two, "rnn.bias_ih_l0", Tensor<float>(xt::ones<float>({24}) * 0.25f));
+  put(two, "rnn.bias_hh_l0", Tensor<float>(xt::ones<float>({24}) * 0.5f));
+  import_torch(two, model);
+  const Var<float> bias = model.rnn.named_parameters()[2].var;  // l0.fwd.bias
+  REQUIRE(same(bias.value(), Tensor<float>(xt::ones<float>({24}) * 0.75f)));
+  import_torch(good, model);
+  REQUIRE(values(model) == before);
+
+  auto refused = [&](Checkpoint ckpt, bool strict = true) {
+    const std::string message = error_of([&] { import_torch(ckpt, model, strict); });
+    REQUIRE(values(model) == before);
+    return message;
+  };
+  Checkpoint extra = good;
+  put(extra, "head.extra", zeros<float>(Shape{1}));
+  REQUIRE_THAT(refused(extra), Contains("unexpected 'head.extra'"));
+  import_torch(extra, model, /*strict=*/false);  // as load_state_dict(strict=False)
+  REQUIRE(values(model) == before);
+
+  Checkpoint missing = good;
+  missing.tensors.erase("rnn.bias_hh_l1");
+  REQUIRE_THAT(refused(missing), Contains("missing 'rnn.bias_hh_l1'"));
+  REQUIRE_THAT(refused(missing, false), Contains("no tensor named 'rnn.bias_hh_l1'"));
+
+  Checkpoint ours_layout = good;  // (in, out): not PyTorch's
+  put(ours_layout, "head.weight", model.head.weight.value());
+  REQUIRE_THAT(refused(ours_layout), Contains("'head.weight': shape (12, 4), expected (4, 12)"));
+
+  Checkpoint f64 = good;
+  put(f64, "head.bias", Tensor<double>(xt::zeros<double>({4})));
+  REQUIRE_THAT(refused(f64), Contains("dtype F64, expected F32"));
+}
+
+TEST_CASE("export_torch refuses what PyTorch has no equivalent of", "[layers][torch]") {
+  Tape<float> tape;
+  Rng rng(4);
+  auto refusal = [&](RecurrentOptions o) {
+    const Recurrent<float> layer(tape, o, rng);
+    return error_of([&] { torch_checkpoint(layer); });
+  };
+  RecurrentOptions lstm = recurrent_options(kLstm);
+  lstm.peephole = true;
+  REQUIRE_THAT(refusal(lstm), Contains("layer 0 forward: LSTM peephole connections have no "
+                                       "PyTorch equivalent"));
+  lstm.peephole = false;
+  lstm.cell_activation = Activation::Identity;
+  REQUIRE_THAT(refusal(lstm),
+               Contains("the LSTM cell activation (g) identity has no PyTorch equivalent"));
+  lstm.cell_activation = Activation::Tanh;
+  lstm.output_activation = Activation::Relu;
+  REQUIRE_THAT(refusal(lstm),
+               Contains("the LSTM output activation (h) relu has no PyTorch equivalent"));
+  RecurrentOptions rnn = recurrent_options(kRnn);
+  rnn.activation = Activation::Sigmoid;
+  REQUIRE_THAT(refusal(rnn), Contains("the RNN activation sigmoid has no PyTorch equivalent "
+                                      "(nn.RNN has tanh or relu)"));
+
+  // A forget bias is only a value: exported like any other.
+  lstm.output_activation = Activation::Tanh;
+  lstm.forget_bias = 2.0;
+  REQUIRE(refusal(lstm).empty());
+
+  // A custom cell, and a model that maps none of its members.
+  struct Custom : RNNCell<float> {
+    using RNNCell<float>::RNNCell;
+  };
+  const Recurrent<float> custom(tape, recurrent_options(kRnn), rng,
+                                [](Tape<float>& t, std::size_t in, std::size_t h, Rng& r) {
+                                  return std::make_unique<Custom>(t, in, h, Activation::Tanh,
+                                                                  RecurrentInit::Torch, r);
+                                });
+  REQUIRE_THAT(error_of([&] { torch_checkpoint(custom); }),
+               Contains("PyTorch interop: the model, layer 0: the custom cell") &&
+                   Contains("Custom has no PyTorch equivalent"));
+
+  struct Unmapped : Module<float> {
+    Linear<float> head;
+    Unmapped(Tape<float>& t, Rng& r) : head(t, 2, 2, r) {}
+    void collect(const std::string& prefix,
+                 std::vector<NamedParameter<float>>& out) const override {
+      head.collect(prefix + "head.", out);
+    }
+  };
+  const Unmapped unmapped(tape, rng);
+  REQUIRE_THAT(error_of([&] { export_torch("/nonexistent/x", unmapped); }),
+               Contains("PyTorch interop: the model (") &&
+                   Contains("Unmapped) has no PyTorch mapping: override Module::collect_torch"));
+}
+
+// ---- PyTorch itself ---------------------------------------------------------
+
+namespace {
+
+const std::string kPython = "/usr/bin/python3";
+const std::string kScript = std::string(TAPEGRAD_SOURCE_DIR) + "/tests/layers/torch_interop.py";
+
+void require_torch() {
+  const std::string probe = kPython + " -c 'import torch' >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0)
+    FAIL("PyTorch is missing: " << kPython
+                                << " cannot import torch. Install it: apt-get install -y "
+                                   "python3-torch (scripts/test.sh does)");
+}
+
+std::string run_script(const std::string& mode, const std::string& dir) {
+  return run_ok(kPython + " '" + kScript + "' " + mode + " '" + dir + "'");
+}
+
+double max_difference(const Tensor<float>& a, const Tensor<float>& b) {
+  REQUIRE(to_shape(a.shape()) == to_shape(b.shape()));
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(double(a.data()[i]) - double(b.data()[i])));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("PyTorch loads our export with strict=True and computes our outputs",
+          "[layers][torch][python]") {
+  require_torch();
+  TempDir dir;
+  for (const Spec& s : {kLstm, kGru, kRnn}) {
+    Tape<float> tape;
+    Rng rng(7);
+    const Net<float> model(tape, s, rng);
+    export_torch(dir.file(s.name + ".safetensors"), model);
+    Checkpoint io;
+    if (s.vocab) {
+      Tensor<std::int64_t> ids = Tensor<std::int64_t>::from_shape({kSteps, kBatch});
+      std::uniform_int_distribution<std::int64_t> id(0, std::int64_t(s.vocab) - 1);
+      for (auto& v : ids) v = id(rng);  // 0, the padding id, included
+      put(io, "ids", ids);
+    } else {
+      put(io, "x", uniform<float>(s.batch_first ? Shape{kBatch, kSteps, kIn}
+                                                : Shape{kSteps, kBatch, kIn},
+                                  -1, 1, rng));
+    }
+    for (const auto& [name, value] : model.forward(io)) put(io, name, value);
+    save_safetensors(dir.file(s.name + "_io.safetensors"), io);
+  }
+  // The script's last line is the JSON (anything torch warned comes before).
+  std::string out = run_script("check", dir.path.string());
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  const auto worst = nlohmann::json::parse(out.substr(out.rfind('\n') + 1));
+  for (const Spec& s : {kLstm, kGru, kRnn}) {
+    std::cout << "PyTorch ran our " << s.name << ": max |torch - ours| = "
+              << worst.at(s.name).get<double>() << "\n";
+    REQUIRE(worst.at(s.name).get<double>() <= 1e-5);
+  }
+}
+
+TEST_CASE("we import PyTorch's state_dict and compute PyTorch's outputs",
+          "[layers][torch][python]") {
+  require_torch();
+  TempDir dir;
+  run_script("make", dir.path.string());
+  for (const Spec& s : {kLstm, kGru, kRnn}) {
+    INFO(s.name);
+    Tape<float> tape;
+    Rng rng(8);
+    Net<float> model(tape, s, rng);
+    import_torch(dir.file("torch_" + s.name + ".safetensors"), model);
+    const Checkpoint io = load_safetensors(dir.file("torch_" + s.name + "_io.safetensors"));
+    double worst = 0;
+    for (const auto& [name, value] : model.forward(io)) {
+      INFO(name);
+      worst = std::max(worst, max_difference(value, get<float>(io, name)));
+    }
+    std::cout << "we ran PyTorch's " << s.name << ": max |ours - torch| = " << worst << "\n";
+    REQUIRE(worst <= 1e-5);
+  }
+}
