@@ -3,6 +3,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TAPEGRAD_BUILD_DIR:-$root/build}"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" libopenmpi-dev openmpi-bin
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"
