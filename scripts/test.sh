@@ -3,7 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TAPEGRAD_BUILD_DIR:-$root/build}"
-# python3-torch: tests/layers/test_torch_io runs PyTorch on our exported models.
-"$root/scripts/setup.sh" python3-torch
+# python3-torch: tests/layers/test_torch_io runs PyTorch on our exported models;
+# Open MPI: the data-parallel tests run under mpirun -np 2.
+"$root/scripts/setup.sh" python3-torch libopenmpi-dev openmpi-bin
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"

@@ -4,10 +4,13 @@
 
 #include "apps/mnist_rnn/mnist_app.hpp"
 #include "backend/blas.hpp"
+#include "parallel/comm.hpp"
 
 int main(int argc, char** argv) {
   using namespace tg;
-  return app::run_main("mnist_rnn", [&] {
+  parallel::Environment mpi(argc, argv);  // one of N processes under mpirun (docs/distributed.md)
+  mpi.mute_others();
+  return mpi.finish(app::run_main("mnist_rnn", [&] {
     app::Frame frame("mnist_rnn",
                      "Trains a recurrent network to classify MNIST digits, reading each image as "
                      "a sequence of its 28 rows (docs/protocols.md section 3), and reports the "
@@ -19,7 +22,8 @@ int main(int argc, char** argv) {
     mnist::Settings settings;
     mnist::add_flags(frame, settings);
     frame.parse(argc, argv);
-    const data::Mnist mnist = data::fetch_mnist(frame.flags().data, settings.own_data);
+    const data::Mnist mnist =
+        mpi.root_first([&] { return data::fetch_mnist(frame.flags().data, settings.own_data); });
     fmt::print("MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",
                mnist.train.size(), mnist.test.size(), frame.flags().threads,
                blas::float_gemm_backend());
@@ -27,5 +31,5 @@ int main(int argc, char** argv) {
     if (result.last_step > result.first_step)
       fmt::print("{}\n", mnist::result_line(settings, frame, result));
     return 0;
-  });
+  }));
 }

@@ -4,6 +4,7 @@
 
 #include "checkpoint/state.hpp"
 #include "optim/adam.hpp"
+#include "parallel/data_parallel.hpp"
 
 namespace tg::mnist {
 namespace {
@@ -19,6 +20,17 @@ std::string first(const std::vector<int>& v) {
   std::string s;
   for (std::size_t i = 0; i < v.size() && i < kShown; ++i) s += fmt::format("{}{}", i ? " " : "", v[i]);
   return s;
+}
+
+void check_data(const Settings& s, const data::Mnist& data) {
+  if (data.train.size() == 0 || data.test.size() == 0)
+    throw Error("mnist: the training or the test split is empty");
+  if (s.batch > data.train.size())
+    throw app::UsageError(fmt::format("--batch {} exceeds the {} training images", s.batch, data.train.size()));
+}
+
+std::string processes(const parallel::DataParallel<float>& ddp) {
+  return ddp.size() > 1 ? fmt::format(" over {} processes", ddp.size()) : "";
 }
 
 }  // namespace
@@ -104,11 +116,7 @@ Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSpli
 
 RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& data, std::FILE* log) {
   const app::TrainingFlags& f = frame.flags();
-  if (data.train.size() == 0 || data.test.size() == 0)
-    throw Error("mnist: the training or the test split is empty");
-  if (s.batch > data.train.size())
-    throw app::UsageError(fmt::format("--batch {} exceeds the {} training images", s.batch, data.train.size()));
-
+  check_data(s, data);
   Tape<float> tape;
   Rng rng(f.seed);
   Model model(tape, parse_cell_type(s.cell), s.hidden, s.layers, parse_init(s.init), rng);
@@ -123,6 +131,10 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
     ckpt::load<float>(f.load, model.named_parameters(), nullptr);
   else if (!f.load.empty())
     trainer.resume(f.load);
+  // Under mpirun -np N, each rank trains on its share of every batch and
+  // rank 0 alone logs, evaluates and saves (docs/distributed.md).
+  parallel::DataParallel<float> ddp(trainer, model.named_parameters(), adam);
+  if (!ddp.is_root()) log = nullptr;
   res.first_step = f.eval_only ? std::size_t(frame.loaded_meta().value(nlohmann::json::json_pointer("/trainer/step"), 0))
                                : trainer.step();
   auto say = [&](const std::string& line) {
@@ -133,30 +145,31 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
                   f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, res.first_step)));
 
   if (f.eval_only) {
-    res.test = evaluate(model, tape, data.test);
+    if (ddp.is_root()) res.test = evaluate(model, tape, data.test);
     say(fmt::format("step {:5d}  test_loss {:.4f}  test_acc {:.4f}", res.first_step, res.test.loss,
                     res.test.accuracy));
   } else {
-    say(fmt::format("training: Adam lr {:g}, batch {}, steps {}..{}, seed {}; {} train / {} test images",
-                    s.lr, s.batch, res.first_step + 1, trainer.total_steps(), f.seed,
+    say(fmt::format("training: Adam lr {:g}, batch {}{}, steps {}..{}, seed {}; {} train / {} test images",
+                    s.lr, s.batch, processes(ddp), res.first_step + 1, trainer.total_steps(), f.seed,
                     data.train.size(), data.test.size()));
     std::vector<std::int64_t> targets;
     double minibatch_loss = 0;  // the protocol logs the last step's loss
     trainer.on_step = [&](const train::Batch&, double loss) { minibatch_loss = loss; };
     trainer.fit(
         [&](const train::Batch& at) {
-          data::MnistBatch b = data::mnist_batch(data.train, sampler.at(at.epoch, at.index));
+          data::MnistBatch b = data::mnist_batch(data.train, ddp.shard(sampler.at(at.epoch, at.index)));
           targets.assign(b.labels.begin(), b.labels.end());
-          return cross_entropy(model.forward(tape.constant(std::move(b.x))), targets);
+          return ddp.loss(cross_entropy(model.forward(tape.constant(std::move(b.x))), targets));
         },
         [&]() -> train::Metrics {
+          if (!ddp.is_root()) return {};
           res.test = evaluate(model, tape, data.test);
           return {{"minibatch_loss", minibatch_loss}, {"test_loss", res.test.loss},
                   {"test_acc", res.test.accuracy}};
         });
     res.train_seconds = trainer.train_seconds();
     res.train_cpu_seconds = trainer.train_cpu_seconds();
-    if (res.test.predictions.empty()) res.test = evaluate(model, tape, data.test);
+    if (res.test.predictions.empty() && ddp.is_root()) res.test = evaluate(model, tape, data.test);
   }
   res.last_step = f.eval_only ? res.first_step : trainer.step();
   std::vector<int> labels(data.test.labels.begin(),

@@ -73,7 +73,9 @@ struct RunResult {
 
 // Builds the model (settings already restored from a --load checkpoint by
 // the frame), trains to the end the flags set (or only evaluates, with
-// --eval-only), and logs to `log` (nullptr: silent). Throws tg::Error on bad
+// --eval-only), and logs to `log` (nullptr: silent). Under mpirun -np N each
+// process trains on its share of every --batch and rank 0 alone logs,
+// evaluates and saves (docs/distributed.md); the others return no test. Throws tg::Error on bad
 // data or checkpoints, train::TrainingError when training goes non-finite.
 RunResult run(const Settings& settings, const app::Frame& frame, const data::Mnist& data,
               std::FILE* log);

@@ -18,30 +18,11 @@
 #include <vector>
 
 #include "checkpoint/state.hpp"
+#include "tests/apps/mnist_files.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-void put_u32(std::ofstream& out, std::uint32_t v) {
-  const unsigned char b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8),
-                              std::uint8_t(v)};
-  out.write(reinterpret_cast<const char*>(b), 4);
-}
-
-// A tiny MNIST in IDX files: n noise images with random labels.
-void write_split(const fs::path& dir, const std::string& prefix, std::uint32_t n, std::mt19937& rng) {
-  std::ofstream images(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary);
-  put_u32(images, 0x803);
-  put_u32(images, n);
-  put_u32(images, 28);
-  put_u32(images, 28);
-  for (std::uint32_t i = 0; i < n * 784; ++i) images.put(char(rng() % 256));
-  std::ofstream labels(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
-  put_u32(labels, 0x801);
-  put_u32(labels, n);
-  for (std::uint32_t i = 0; i < n; ++i) labels.put(char(rng() % 10));
-}
 
 pid_t start(const std::vector<std::string>& args) {
   const pid_t pid = fork();
@@ -73,8 +54,8 @@ TEST_CASE("kill -9 during training never loses the last checkpoint", "[apps][kil
   const fs::path dir = fs::temp_directory_path() / ("tg_kill_" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::mt19937 rng(5);
-  write_split(dir, "train", 400, rng);
-  write_split(dir, "t10k", 20, rng);
+  tg::test::write_mnist_split(dir, "train", 400, rng);
+  tg::test::write_mnist_split(dir, "t10k", 20, rng);
   const std::string ckpt = (dir / "run.st").string();
   const std::vector<std::string> train = {MNIST_RNN_EXE, "--data", dir.string(), "--hidden", "256",
                                           "--batch", "10", "--steps", "100000", "--eval-every", "2",
