@@ -1,6 +1,7 @@
 #include "checkpoint/safetensors.hpp"
 
 #include "checkpoint/atomic_file.hpp"
+#include "checkpoint/json_depth.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -136,9 +137,17 @@ std::string build_header(const Checkpoint& ckpt,
   return out + json;
 }
 
+// A header value for an error message, cut to 80 characters (the header is
+// nested at most kMaxJsonDepth deep, so dump() is safe).
+std::string shown(const nlohmann::json& v) {
+  std::string s = v.dump();
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
 std::uint64_t unsigned_field(const std::string& path, const std::string& what,
                              const nlohmann::json& v) {
-  if (!v.is_number_unsigned()) fail(path, what + " is not a non-negative integer: " + v.dump());
+  if (!v.is_number_unsigned()) fail(path, what + " is not a non-negative integer: " + shown(v));
   return v.get<std::uint64_t>();
 }
 
@@ -156,17 +165,17 @@ Span parse_entry(const std::string& path, const std::string& name, const nlohman
     if (!v.contains(key)) fail(path, t + ": missing \"" + key + "\"");
 
   const auto& d = v["dtype"];
-  if (!d.is_string()) fail(path, t + ": \"dtype\" is not a string: " + d.dump());
+  if (!d.is_string()) fail(path, t + ": \"dtype\" is not a string: " + shown(d));
   if (!parse_dtype(d.get<std::string>(), &e->dtype))
     fail(path, t + ": unknown dtype \"" + d.get<std::string>() + "\"");
 
   const auto& s = v["shape"];
-  if (!s.is_array()) fail(path, t + ": \"shape\" is not an array: " + s.dump());
+  if (!s.is_array()) fail(path, t + ": \"shape\" is not an array: " + shown(s));
   for (const auto& dim : s) e->shape.push_back(unsigned_field(path, t + ": shape entry", dim));
 
   const auto& o = v["data_offsets"];
   if (!o.is_array() || o.size() != 2)
-    fail(path, t + ": \"data_offsets\" is not a [begin, end] pair: " + o.dump());
+    fail(path, t + ": \"data_offsets\" is not a [begin, end] pair: " + shown(o));
   Span span{unsigned_field(path, t + ": data offset", o[0]),
             unsigned_field(path, t + ": data offset", o[1]), name};
   if (span.begin > span.end)
@@ -293,6 +302,9 @@ Checkpoint load_safetensors(const std::string& path) {
 
   std::string text(n, '\0');
   read_exact(path, f.fd, 8, text.data(), text.size());
+  if (const std::size_t at = json_too_deep(text); at != std::string::npos)
+    fail(path, "header nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) +
+                   " levels (byte " + std::to_string(8 + at) + ")");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "checkpoint/json_depth.hpp"
 #include "checkpoint/safetensors.hpp"
 
 namespace tg::ckpt {
@@ -37,6 +38,16 @@ std::vector<std::pair<std::string, Tensor<T>*>> named_optimizer_state(
   return out;
 }
 
+// The "tapegrad" metadata value as JSON (discarded when it is not JSON).
+// Nesting deeper than kMaxJsonDepth is refused: the apps copy and print
+// these values, which recurses once per level.
+Json parse_meta(const std::string& path, const std::string& text) {
+  if (const std::size_t at = json_too_deep(text); at != std::string::npos)
+    throw Error(path + ": its tapegrad metadata nests deeper than " + std::to_string(kMaxJsonDepth) +
+                " levels (character " + std::to_string(at) + " of the value)");
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 }  // namespace
 
 template <class T>
@@ -68,7 +79,7 @@ Json read_meta(const std::string& path) {
   auto it = file.metadata.find(kMetaKey);
   if (it == file.metadata.end())
     throw Error(path + ": no tapegrad metadata (was it written by another program?)");
-  Json meta = Json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  Json meta = parse_meta(path, it->second);
   if (!meta.is_object()) throw Error(path + ": its tapegrad metadata is not a JSON object");
   return meta;
 }
@@ -95,7 +106,7 @@ Json load(const std::string& path, const std::vector<NamedParameter<T>>& params,
   }
   auto it = file.metadata.find(kMetaKey);
   if (it == file.metadata.end()) return Json::object();
-  Json meta = Json::parse(it->second, nullptr, false);
+  Json meta = parse_meta(path, it->second);
   return meta.is_object() ? meta : Json::object();
 }
 

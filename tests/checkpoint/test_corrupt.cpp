@@ -5,6 +5,7 @@
 #include "helpers.hpp"
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 using namespace tg::test;
 
 namespace {
@@ -73,6 +74,24 @@ TEST_CASE("corrupt files: entries with missing or wrong fields") {
   CHECK_THAT(one(entry("w", "F32", "[3]", "[0,8]")),
              Contains("tensor 'w': data_offsets [0, 8) hold 8 bytes, but F32 shape (3,) needs 12"));
   CHECK_THAT(one(entry("w", "F64", "[4611686018427387904,8]", "[0,8]")), Contains("is too large"));
+}
+
+TEST_CASE("corrupt files: JSON nested too deep is refused before it is shown") {
+  // nlohmann::json prints and copies recursively: a shape entry nested
+  // 300,000 deep overflowed the stack when the error message showed it.
+  TempDir dir;
+  const std::string data(8, '\0');
+  auto nested = [](std::size_t n) { return std::string(n, '[') + std::string(n, ']'); };
+  const std::string deep = "{" + entry("w", "U8", "[" + nested(300000) + "]", "[0,8]") + "}";
+  // '{' and '{' are levels 1 and 2, the shape's '[' level 3: level 65 is 62 later.
+  CHECK_THAT(load_error(dir, safetensors_bytes(deep, data)),
+             Contains("header nests arrays/objects deeper than 64 levels (byte " +
+                      std::to_string(8 + deep.find('[') + 62) + ")"));
+  // 64 levels are read, and the value shown cut short.
+  const std::string msg = load_error(
+      dir, safetensors_bytes("{" + entry("w", "U8", "[" + nested(61) + "]", "[0,8]") + "}", data));
+  CHECK_THAT(msg, Contains("shape entry is not a non-negative integer: [[[["));
+  CHECK_THAT(msg, EndsWith("]]]..."));
 }
 
 TEST_CASE("corrupt files: holes and overlaps in the data buffer") {
