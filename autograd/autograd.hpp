@@ -8,6 +8,7 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/loss.hpp"
+#include "autograd/ops/norm.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/random.hpp"

@@ -54,6 +54,10 @@ struct scalar_arg {
 };
 template <class T>
 using scalar_t = typename scalar_arg<T>::type;
+// The same for a tensor argument (a condition, a mask): it then also takes
+// an xtensor expression such as `1.0 - mask`, evaluated into a Tensor<T>.
+template <class T>
+using tensor_arg_t = typename scalar_arg<Tensor<T>>::type;
 
 // One value in a graph. Leaves (parameters, inputs) are made by the tape;
 // every other node is the result of an op.

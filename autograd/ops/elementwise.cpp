@@ -166,6 +166,16 @@ Var<T> relu(const Var<T>& a) {
 }
 
 template <class T>
+Var<T> abs(const Var<T>& a) {
+  Tape<T>& tape = tape_of("abs", {&a});
+  Var<T> y = tape.result(xt::abs(a.value()), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] {
+    a->add_grad(xt::where(a->value > T(0), y->grad, xt::where(a->value < T(0), -y->grad, T(0))));
+  });
+  return y;
+}
+
+template <class T>
 Var<T> pow(const Var<T>& a, scalar_t<T> p) {
   Tape<T>& tape = tape_of("pow", {&a});
   Var<T> y = tape.result(xt::pow(a.value(), p), a.requires_grad());
@@ -205,7 +215,7 @@ Var<T> clamp(const Var<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
 }
 
 template <class T>
-Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b) {
+Var<T> where(const tensor_arg_t<T>& cond, const Var<T>& a, const Var<T>& b) {
   Tape<T>& tape = tape_of("where", {&a, &b});
   Shape ab = broadcast_shape("where", a.shape(), b.shape());
   broadcast_shape("where", cond.shape(), ab);
@@ -214,6 +224,124 @@ Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b) {
   tape.record(y, [c = cond, a = a.node(), b = b.node(), y = y.node()] {
     if (a->requires_grad) contribute(*a, *y, xt::where(xt::not_equal(c, T(0)), y->grad, T(0)));
     if (b->requires_grad) contribute(*b, *y, xt::where(xt::not_equal(c, T(0)), T(0), y->grad));
+  });
+  return y;
+}
+
+namespace {
+
+// maximum (is_max) or minimum of a and b. The share of the gradient a gets:
+// 1 where it wins, 1/2 at a tie, 0 where b wins; b gets the rest.
+template <class T>
+Var<T> extremum(const char* op, const Var<T>& a, const Var<T>& b, bool is_max) {
+  Tape<T>& tape = tape_of(op, {&a, &b});
+  check_broadcast(op, a, b);
+  Tensor<T> out = is_max ? Tensor<T>(xt::maximum(a.value(), b.value()))
+                         : Tensor<T>(xt::minimum(a.value(), b.value()));
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), is_max] {
+    const Tensor<T>& p = is_max ? a->value : b->value;  // a wins where p > q
+    const Tensor<T>& q = is_max ? b->value : a->value;
+    const Tensor<T> share_a = xt::where(p > q, T(1), xt::where(xt::equal(p, q), T(0.5), T(0)));
+    if (a->requires_grad) contribute(*a, *y, y->grad * share_a);
+    if (b->requires_grad) contribute(*b, *y, y->grad * (T(1) - share_a));
+  });
+  return y;
+}
+
+// y = cond ? a : s (a_where_true) or cond ? s : a.
+template <class T>
+Var<T> select_scalar(const char* op, const Tensor<T>& cond, const Var<T>& a, T s, bool a_where_true) {
+  Tape<T>& tape = tape_of(op, {&a});
+  broadcast_shape(op, cond.shape(), a.shape());
+  const auto keep = xt::equal(xt::not_equal(cond, T(0)), a_where_true);
+  Var<T> y = tape.result(xt::where(keep, a.value(), s), a.requires_grad());
+  tape.record(y, [c = cond, a = a.node(), y = y.node(), a_where_true] {
+    contribute(*a, *y, xt::where(xt::equal(xt::not_equal(c, T(0)), a_where_true), y->grad, T(0)));
+  });
+  return y;
+}
+
+}  // namespace
+
+template <class T>
+Var<T> maximum(const Var<T>& a, const Var<T>& b) {
+  return extremum("maximum", a, b, true);
+}
+
+template <class T>
+Var<T> minimum(const Var<T>& a, const Var<T>& b) {
+  return extremum("minimum", a, b, false);
+}
+
+template <class T>
+Var<T> where(const tensor_arg_t<T>& cond, const Var<T>& a, scalar_t<T> s) {
+  return select_scalar("where", cond, a, s, true);
+}
+
+template <class T>
+Var<T> where(const tensor_arg_t<T>& cond, scalar_t<T> s, const Var<T>& b) {
+  return select_scalar("where", cond, b, s, false);
+}
+
+template <class T>
+Var<T> masked_fill(const Var<T>& a, const tensor_arg_t<T>& mask, scalar_t<T> value) {
+  return select_scalar("masked_fill", mask, a, value, false);
+}
+
+template <class T>
+Var<T> softplus(const Var<T>& a) {
+  Tape<T>& tape = tape_of("softplus", {&a});
+  Var<T> y = tape.result(xt::maximum(a.value(), T(0)) + xt::log1p(xt::exp(-xt::abs(a.value()))),
+                         a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] {
+    a->add_grad(y->grad / (T(1) + xt::exp(-a->value)));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> silu(const Var<T>& a) {
+  Tape<T>& tape = tape_of("silu", {&a});
+  Var<T> y = tape.result(a.value() / (T(1) + xt::exp(-a.value())), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node()] {
+    const Tensor<T> s = T(1) / (T(1) + xt::exp(-a->value));
+    a->add_grad(y->grad * s * (T(1) + a->value * (T(1) - s)));
+  });
+  return y;
+}
+
+template <class T>
+Var<T> gelu(const Var<T>& a, GeluApprox approx) {
+  Tape<T>& tape = tape_of("gelu", {&a});
+  const T k = T(0.7978845608028654);  // sqrt(2 / pi)
+  const T c = T(0.044715);
+  const auto& x = a.value();
+  Tensor<T> out = approx == GeluApprox::tanh
+                      ? Tensor<T>(T(0.5) * x * (T(1) + xt::tanh(k * (x + c * x * x * x))))
+                      : Tensor<T>(T(0.5) * x * (T(1) + xt::erf(x * T(0.7071067811865476))));
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), approx, k, c] {
+    const auto& x = a->value;
+    if (approx == GeluApprox::tanh) {
+      const Tensor<T> t = xt::tanh(k * (x + c * x * x * x));
+      a->add_grad(y->grad * (T(0.5) * (T(1) + t) +
+                             T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3) * c * x * x)));
+    } else {
+      const T inv_sqrt_2pi = T(0.3989422804014327);
+      a->add_grad(y->grad * (T(0.5) * (T(1) + xt::erf(x * T(0.7071067811865476))) +
+                             x * inv_sqrt_2pi * xt::exp(T(-0.5) * x * x)));
+    }
+  });
+  return y;
+}
+
+template <class T>
+Var<T> leaky_relu(const Var<T>& a, scalar_t<T> slope) {
+  Tape<T>& tape = tape_of("leaky_relu", {&a});
+  Var<T> y = tape.result(xt::where(a.value() > T(0), a.value(), slope * a.value()), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), slope] {
+    a->add_grad(xt::where(a->value > T(0), y->grad, slope * y->grad));
   });
   return y;
 }
@@ -233,11 +361,21 @@ Var<T> where(const Tensor<T>& cond, const Var<T>& a, const Var<T>& b) {
   template Var<T> tanh(const Var<T>&);                                      \
   template Var<T> sigmoid(const Var<T>&);                                   \
   template Var<T> relu(const Var<T>&);                                      \
+  template Var<T> abs(const Var<T>&);                                       \
   template Var<T> pow(const Var<T>&, T);                                    \
   template Var<T> square(const Var<T>&);                                    \
   template Var<T> sqrt(const Var<T>&);                                      \
   template Var<T> clamp(const Var<T>&, T, T);                               \
-  template Var<T> where(const Tensor<T>&, const Var<T>&, const Var<T>&);
+  template Var<T> where(const Tensor<T>&, const Var<T>&, const Var<T>&);   \
+  template Var<T> maximum(const Var<T>&, const Var<T>&);                    \
+  template Var<T> minimum(const Var<T>&, const Var<T>&);                    \
+  template Var<T> where(const Tensor<T>&, const Var<T>&, T);                \
+  template Var<T> where(const Tensor<T>&, T, const Var<T>&);                \
+  template Var<T> masked_fill(const Var<T>&, const Tensor<T>&, T);          \
+  template Var<T> softplus(const Var<T>&);                                  \
+  template Var<T> silu(const Var<T>&);                                      \
+  template Var<T> gelu(const Var<T>&, GeluApprox);                          \
+  template Var<T> leaky_relu(const Var<T>&, T);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

@@ -42,6 +42,53 @@ void matmul_backward(Node<T>& a, Node<T>& b, const T* dy, int m, int n, int k) {
 }
 
 template <class T>
+Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
+  Tape<T>& tape = tape_of("bmm", {&a, &b});
+  const bool ranks = a.dim() == 3 && b.dim() == 3;
+  const std::size_t inner_a = ranks ? a.shape()[trans_a ? 1 : 2] : 0;
+  const std::size_t inner_b = ranks ? b.shape()[trans_b ? 2 : 1] : 0;
+  if (!ranks || a.shape()[0] != b.shape()[0] || inner_a != inner_b)
+    throw Error("bmm: shapes " + shape_str(a.shape()) + (trans_a ? "^T" : "") + " and " +
+                shape_str(b.shape()) + (trans_b ? "^T" : "") +
+                " do not multiply (need (B, n, k) and (B, k, m), each of the last two axes "
+                "swapped where transposed)");
+  const std::size_t B = a.shape()[0];
+  const int n = static_cast<int>(a.shape()[trans_a ? 2 : 1]);
+  const int k = static_cast<int>(inner_a);
+  const int m = static_cast<int>(b.shape()[trans_b ? 1 : 2]);
+  const std::size_t sa = std::size_t(n) * k, sb = std::size_t(k) * m, sy = std::size_t(n) * m;
+  Tensor<T> out = Tensor<T>::from_shape(Shape{B, std::size_t(n), std::size_t(m)});
+  for (std::size_t i = 0; i < B; ++i)
+    blas::gemm<T>(trans_a, trans_b, n, m, k, T(1), a.value().data() + i * sa,
+                  b.value().data() + i * sb, T(0), out.data() + i * sy);
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
+  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), trans_a, trans_b, B, n, k, m, sa, sb, sy] {
+    const T* dy = y->grad.data();
+    if (a->requires_grad) {
+      // da = dy op(b)^T, or its transpose op(b) dy^T when a is stored transposed.
+      const T beta = a->grad_beta();
+      for (std::size_t i = 0; i < B; ++i) {
+        const T* bi = b->value.data() + i * sb;
+        T* gi = a->grad.data() + i * sa;
+        if (trans_a) blas::gemm<T>(trans_b, true, k, n, m, T(1), bi, dy + i * sy, beta, gi);
+        else blas::gemm<T>(false, !trans_b, n, k, m, T(1), dy + i * sy, bi, beta, gi);
+      }
+    }
+    if (b->requires_grad) {
+      // db = op(a)^T dy, or its transpose dy^T op(a) when b is stored transposed.
+      const T beta = b->grad_beta();
+      for (std::size_t i = 0; i < B; ++i) {
+        const T* ai = a->value.data() + i * sa;
+        T* gi = b->grad.data() + i * sb;
+        if (trans_b) blas::gemm<T>(true, trans_a, m, k, n, T(1), dy + i * sy, ai, beta, gi);
+        else blas::gemm<T>(!trans_a, false, k, m, n, T(1), ai, dy + i * sy, beta, gi);
+      }
+    }
+  });
+  return y;
+}
+
+template <class T>
 Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
   Tape<T>& tape = tape_of("transpose", {&a});
   const std::size_t d = a.dim();
@@ -67,6 +114,7 @@ Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
 #define TG_INSTANTIATE(T)                                                 \
   template void matmul_backward(Node<T>&, Node<T>&, const T*, int, int, int); \
   template Var<T> matmul(const Var<T>&, const Var<T>&);                   \
+  template Var<T> bmm(const Var<T>&, const Var<T>&, bool, bool);          \
   template Var<T> transpose(const Var<T>&, std::vector<std::size_t>);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -12,6 +12,15 @@ namespace tg {
 //   da = dy b^T        db = a^T dy
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b);
 
+// Batched product through BLAS, one product per batch element:
+//   y[i] = op(a[i]) op(b[i])   for i < B, op(X) = X^T where its flag is set
+// a is (B, n, k), or (B, k, n) with trans_a; b is (B, k, m), or (B, m, k)
+// with trans_b; y is (B, n, m). Attention scores q k^T are
+// bmm(q, k, false, true), the context is bmm(weights, values).
+//   dop(a)[i] = dy[i] op(b[i])^T        dop(b)[i] = op(a[i])^T dy[i]
+template <class T>
+Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
+
 // y = a with its axes permuted: y.shape[i] = a.shape[perm[i]]. An empty perm
 // reverses the axes (the matrix transpose for 2-D). dy is permuted back.
 template <class T> Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm = {});

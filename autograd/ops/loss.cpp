@@ -1,6 +1,9 @@
 #include "autograd/ops/loss.hpp"
 
 #include <cmath>
+#include <limits>
+
+#include <xtensor/xbroadcast.hpp>
 
 #include "autograd/ops/shape.hpp"
 
@@ -25,20 +28,30 @@ Rows rows_of(const char* op, const Var<T>& a, int axis_arg) {
 }
 
 // Writes softmax (or log-softmax) of every row of x into y; stable because
-// the row maximum is subtracted first.
+// the row maximum is subtracted first. With `keep` (laid out as x), only the
+// entries where it is nonzero take part; the others, and every entry of a
+// row with none kept, get probability 0 (softmax only).
 template <class T>
-void softmax_rows(const T* x, T* y, const Rows& r, bool log_space) {
+void softmax_rows(const T* x, T* y, const Rows& r, bool log_space, const T* keep = nullptr) {
+  auto kept = [keep](std::size_t k) { return !keep || keep[k] != T(0); };
   for (std::size_t o = 0; o < r.outer; ++o)
     for (std::size_t i = 0; i < r.inner; ++i) {
       const std::size_t base = o * r.n * r.inner + i;
-      T m = x[base];
-      for (std::size_t e = 1; e < r.n; ++e) m = std::max(m, x[base + e * r.inner]);
+      T m = -std::numeric_limits<T>::infinity();
+      bool any = false;
+      for (std::size_t e = 0; e < r.n; ++e)
+        if (kept(base + e * r.inner)) {
+          m = any ? std::max(m, x[base + e * r.inner]) : x[base + e * r.inner];
+          any = true;
+        }
       T s = 0;
-      for (std::size_t e = 0; e < r.n; ++e) s += std::exp(x[base + e * r.inner] - m);
+      for (std::size_t e = 0; e < r.n; ++e)
+        if (kept(base + e * r.inner)) s += std::exp(x[base + e * r.inner] - m);
       const T log_s = std::log(s);
       for (std::size_t e = 0; e < r.n; ++e) {
-        const T z = x[base + e * r.inner] - m;
-        y[base + e * r.inner] = log_space ? z - log_s : std::exp(z - log_s);
+        const std::size_t k = base + e * r.inner;
+        const T z = x[k] - m;
+        y[k] = !kept(k) ? T(0) : log_space ? z - log_s : std::exp(z - log_s);
       }
     }
 }
@@ -60,12 +73,15 @@ T weight_total(const char* op, const std::vector<T>& w, std::size_t n) {
 
 }  // namespace
 
+namespace {
+
+// softmax and masked_softmax: keep is null, or a's shape.
 template <class T>
-Var<T> softmax(const Var<T>& a, int axis) {
-  Tape<T>& tape = tape_of("softmax", {&a});
-  const Rows r = rows_of("softmax", a, axis);
+Var<T> softmax_op(const char* op, const Var<T>& a, int axis, const T* keep) {
+  Tape<T>& tape = tape_of(op, {&a});
+  const Rows r = rows_of(op, a, axis);
   Tensor<T> out = Tensor<T>::from_shape(a.shape());
-  softmax_rows(a.value().data(), out.data(), r, false);
+  softmax_rows(a.value().data(), out.data(), r, false, keep);
   Var<T> y = tape.result(std::move(out), a.requires_grad());
   tape.record(y, [a = a.node(), y = y.node(), r] {
     T* ga = a->zeroed_grad().data();
@@ -82,6 +98,22 @@ Var<T> softmax(const Var<T>& a, int axis) {
       }
   });
   return y;
+}
+
+}  // namespace
+
+template <class T>
+Var<T> softmax(const Var<T>& a, int axis) {
+  return softmax_op("softmax", a, axis, static_cast<const T*>(nullptr));
+}
+
+template <class T>
+Var<T> masked_softmax(const Var<T>& a, const tensor_arg_t<T>& mask, int axis) {
+  if (to_shape(broadcast_shape("masked_softmax", mask.shape(), a.shape())) != to_shape(a.shape()))
+    throw Error("masked_softmax: mask " + shape_str(mask.shape()) + " does not broadcast to " +
+                shape_str(a.shape()));
+  const Tensor<T> keep = xt::broadcast(mask, a.shape());
+  return softmax_op("masked_softmax", a, axis, keep.data());
 }
 
 template <class T>
@@ -211,6 +243,7 @@ Var<T> mse(const Var<T>& a, const Var<T>& b) {
 #define TG_INSTANTIATE(T)                                                                       \
   template Var<T> softmax(const Var<T>&, int);                                                  \
   template Var<T> log_softmax(const Var<T>&, int);                                              \
+  template Var<T> masked_softmax(const Var<T>&, const Tensor<T>&, int);                         \
   template Var<T> cross_entropy(const Var<T>&, const std::vector<std::int64_t>&,                \
                                 const std::vector<T>&);                                         \
   template Var<T> bce_with_logits(const Var<T>&, const Tensor<T>&, const std::vector<T>&);      \

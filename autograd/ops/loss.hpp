@@ -1,18 +1,19 @@
-// Softmax and the losses. Each is fused (one record) because composing it
-// from exp/sum/log is slower and loses precision for large logits.
+// The losses, and the definitions of the softmax family. Each is fused (one
+// record) because composing it from exp/sum/log is slower and loses
+// precision for large logits.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "autograd/ops/elementwise.hpp"
 #include "autograd/tape.hpp"
 
 namespace tg {
 
-// y = exp(a - max) / sum(exp(a - max)) along axis.   da = y (dy - sum(dy y))
-template <class T> Var<T> softmax(const Var<T>& a, int axis = -1);
-// y = a - max - log(sum(exp(a - max))) along axis.   da = dy - softmax(a) sum(dy)
-template <class T> Var<T> log_softmax(const Var<T>& a, int axis = -1);
+// softmax, log_softmax and masked_softmax are declared with the activations
+// in ops/elementwise.hpp (included here, so either header finds them) and
+// defined here, beside the cross-entropy that shares their kernel.
 
 // Mean cross-entropy of logits (..., C) against integer class targets, one
 // per row (targets.size() = number of rows). With weights (one per row; 0 for

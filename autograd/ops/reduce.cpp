@@ -1,5 +1,8 @@
 #include "autograd/ops/reduce.hpp"
 
+#include <cmath>
+#include <limits>
+
 #include "autograd/ops/shape.hpp"
 
 namespace tg {
@@ -120,12 +123,45 @@ Var<T> max(const Var<T>& a, int axis, bool keepdims) {
   return y;
 }
 
+template <class T>
+Var<T> logsumexp(const Var<T>& a, int axis, bool keepdims) {
+  Tape<T>& tape = tape_of("logsumexp", {&a});
+  const Around r = around_axis("logsumexp", a, axis, keepdims);
+  Tensor<T> out = Tensor<T>::from_shape(r.out_shape);
+  const T* x = a.value().data();
+  for (std::size_t i = 0; i < r.outer; ++i)
+    for (std::size_t j = 0; j < r.inner; ++j) {
+      const std::size_t base = i * r.extent * r.inner + j;
+      T m = -std::numeric_limits<T>::infinity();
+      for (std::size_t e = 0; e < r.extent; ++e) m = std::max(m, x[base + e * r.inner]);
+      if (!std::isfinite(m)) m = 0;  // all -inf: log(0) = -inf; an inf stays inf
+      T s = 0;
+      for (std::size_t e = 0; e < r.extent; ++e) s += std::exp(x[base + e * r.inner] - m);
+      out.data()[i * r.inner + j] = m + std::log(s);
+    }
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  tape.record(y, [a = a.node(), y = y.node(), r] {
+    T* ga = a->zeroed_grad().data();
+    const T *x = a->value.data(), *yv = y->value.data(), *dy = y->grad.data();
+    for (std::size_t i = 0; i < r.outer; ++i)
+      for (std::size_t j = 0; j < r.inner; ++j) {
+        const T lse = yv[i * r.inner + j], g = dy[i * r.inner + j];
+        if (lse == -std::numeric_limits<T>::infinity()) continue;
+        const std::size_t base = i * r.extent * r.inner + j;
+        for (std::size_t e = 0; e < r.extent; ++e)
+          ga[base + e * r.inner] += g * std::exp(x[base + e * r.inner] - lse);
+      }
+  });
+  return y;
+}
+
 #define TG_INSTANTIATE(T)                               \
   template Var<T> sum(const Var<T>&);                   \
   template Var<T> mean(const Var<T>&);                  \
   template Var<T> sum(const Var<T>&, int, bool);        \
   template Var<T> mean(const Var<T>&, int, bool);       \
-  template Var<T> max(const Var<T>&, int, bool);
+  template Var<T> max(const Var<T>&, int, bool);         \
+  template Var<T> logsumexp(const Var<T>&, int, bool);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

@@ -15,5 +15,9 @@ template <class T> Var<T> mean(const Var<T>& a);
 template <class T> Var<T> mean(const Var<T>& a, int axis, bool keepdims = false);
 // y = max along axis. The gradient goes to the first maximal element.
 template <class T> Var<T> max(const Var<T>& a, int axis, bool keepdims = false);
+// y = m + log(sum(exp(a - m))) along axis, m the maximum along it: stable
+// for large a (a row of -inf gives -inf, and no gradient).
+//   da = dy exp(a - y) = dy softmax(a) along axis
+template <class T> Var<T> logsumexp(const Var<T>& a, int axis, bool keepdims = false);
 
 }  // namespace tg

@@ -78,12 +78,15 @@ std::size_t normalize_axis(const char* op, int axis, std::size_t rank) {
   return static_cast<std::size_t>(a);
 }
 
+namespace {
+
+// reshape, unsqueeze and squeeze: one copy, named `op` for errors and the profiler.
 template <class T>
-Var<T> reshape(const Var<T>& a, const Shape& shape) {
-  Tape<T>& tape = tape_of("reshape", {&a});
+Var<T> reshape_op(const char* op, const Var<T>& a, const Shape& shape) {
+  Tape<T>& tape = tape_of(op, {&a});
   if (shape_size(shape) != a.size())
-    throw Error("reshape: cannot reshape " + shape_str(a.shape()) + " (" + std::to_string(a.size()) +
-                " elements) to " + shape_str(shape));
+    throw Error(std::string(op) + ": cannot reshape " + shape_str(a.shape()) + " (" +
+                std::to_string(a.size()) + " elements) to " + shape_str(shape));
   Tensor<T> out = a.value();
   out.reshape(shape);
   Var<T> y = tape.result(std::move(out), a.requires_grad());
@@ -93,6 +96,32 @@ Var<T> reshape(const Var<T>& a, const Shape& shape) {
     for (std::size_t i = 0, n = a->value.size(); i < n; ++i) g[i] += dy[i];
   });
   return y;
+}
+
+}  // namespace
+
+template <class T>
+Var<T> reshape(const Var<T>& a, const Shape& shape) {
+  return reshape_op("reshape", a, shape);
+}
+
+template <class T>
+Var<T> unsqueeze(const Var<T>& a, int axis) {
+  const std::size_t at = normalize_axis("unsqueeze", axis, a.dim() + 1);
+  Shape shape = to_shape(a.shape());
+  shape.insert(shape.begin() + at, 1);
+  return reshape_op("unsqueeze", a, shape);
+}
+
+template <class T>
+Var<T> squeeze(const Var<T>& a, int axis) {
+  const std::size_t at = normalize_axis("squeeze", axis, a.dim());
+  if (a.shape()[at] != 1)
+    throw Error("squeeze: axis " + std::to_string(axis) + " of shape " + shape_str(a.shape()) +
+                " has extent " + std::to_string(a.shape()[at]) + ", not 1");
+  Shape shape = to_shape(a.shape());
+  shape.erase(shape.begin() + at);
+  return reshape_op("squeeze", a, shape);
 }
 
 template <class T>
@@ -238,6 +267,8 @@ Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_s
 
 #define TG_INSTANTIATE(T)                                                                 \
   template Var<T> reshape(const Var<T>&, const Shape&);                                   \
+  template Var<T> unsqueeze(const Var<T>&, int);                                          \
+  template Var<T> squeeze(const Var<T>&, int);                                            \
   template Var<T> slice(const Var<T>&, int, std::size_t, std::size_t);                    \
   template Var<T> select(const Var<T>&, std::size_t);                                     \
   template Var<T> concat(const std::vector<Var<T>>&, int);                                \

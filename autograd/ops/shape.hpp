@@ -1,5 +1,5 @@
-// Ops that move values around without arithmetic: reshape, slice, concat,
-// stack, split, index_select. Their backward routes each gradient element
+// Ops that move values around without arithmetic: reshape, unsqueeze,
+// squeeze, slice, select, concat, stack, split, index_select. Their backward routes each gradient element
 // back to where its value came from (summing where one value went twice).
 #pragma once
 
@@ -12,6 +12,12 @@ namespace tg {
 
 // y = a with shape `shape` (same number of elements).  da = dy reshaped.
 template <class T> Var<T> reshape(const Var<T>& a, const Shape& shape);
+
+// y = a with a new axis of extent 1 inserted at `axis`, in [-(rank+1), rank]
+// (-1 appends it).                 da = dy reshaped
+template <class T> Var<T> unsqueeze(const Var<T>& a, int axis);
+// y = a without `axis`, whose extent must be 1.   da = dy reshaped
+template <class T> Var<T> squeeze(const Var<T>& a, int axis);
 
 // y = a[..., begin:end, ...] along `axis` (negative counts from the end).
 template <class T> Var<T> slice(const Var<T>& a, int axis, std::size_t begin, std::size_t end);

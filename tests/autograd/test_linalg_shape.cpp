@@ -128,3 +128,64 @@ TEST_CASE("index_select: repeated rows accumulate, padding row gets none", "[ops
   REQUIRE(table.grad()(0, 1) == 0.0);
   REQUIRE(table.grad()(2, 1) == 2.0);
 }
+
+TEST_CASE("bmm: values against matmul per batch, gradcheck with each transpose", "[ops][linalg][bmm]") {
+  for (std::uint64_t seed : {1, 2})
+    for (auto [B, n, k, m] : {std::tuple{1, 1, 1, 1}, {2, 3, 4, 5}, {3, 1, 2, 4}, {2, 4, 1, 3}, {1, 2, 3, 1}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          Tape<double> tape;
+          Rng rng(seed);
+          const std::size_t b_ = B, n_ = n, k_ = k, m_ = m;
+          Var<double> a = rand_param(tape, ta ? Shape{b_, k_, n_} : Shape{b_, n_, k_}, rng);
+          Var<double> b = rand_param(tape, tb ? Shape{b_, m_, k_} : Shape{b_, k_, m_}, rng);
+          INFO("B n k m = " << B << " " << n << " " << k << " " << m << ", transposed " << ta << tb);
+          Var<double> y = bmm(a, b, ta, tb);
+          REQUIRE(to_shape(y.shape()) == Shape{b_, n_, m_});
+          for (std::size_t i = 0; i < b_; ++i) {
+            Var<double> ai = select(a, i), bi = select(b, i);
+            Var<double> ref = matmul(ta ? transpose(ai) : ai, tb ? transpose(bi) : bi);
+            REQUIRE(xt::allclose(select(y, i).value(), ref.value(), 1e-13, 1e-14));
+          }
+          require_gradcheck(tape, {a, b}, [&] { return bmm(a, b, ta, tb); });
+        }
+}
+
+TEST_CASE("bmm: one operand used twice, and shape errors", "[ops][linalg][bmm]") {
+  Tape<double> tape;
+  Rng rng(4);
+  Var<double> q = rand_param(tape, {2, 3, 4}, rng);
+  require_gradcheck(tape, {q}, [&] { return bmm(q, q, false, true); });  // q q^T
+  require_gradcheck(tape, {q}, [&] { return bmm(q, q, true, false); });  // q^T q
+  Var<double> w = rand_param(tape, {2, 5, 3}, rng);
+  REQUIRE_THROWS_WITH(bmm(q, w), Catch::Contains("bmm") && Catch::Contains("(2, 3, 4)") &&
+                                     Catch::Contains("(2, 5, 3)"));
+  REQUIRE_THROWS_WITH(bmm(q, rand_param(tape, {3, 4, 2}, rng)), Catch::Contains("do not multiply"));
+  REQUIRE_THROWS_WITH(bmm(q, rand_param(tape, {4, 2}, rng)), Catch::Contains("do not multiply"));
+  REQUIRE_NOTHROW(bmm(w, q));
+}
+
+TEST_CASE("unsqueeze and squeeze: shapes, values, gradcheck, errors", "[ops][shape]") {
+  Tape<double> tape;
+  Rng rng(5);
+  Var<double> a = rand_param(tape, {2, 3}, rng);
+  REQUIRE(to_shape(unsqueeze(a, 0).shape()) == Shape{1, 2, 3});
+  REQUIRE(to_shape(unsqueeze(a, 1).shape()) == Shape{2, 1, 3});
+  REQUIRE(to_shape(unsqueeze(a, 2).shape()) == Shape{2, 3, 1});
+  REQUIRE(to_shape(unsqueeze(a, -1).shape()) == Shape{2, 3, 1});
+  REQUIRE(to_shape(unsqueeze(a, -3).shape()) == Shape{1, 2, 3});
+  Tensor<double> u = unsqueeze(a, 1).value();
+  u.reshape({2, 3});
+  REQUIRE((u == a.value()));
+  Var<double> c = rand_param(tape, {2, 1, 3, 1}, rng);
+  REQUIRE(to_shape(squeeze(c, 1).shape()) == Shape{2, 3, 1});
+  REQUIRE(to_shape(squeeze(c, -1).shape()) == Shape{2, 1, 3});
+  REQUIRE(to_shape(squeeze(squeeze(c, -1), 1).shape()) == Shape{2, 3});
+  require_gradcheck(tape, {a}, [&] { return unsqueeze(a, 1) * unsqueeze(a, 0); });  // (2,1,3) x (1,2,3)
+  require_gradcheck(tape, {c}, [&] { return squeeze(c, 1) * squeeze(c, 3); });   // reused
+  Var<double> s = tape.parameter(Tensor<double>{4.0});
+  REQUIRE(squeeze(s, 0).dim() == 0);
+  REQUIRE_THROWS_WITH(squeeze(a, 0), Catch::Contains("squeeze") && Catch::Contains("extent 2, not 1"));
+  REQUIRE_THROWS_WITH(unsqueeze(a, 3), Catch::Contains("unsqueeze: axis 3"));
+  REQUIRE_THROWS_WITH(squeeze(a, -3), Catch::Contains("squeeze: axis -3"));
+}

@@ -115,3 +115,74 @@ TEST_CASE("mse: value and gradcheck on both sides", "[ops][loss]") {
   REQUIRE(mse(a, b).item() == Approx(xt::mean(xt::square(a.value() - b.value()))()));
   require_gradcheck(tape, {a, b}, [&] { return mse(a, b); });
 }
+
+TEST_CASE("logsumexp: against its composition, stable, gradchecked", "[ops][reduce]") {
+  for (std::uint64_t seed : {1, 2}) {
+    Tape<double> tape;
+    Rng rng(seed);
+    Var<double> a = rand_param(tape, {2, 3, 4}, rng, -3, 3);
+    for (int axis : {0, 1, 2, -1})
+      for (bool keep : {false, true}) {
+        INFO("axis " << axis << " keepdims " << keep);
+        Var<double> y = logsumexp(a, axis, keep);
+        REQUIRE(xt::allclose(y.value(), log(sum(exp(a), axis, keep)).value(), 1e-13, 1e-14));
+        require_gradcheck(tape, {a}, [&] { return logsumexp(a, axis, keep); });
+      }
+  }
+  Tape<double> tape;
+  const double inf = std::numeric_limits<double>::infinity();
+  Var<double> big = tape.parameter(Tensor<double>{{1000.0, 1000.0}, {-1000.0, -1001.0}, {-inf, -inf}});
+  Var<double> y = logsumexp(big, 1);
+  REQUIRE(y.value()(0) == Approx(1000.0 + std::log(2.0)));     // exp(1000) would overflow
+  REQUIRE(y.value()(1) == Approx(-1000.0 + std::log1p(std::exp(-1.0))));  // exp(-1000) would underflow
+  REQUIRE(y.value()(2) == -inf);
+  tape.backward(sum(slice(y, 0, 0, 2)) + sum(slice(y, 0, 2, 3)) * 0.0);
+  REQUIRE(big.grad()(0, 0) == Approx(0.5));
+  REQUIRE(big.grad()(1, 0) == Approx(1 / (1 + std::exp(-1.0))));
+  REQUIRE(big.grad()(2, 0) == 0.0);  // a row of -inf: no gradient (not NaN)
+}
+
+TEST_CASE("masked_softmax: masked entries 0, the rest a softmax, gradchecked", "[ops][loss][masked]") {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    Tape<double> tape;
+    Rng rng(seed);
+    // Attention scores (B, Tq, T) with a padding mask (B, 1, T): lengths 4, 2, 1.
+    Var<double> s = rand_param(tape, {3, 2, 4}, rng, -3, 3);
+    Tensor<double> mask = tg::zeros<double>(Shape{3, 1, 4});
+    const std::size_t lengths[3] = {4, 2, 1};
+    for (std::size_t b = 0; b < 3; ++b)
+      for (std::size_t t = 0; t < lengths[b]; ++t) mask(b, 0, t) = 1;
+    Var<double> p = masked_softmax(s, mask);
+    // The same as a softmax of the scores with -inf at the padding.
+    const double inf = std::numeric_limits<double>::infinity();
+    Var<double> ref = softmax(masked_fill(s, 1.0 - mask, -inf));
+    REQUIRE(xt::allclose(p.value(), ref.value(), 1e-14, 1e-15));
+    REQUIRE(p.value()(1, 1, 2) == 0.0);
+    REQUIRE(p.value()(2, 0, 0) == 1.0);
+    require_gradcheck(tape, {s}, [&] { return masked_softmax(s, mask); });
+    // Along another axis, with a mask of the full shape.
+    Tensor<double> full = xt::where(uniform<double>(Shape{3, 2, 4}, 0, 1, rng) < 0.7, 1.0, 0.0);
+    full(0, 0, 0) = 1;
+    require_gradcheck(tape, {s}, [&] { return masked_softmax(s, full, 0); });
+  }
+}
+
+TEST_CASE("masked_softmax: a row with nothing kept is 0, not NaN, with no gradient", "[ops][loss][masked]") {
+  Tape<double> tape;
+  Var<double> s = tape.parameter(Tensor<double>{{1.0, 2.0, 3.0}, {1.0, 2.0, 3.0}});
+  const Tensor<double> mask{{1.0, 1.0, 0.0}, {0.0, 0.0, 0.0}};
+  Var<double> p = masked_softmax(s, mask);
+  REQUIRE(p.value()(0, 0) == Approx(1 / (1 + std::exp(1.0))));
+  REQUIRE(p.value()(0, 2) == 0.0);
+  REQUIRE((xt::view(p.value(), 1) == Tensor<double>{0.0, 0.0, 0.0}));
+  tape.backward(sum(p * tape.constant(Tensor<double>{{1.0, 3.0, 5.0}, {1.0, 3.0, 5.0}})));
+  REQUIRE((xt::view(s.grad(), 1) == Tensor<double>{0.0, 0.0, 0.0}));
+  REQUIRE(s.grad()(0, 2) == 0.0);
+  REQUIRE(std::isfinite(s.grad()(0, 0)));
+  // Where softmax over -inf fills gives NaN.
+  const double inf = std::numeric_limits<double>::infinity();
+  REQUIRE(std::isnan(softmax(masked_fill(s, 1.0 - mask, -inf)).value()(1, 0)));
+  REQUIRE_THROWS_WITH(masked_softmax(s, Tensor<double>{1.0, 0.0}), Catch::Contains("masked_softmax"));
+  REQUIRE_THROWS_WITH(masked_softmax(s, tg::zeros<double>(Shape{2, 2, 3})),
+                      Catch::Contains("does not broadcast to (2, 3)"));
+}
