@@ -1,5 +1,5 @@
-// The apps' shared pieces: checkpoints of model + optimizer, metrics CSV, the
-// frame's settings in a checkpoint.
+// The apps' shared pieces: the metrics CSV, the frame's settings in a
+// checkpoint.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -10,12 +10,10 @@
 #include <sstream>
 
 #include "apps/common/frame.hpp"
-#include "apps/common/model_io.hpp"
-#include "apps/common/report.hpp"
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/state.hpp"
 #include "layers/linear.hpp"
-#include "optim/adam.hpp"
+#include "train/log.hpp"
 
 using namespace tg;
 namespace fs = std::filesystem;
@@ -34,52 +32,9 @@ std::string slurp(const fs::path& p) {
 }
 }  // namespace
 
-TEST_CASE("model and optimizer state round-trip through a checkpoint", "[apps][checkpoint]") {
-  const fs::path path = temp_dir() / "model.safetensors";
-  Tape<float> tape;
-  Rng rng(1);
-  Linear<float> a(tape, 3, 2, rng);
-  Adam<float> opt_a(a.parameters(), 1e-2f);
-  Var<float> x = tape.constant(uniform<float>(Shape{4, 3}, -1, 1, rng));
-  tape.backward(mean(square(a(x))));
-  opt_a.step();
-  opt_a.zero_grad();
-  tape.clear();
-  app::save_model<float>(path.string(), a, &opt_a, {{"hidden", "2"}});
-
-  Linear<float> b(tape, 3, 2, rng);  // other weights
-  Adam<float> opt_b(b.parameters(), 1e-2f);
-  auto meta = app::load_model<float>(path.string(), b, &opt_b);
-  REQUIRE(meta.at("hidden") == "2");
-  REQUIRE((b.weight.value() == a.weight.value()));
-  REQUIRE(opt_b.steps() == 1);
-  // Both make the same next step.
-  for (auto* m : {&a, &b}) {
-    tape.backward(mean(square((*m)(x))));
-    tape.clear();
-  }
-  opt_a.step();
-  opt_b.step();
-  REQUIRE((b.weight.value() == a.weight.value()));
-
-  // Evaluation: the model alone loads from a file that also has optimizer state.
-  Linear<float> c(tape, 3, 2, rng);
-  app::load_model<float>(path.string(), c, nullptr);
-  REQUIRE(c.bias.value()(1) != 0.0f);
-
-  // A model of another shape is refused, and left untouched.
-  Linear<float> wrong(tape, 3, 5, rng);
-  const Tensor<float> before = wrong.weight.value();
-  REQUIRE_THROWS_WITH(app::load_model<float>(path.string(), wrong, nullptr),
-                      Catch::Contains("model.weight"));
-  REQUIRE((wrong.weight.value() == before));
-  REQUIRE_THROWS_WITH(app::metadata_value(meta, "cell", path.string()),
-                      Catch::Contains("no 'cell'"));
-}
-
 TEST_CASE("metrics CSV: header, rows, always a whole file", "[apps][metrics]") {
   const fs::path path = temp_dir() / "metrics.csv";
-  app::MetricsCsv csv(path.string(), {"step", "loss"});
+  train::MetricsCsv csv(path.string(), {"step", "loss"});
   REQUIRE(slurp(path) == "step,loss\n");
   csv.row({500, 0.25});
   csv.row({1000, 0.125});
