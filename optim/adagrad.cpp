@@ -35,8 +35,7 @@ void Adagrad<T>::step() {
 template <class T>
 std::vector<std::pair<std::string, Tensor<T>*>> Adagrad<T>::state() {
   auto s = Optimizer<T>::state();
-  for (std::size_t i = 0; i < sum_.size(); ++i)
-    s.emplace_back("adagrad.sum." + std::to_string(i), &sum_[i]);
+  this->append_state(s, "adagrad.sum", sum_);
   return s;
 }
 

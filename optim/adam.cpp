@@ -59,10 +59,8 @@ std::vector<std::pair<std::string, Tensor<T>*>> Adam<T>::state() {
   auto s = Optimizer<T>::state();
   const std::string& nm = this->name();
   s.emplace_back(nm + ".t", &t_);
-  for (std::size_t i = 0; i < m_.size(); ++i) {
-    s.emplace_back(nm + ".m." + std::to_string(i), &m_[i]);
-    s.emplace_back(nm + ".v." + std::to_string(i), &v_[i]);
-  }
+  this->append_state(s, nm + ".m", m_);
+  this->append_state(s, nm + ".v", v_);
   return s;
 }
 

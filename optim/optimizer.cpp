@@ -53,6 +53,13 @@ std::vector<Tensor<T>> Optimizer<T>::zeros_like_params() const {
 }
 
 template <class T>
+void Optimizer<T>::append_state(std::vector<std::pair<std::string, Tensor<T>*>>& out,
+                                const std::string& key, std::vector<Tensor<T>>& per_param) {
+  for (std::size_t i = 0; i < per_param.size(); ++i)
+    out.emplace_back(key + "." + std::to_string(i), &per_param[i]);
+}
+
+template <class T>
 void Optimizer<T>::check_sizes(std::size_t i,
                                std::initializer_list<const Tensor<T>*> state) const {
   const Var<T>& p = params_[i];

@@ -60,6 +60,9 @@ class Optimizer {
  protected:
   // Zeros of each parameter's shape: per-parameter state, allocated once.
   std::vector<Tensor<T>> zeros_like_params() const;
+  // Appends one state tensor per parameter as "<key>.<index>".
+  static void append_state(std::vector<std::pair<std::string, Tensor<T>*>>& out,
+                           const std::string& key, std::vector<Tensor<T>>& per_param);
   // Throws unless parameter i's gradient and each state tensor have as many
   // elements as its value (a wrong restore would otherwise overrun buffers).
   void check_sizes(std::size_t i, std::initializer_list<const Tensor<T>*> state) const;

@@ -51,10 +51,8 @@ void RMSprop<T>::step() {
 template <class T>
 std::vector<std::pair<std::string, Tensor<T>*>> RMSprop<T>::state() {
   auto s = Optimizer<T>::state();
-  for (std::size_t i = 0; i < sq_.size(); ++i)
-    s.emplace_back("rmsprop.square_avg." + std::to_string(i), &sq_[i]);
-  for (std::size_t i = 0; i < buf_.size(); ++i)
-    s.emplace_back("rmsprop.momentum." + std::to_string(i), &buf_[i]);
+  this->append_state(s, "rmsprop.square_avg", sq_);
+  this->append_state(s, "rmsprop.momentum", buf_);
   return s;
 }
 

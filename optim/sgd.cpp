@@ -49,8 +49,7 @@ void SGD<T>::step() {
 template <class T>
 std::vector<std::pair<std::string, Tensor<T>*>> SGD<T>::state() {
   auto s = Optimizer<T>::state();
-  for (std::size_t i = 0; i < buf_.size(); ++i)
-    s.emplace_back("sgd.momentum." + std::to_string(i), &buf_[i]);
+  this->append_state(s, "sgd.momentum", buf_);
   return s;
 }
 

@@ -66,8 +66,8 @@ TEST_CASE("state names follow <optimizer>.<slot>.<index>", "[state]") {
   Adam<double> adam({a, b});
   std::vector<std::string> names;
   for (auto& kv : adam.state()) names.push_back(kv.first);
-  REQUIRE(names == std::vector<std::string>{"adam.step", "adam.t", "adam.m.0", "adam.v.0",
-                                            "adam.m.1", "adam.v.1"});
+  REQUIRE(names == std::vector<std::string>{"adam.step", "adam.t", "adam.m.0", "adam.m.1",
+                                            "adam.v.0", "adam.v.1"});
   SGD<double> plain({a}, 0.1);
   REQUIRE(plain.state().size() == 1);  // no momentum: only the step count
 }
