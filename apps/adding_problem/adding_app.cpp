@@ -110,6 +110,7 @@ RunResult run(const Settings& s, const app::Frame& frame, std::FILE* log) {
     return {{"eval_mse", res.final.mse}, {"baseline", res.final.baseline}};
   };
   res.history = trainer.fit(loss_of, evaluation);
+  frame.report().training(trainer);
 
   res.last_step = trainer.step();
   res.train_seconds = trainer.train_seconds();

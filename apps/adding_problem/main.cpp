@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
     adding::Settings settings;
     adding::add_flags(frame, settings);
     frame.parse(argc, argv);
-    adding::run(settings, frame, stdout);
+    adding::run(settings, frame, frame.out());
+    frame.finish();
     return 0;
   });
 }

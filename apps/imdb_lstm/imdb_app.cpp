@@ -187,6 +187,7 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
     fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
                profiler::table());
   res.rows = trainer.history();
+  frame.report().training(trainer);
   res.train_seconds = trainer.train_seconds();
   res.train_cpu_seconds = trainer.train_cpu_seconds();
   if (!res.rows.empty()) {

@@ -167,6 +167,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
           return {{"minibatch_loss", minibatch_loss}, {"test_loss", res.test.loss},
                   {"test_acc", res.test.accuracy}};
         });
+    frame.report().training(trainer);
     res.train_seconds = trainer.train_seconds();
     res.train_cpu_seconds = trainer.train_cpu_seconds();
     if (res.test.predictions.empty() && ddp.is_root()) res.test = evaluate(model, tape, data.test);

@@ -260,6 +260,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   best.restore(tagger);
   tagger.set_training(false);
   res.rows = trainer.history();
+  frame.report().training(trainer);
   res.last_step = trainer.step();
   res.train_seconds = trainer.train_seconds();
   res.train_cpu_seconds = trainer.train_cpu_seconds();
