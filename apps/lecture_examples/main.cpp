@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
                          "LSTM memory cell. Trains nothing; --report writes the examples as a notebook.");
     // No training flags (the frame's footer would speak of them); --report.
     frame.cli().footer(
-        "exit codes: 0 success, 1 the report cannot be written, 2 usage (an option or argument: it "
-        "takes only --report).");
+        "exit codes: 0 success, 1 the report cannot be written, 2 usage (an option\n"
+        "or argument: it takes only --report).");
     frame.add_report_flag();
     frame.parse(argc, argv);  // --help prints the help and leaves with 0
     print_rnn(frame.out(), false);
