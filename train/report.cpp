@@ -55,7 +55,8 @@ KindText kind_text(const std::string& kind) {
     return {"loss",
             "The training loss (**train**: its mean over the steps since the previous evaluation) and the "
             "losses the evaluation measures. Falling together is learning; a held-out loss that rises while "
-            "the training loss falls is overfitting. Log scale where every value is positive.",
+            "the training loss falls is overfitting. Other lines are named after their metric (test_loss: "
+            "test). A log scale when the values span more than a factor of 10.",
             true};
   if (kind == "acc" || kind == "accuracy")
     return {"accuracy",
@@ -68,7 +69,7 @@ KindText kind_text(const std::string& kind) {
   if (kind == "mse")
     return {"mean squared error",
             "Mean squared error of the predictions on each split the evaluation measures: lower is better. "
-            "Log scale.",
+            "A log scale when the values span more than a factor of 10.",
             true};
   return {kind, "The evaluation's " + kind + " on each split it measures.", false};
 }
@@ -180,7 +181,9 @@ std::vector<Report::Item> Report::curves() const {
   for (const Row& r : rows_) {
     add("loss", "train", x_of(r), r.loss);
     for (const auto& [name, value] : r.values) {
-      const auto [kind, split] = kind_and_split(name);
+      auto [kind, split] = kind_and_split(name);
+      for (const auto& [metric, figure] : plot_with_)
+        if (metric == name) kind = figure, split = name;
       add(kind, split, x_of(r), value);
     }
   }

@@ -63,6 +63,9 @@ class Report {
   // loss; each metric named <split>_<kind>, e.g. train_acc and test_acc on one
   // figure) against the step, or the epoch when every row ends one.
   void history(const std::vector<Row>& rows, std::size_t batches_per_epoch);
+  // Draws metric `name` on the figure of `kind` instead of one of its own
+  // (the adding problem's "baseline" on the "mse" figure).
+  void plot_with(const std::string& name, const std::string& kind) { plot_with_.emplace_back(name, kind); }
   template <class T>
   void training(Trainer<T>& trainer) {
     history(trainer.history(), trainer.options().batches_per_epoch);
@@ -97,6 +100,7 @@ class Report {
   bool has_run_ = false;
   std::string log_;
   std::vector<Row> rows_;
+  std::vector<std::pair<std::string, std::string>> plot_with_;
   std::size_t batches_per_epoch_ = 0;
   std::vector<Item> items_;
 };

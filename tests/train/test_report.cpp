@@ -112,5 +112,14 @@ TEST_CASE("report: a model of one's own writes its notebook from the Trainer", "
         CHECK(out["data"]["image/png"] == train::base64(png));
       }
   CHECK(files == std::vector<std::string>{"run.loss.png", "run.mse.png", "run.line.png"});
+
+  // plot_with: the MSEs on the loss figure, no figure of their own.
+  train::Report grouped("my_model", "");
+  grouped.training(trainer);
+  grouped.plot_with("test_mse", "loss");
+  grouped.plot_with("train_mse", "loss");
+  grouped.write((dir / "grouped.ipynb").string());
+  CHECK(fs::exists(dir / "grouped.loss.png"));
+  CHECK_FALSE(fs::exists(dir / "grouped.mse.png"));
   fs::remove_all(dir);
 }
