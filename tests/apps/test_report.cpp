@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,30 @@ std::string last_value(const std::string& out, const std::string& label) {
   return value;
 }
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+// The rest of the line after `start` (or, with `skip`, the line `skip` lines below).
+std::string after(const std::string& out, const std::string& start, int skip = 0) {
+  auto at = out.find(start);
+  INFO(out);
+  REQUIRE(at != std::string::npos);
+  at += start.size();
+  for (int i = 0; i < skip; ++i) at = out.find('\n', at) + 1;
+  return out.substr(at, out.find('\n', at) - at);
+}
+
+// "6 8 8" -> "6 | 8 | 8 |": a row of a markdown table.
+std::string cells(const std::string& words) {
+  std::string row;
+  std::istringstream in(words);
+  for (std::string w; in >> w;) row += w + " | ";
+  return row.substr(0, row.size() - 1);
+}
+
+// For the shell: 'it'\''s'.
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
 // check_report.py on `notebook`: its exit code and what it said.
 Exe check(const fs::path& notebook, const std::vector<std::string>& args) {
@@ -76,13 +100,21 @@ TEST_CASE("report: mnist_rnn", "[apps][report]") {
   tg::test::write_mnist_split(dir.path(), "t10k", 50, rng);
   const Exe r = run_with_report(MNIST_RNN_EXE,
                                 "--data " + dir.path().string() +
-                                    " --quiet --own-data --hidden 16 --batch 10 --steps 20 --eval-every 10",
+                                    " --quiet --own-data --cell lstm --hidden 16 --batch 10 --steps 20 --eval-every 10",
                                 dir);
   const std::string acc = last_value(r.out, "test_acc");
-  require_passes(check(dir / "run.ipynb",
-                       generic({"--section", "## Metrics", "--section", "## Curves", "--images", "2", "--figure",
-                                "loss", "--figure", "acc", "--expect", "Metrics::" + acc, "--expect",
-                                "The run::--hidden 16 --batch 10", "--expect", "Training log::test_acc " + acc})));
+  const std::string predicted = after(r.out, "first 10 test images: predicted "),
+                    truth = after(r.out, "                      label     ");
+  require_passes(check(
+      dir / "run.ipynb",
+      generic({"--section", "## Metrics", "--section", "## Curves", "--images", "4", "--figure", "loss", "--figure",
+               "acc", "--figure", "digits", "--figure", "confusion", "--expect", "Metrics::" + acc, "--expect",
+               "The run::--hidden 16 --batch 10", "--expect", "Training log::test_acc " + acc, "--expect",
+               "The task::one row per time step", "--expect", "The model::z_f^t", "--expect",
+               "Data and protocol::| training images | 200", "--expect",
+               "The first 10 test digits::| predicted | " + cells(predicted), "--expect",
+               "The first 10 test digits::| true | " + cells(truth), "--expect",
+               "Confusion matrix::test accuracy " + acc})));
   // The checker fails on what is not there.
   CHECK(check(dir / "run.ipynb", {"--section", "## No such section"}).code == 1);
   CHECK(check(dir / "run.ipynb", {"--expect", "Metrics::0.123456789"}).code == 1);
