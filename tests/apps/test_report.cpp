@@ -130,9 +130,16 @@ TEST_CASE("report: imdb_lstm", "[apps][report]") {
                                 "--data " + reviews.string() +
                                     " --quiet --vocab 100 --maxlen 24 --embed 16 --hidden 16 --batch 16 --epochs 2",
                                 dir);
-  const std::string acc = last_value(r.out, "test acc");
-  require_passes(check(dir / "run.ipynb", generic({"--section", "## Metrics", "--images", "2", "--figure", "acc",
-                                                   "--expect", "Metrics::" + acc})));
+  const std::string acc = last_value(r.out, "test acc"), train_acc = last_value(r.out, "train acc");
+  const std::string first_review = after(r.out, "first training review (label ", 1);
+  require_passes(check(
+      dir / "run.ipynb",
+      generic({"--section", "## Metrics", "--images", "2", "--figure", "acc", "--expect", "Metrics::" + acc,
+               "--expect", "The model::\\sigma(h_b^T W_o + b_o)", "--expect",
+               "Data and protocol::" + last_value(r.out, "vocabulary of") + " ids", "--expect",
+               "The first training review::" + first_review, "--expect",
+               "Accuracy per epoch::| " + train_acc + " | " + acc + " |", "--expect",
+               "Some test reviews::P(positive)"})));
 }
 
 TEST_CASE("report: slot_filling", "[apps][report]") {
