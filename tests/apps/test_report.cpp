@@ -146,9 +146,13 @@ TEST_CASE("report: slot_filling", "[apps][report]") {
   const TmpDir dir;
   const Exe r = run_with_report(SLOT_FILLING_EXE,
                                 "--quiet --epochs 2 --embed 16 --hidden 24 --bidirectional false --cell gru --seed 5", dir);
-  const std::string f1 = last_value(r.out, "valid_f1");
-  require_passes(check(dir / "run.ipynb", generic({"--section", "## Metrics", "--images", "2", "--figure", "f1",
-                                                   "--expect", "Metrics::" + f1})));
+  const std::string f1 = last_value(r.out, "valid_f1"), test_f1 = last_value(r.out, "F1");
+  require_passes(check(
+      dir / "run.ipynb",
+      generic({"--section", "## Metrics", "--images", "2", "--figure", "f1", "--expect", "Metrics::" + f1,
+               "--expect", "The model::r^t", "--expect", "The lecture's sentences::| word | I | would | like",
+               "--expect", "The lecture's sentences::| word | leave | Taipei", "--expect",
+               "Scores per slot type::| **all types** |", "--expect", "Scores per slot type::| " + test_f1 + " |"})));
 }
 
 TEST_CASE("report: adding_problem", "[apps][report]") {
