@@ -160,8 +160,12 @@ TEST_CASE("report: adding_problem", "[apps][report]") {
   const Exe r = run_with_report(
       ADDING_PROBLEM_EXE, "--quiet --length 4 --hidden 4 --steps 30 --eval-every 10 --eval-size 10", dir);
   const std::string mse = last_value(r.out, "eval_mse");
-  require_passes(check(dir / "run.ipynb", generic({"--section", "## Metrics", "--images", "2", "--figure", "mse",
-                                                   "--expect", "Metrics::" + mse})));
+  require_passes(check(
+      dir / "run.ipynb",
+      generic({"--section", "## Metrics", "--images", "3", "--figure", "mse", "--figure", "cells", "--expect",
+               "Metrics::" + mse, "--expect", "The task::y = \\sum", "--expect",
+               "The cells compared::| lstm (this run) | " + mse + " |", "--expect", "The cells compared::| gru |",
+               "--expect", "The cells compared::| rnn |"})));
 }
 
 TEST_CASE("report: lecture_examples", "[apps][report]") {
