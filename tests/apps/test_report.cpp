@@ -171,7 +171,12 @@ TEST_CASE("report: adding_problem", "[apps][report]") {
 TEST_CASE("report: lecture_examples", "[apps][report]") {
   const TmpDir dir;
   run_with_report(LECTURE_EXAMPLES_EXE, "", dir);
-  require_passes(check(dir / "run.ipynb", generic({"--expect", "Training log::16 16       32 32"})));
+  require_passes(check(dir / "run.ipynb",
+                       generic({"--expect", "Training log::16 16       32 32", "--expect",
+                                "The RNN, inputs [1 1], [1 1], [2 2]::| 3 | 2 2 | 16 16 | 32 32 |", "--expect",
+                                "The RNN, the inputs in another order::| 3 | 1 1 | 22 22 | 44 44 |", "--expect",
+                                "The LSTM memory cell, the slides' nine steps::| 9 | 1 0 1 | 6.000 | 6.000 |",
+                                "--expect", "The LSTM memory cell::z_o"})));
 }
 
 TEST_CASE("report: a bad path or no gnuplot stops the run before any work", "[apps][report]") {
