@@ -1,6 +1,7 @@
 # Writes OUT, the definition of tg::train::version(): `git describe` of the
 # source tree SRC when it is a clone with git at hand, else VERSION (the
 # project's). Run at every build; OUT changes only when the version does.
+cmake_minimum_required(VERSION 3.19)  # the policies of the project (CMP0053)
 execute_process(COMMAND git describe --tags --always --dirty WORKING_DIRECTORY "${SRC}"
                 OUTPUT_VARIABLE described OUTPUT_STRIP_TRAILING_WHITESPACE
                 RESULT_VARIABLE failed ERROR_QUIET)
