@@ -152,6 +152,7 @@ TEST_CASE("report: slot_filling", "[apps][report]") {
       generic({"--section", "## Metrics", "--images", "2", "--figure", "f1", "--expect", "Metrics::" + f1,
                "--expect", "The model::r^t", "--expect", "The lecture's sentences::| word | I | would | like",
                "--expect", "The lecture's sentences::| word | leave | Taipei", "--expect",
+               "The lecture's sentences::Slots found: ", "--expect",
                "Scores per slot type::| **all types** |", "--expect", "Scores per slot type::| " + test_f1 + " |"})));
 }
 
