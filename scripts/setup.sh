@@ -6,7 +6,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TAPEGRAD_BUILD_DIR:-$root/build}"
 
 packages=(g++ make cmake pkg-config libxtensor-dev libxtensor-blas-dev liblapack-dev libxsimd-dev
-          libopenblas-dev catch2 libfmt-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev "$@")
+          libopenblas-dev catch2 libfmt-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
+          gnuplot-nox "$@")  # gnuplot: the figures of --report
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

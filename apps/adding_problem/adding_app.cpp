@@ -1,7 +1,11 @@
 #include "apps/adding_problem/adding_app.hpp"
 
+#include <algorithm>
+#include <sstream>
+
 #include <fmt/core.h>
 
+#include "apps/common/explain.hpp"
 #include "checkpoint/state.hpp"
 #include "optim/adam.hpp"
 
@@ -34,6 +38,17 @@ void add_flags(app::Frame& frame, Settings& s) {
   d.clip = 1.0;
   frame.add_training_flags(d);
   frame.cli().remove_option(frame.cli().get_option("--data"));
+  cli.add_option("--compare", s.compare,
+                 "with --report: also train these cells (same settings, from scratch) and draw their "
+                 "held-out MSE beside this run's: all (the two others), none, or a list like rnn,gru")
+      ->check([](const std::string& v) -> std::string {
+        if (v == "all" || v == "none") return "";
+        std::istringstream in(v);
+        for (std::string c; std::getline(in, c, ',');)
+          if (c != "rnn" && c != "lstm" && c != "gru") return "'" + c + "' is not a cell (rnn, lstm, gru)";
+        return "";
+      });
+  frame.free_on_resume("--compare");
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -110,11 +125,109 @@ RunResult run(const Settings& s, const app::Frame& frame, std::FILE* log) {
     return {{"eval_mse", res.final.mse}, {"baseline", res.final.baseline}};
   };
   res.history = trainer.fit(loss_of, evaluation);
+  frame.report().training(trainer);
 
   res.last_step = trainer.step();
   res.train_seconds = trainer.train_seconds();
   if (res.history.empty()) res.final = evaluate(model, tape, held_out);  // already at the end
   return res;
+}
+
+// ---------------------------------------------------------------- the report
+
+namespace {
+
+// The held-out MSE of each evaluation of a run.
+train::Series mse_curve(const std::string& name, const std::vector<train::Row>& rows) {
+  train::Series c{name, {}, {}};
+  for (const train::Row& r : rows)
+    for (const auto& [k, v] : r.values)
+      if (k == "eval_mse") c.x.push_back(double(r.step)), c.y.push_back(v);
+  return c;
+}
+
+// The same run with another cell, trained from scratch without a word.
+RunResult run_other_cell(const Settings& s, const app::TrainingFlags& f, const std::string& cell) {
+  app::Frame other("adding_problem", "");
+  Settings settings;
+  add_flags(other, settings);
+  const std::size_t steps = f.steps ? f.steps : f.epochs * kBatchesPerEpoch;
+  std::vector<std::string> args = {"adding_problem", "--quiet", "--cell", cell, "--length", std::to_string(s.length),
+                                   "--hidden", std::to_string(s.hidden), "--batch", std::to_string(s.batch),
+                                   "--lr", fmt::format("{:.17g}", s.lr), "--eval-size", std::to_string(s.eval_size),
+                                   "--steps", std::to_string(steps), "--eval-every", std::to_string(f.eval_every),
+                                   "--clip", fmt::format("{:.17g}", f.clip), "--seed", std::to_string(f.seed),
+                                   "--threads", std::to_string(f.threads)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  other.parse(int(argv.size()), argv.data());
+  return run(settings, other, nullptr);
+}
+
+}  // namespace
+
+void add_report(train::Report& r, const Settings& s, const app::Frame& frame, const RunResult& res) {
+  const app::TrainingFlags& f = frame.flags();
+  r.describe(fmt::format(
+      "## The task\n\nThe adding problem (Hochreiter & Schmidhuber 1997), the test of a long memory. Each "
+      "sequence has $T = {}$ steps; step $t$ carries a pair $(v_t, m_t)$: a value $v_t$ drawn uniformly "
+      "from $[0, 1)$ and a marker $m_t \\in \\{{0, 1\\}}$. Exactly two steps are marked, one in each half of "
+      "the sequence, and the target is the sum of their values:\n\n"
+      "$$y = \\sum_{{t=1}}^{{T}} m_t v_t$$\n\nThe network must keep the first marked value over up to "
+      "$T$ steps. Predicting 1.0 always scores an MSE of about 1/6 = 0.167 (the **baseline**); a network "
+      "that solves the task goes far below it.",
+      s.length));
+  r.describe(fmt::format("## The model\n\nOne {} layer of {} units reads the pairs; a linear layer maps its "
+                         "last state to the prediction $\\hat y = h^T w + b$.\n\n",
+                         s.cell, s.hidden) +
+             app::cell_equations(s.cell) +
+             "\n\nThe loss is the mean squared error over a batch of $B$ sequences, "
+             "$L = \\frac{1}{B}\\sum_b (\\hat y_b - y_b)^2$.");
+  r.describe("## Data and protocol\n\n" +
+             train::markdown_table(
+                 {"", ""},
+                 {{"training data", fmt::format("fresh sequences at every step, {} per batch, drawn from "
+                                                "(--seed, step): no sequence is seen twice", s.batch)},
+                  {"held-out set", fmt::format("{} sequences from a fixed seed, the same for every run and cell",
+                                               s.eval_size)},
+                  {"optimizer", fmt::format("Adam, learning rate {:g}; gradient norm clipped to {:g}", s.lr, f.clip)},
+                  {"schedule", fmt::format("steps {} to {}, held-out MSE every {} steps", res.first_step + 1,
+                                           res.last_step, f.eval_every ? f.eval_every : kBatchesPerEpoch)}}));
+  r.plot_with("baseline", "mse");
+  if (f.eval_only || res.history.empty()) return;
+
+  std::vector<std::string> cells;
+  if (s.compare == "all") {
+    for (const char* c : {"lstm", "gru", "rnn"})
+      if (c != s.cell) cells.push_back(c);
+  } else if (s.compare != "none") {
+    std::istringstream in(s.compare);
+    for (std::string c; std::getline(in, c, ',');)
+      if (c != s.cell && std::find(cells.begin(), cells.end(), c) == cells.end()) cells.push_back(c);
+  }
+  std::vector<train::Series> curves{mse_curve(s.cell + " (this run)", res.history)};
+  std::vector<std::vector<std::string>> rows{
+      {s.cell + " (this run)", fmt::format("{:.4f}", res.final.mse), fmt::format("{:.1f}", res.train_seconds)}};
+  for (const std::string& cell : cells) {
+    const RunResult other = run_other_cell(s, f, cell);
+    curves.push_back(mse_curve(cell, other.history));
+    rows.push_back({cell, fmt::format("{:.4f}", other.final.mse), fmt::format("{:.1f}", other.train_seconds)});
+  }
+  train::Series baseline{"baseline (always 1.0)", {}, {}};
+  for (const train::Row& row : res.history) baseline.x.push_back(double(row.step)), baseline.y.push_back(res.final.baseline);
+  curves.push_back(baseline);
+  std::string names = s.cell;
+  for (const auto& c : cells) names += ", " + c;
+  r.markdown(fmt::format(
+      "## The cells compared\n\nThe held-out MSE against the step of {}. {}A cell that keeps the first "
+      "marked value drops far below the baseline; one that forgets stays on it.",
+      names, cells.empty() ? "(--compare none: this run alone.) "
+                           : "The other cells ran after this run (not in the log above), with the same "
+                             "settings, seed and schedule, from scratch. "));
+  r.figure(train::chart_figure("cells", {fmt::format("held-out MSE, T = {}", s.length), "step", "mean squared error",
+                                         curves, true}),
+           "");
+  r.table("The held-out MSE after the last step:", {"cell", "held-out MSE", "training seconds"}, rows);
 }
 
 }  // namespace tg::adding

@@ -32,6 +32,9 @@ struct Settings {
   std::size_t batch = 50;
   double lr = 3e-3;
   std::size_t eval_size = 1000;  // held-out sequences
+  // With --report: the other cells trained too, for the report's comparison
+  // of their curves: all (the two other cells), none, or a list (rnn,gru).
+  std::string compare = "all";
 };
 
 // Registers the app's flags and the shared ones (defaults: 2000 steps,
@@ -64,5 +67,11 @@ struct RunResult {
 // --eval-only) and logs to `log` (nullptr: silent). Throws tg::Error on a bad
 // checkpoint, train::TrainingError when training goes non-finite.
 RunResult run(const Settings& settings, const app::Frame& frame, std::FILE* log);
+
+// The report's sections (--report): the task, the model, the protocol, and
+// the held-out MSE of the cells compared: the cells of --compare are trained
+// (silently, same settings, seed and schedule, from scratch) and drawn beside
+// this run's curve.
+void add_report(train::Report& report, const Settings& settings, const app::Frame& frame, const RunResult& result);
 
 }  // namespace tg::adding

@@ -22,7 +22,9 @@ int main(int argc, char** argv) {
     adding::Settings settings;
     adding::add_flags(frame, settings);
     frame.parse(argc, argv);
-    adding::run(settings, frame, stdout);
+    const adding::RunResult result = adding::run(settings, frame, frame.out());
+    if (frame.reporting()) adding::add_report(frame.report(), settings, frame, result);
+    frame.finish();
     return 0;
   });
 }

@@ -17,6 +17,7 @@
 #include "backend/blas.hpp"
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/state.hpp"
+#include "parallel/comm.hpp"
 
 namespace tg::app {
 namespace {
@@ -81,7 +82,7 @@ bool same_value(const std::string& a, const std::string& b) {
 const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "--metrics",
                                        "--threads", "--steps", "--epochs", "--eval-every",
                                        "--eval-only", "--quiet", "--allow-changes",
-                                       "--detect-anomaly", "--profile", "--profile-csv"};
+                                       "--detect-anomaly", "--profile", "--profile-csv", "--report"};
 
 // --seed: a whole number that fits 64 bits (CLI11 would wrap "-1" and
 // saturate 2^64 to 2^64 - 1 without a word).
@@ -96,6 +97,24 @@ CLI::Validator seed_range() {
         return "";
       },
       "in [0, 2^64 - 1]");
+}
+
+// An argument as a shell reads it back.
+std::string shell_word(const std::string& a) {
+  if (!a.empty() && a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@%") ==
+                        std::string::npos)
+    return a;
+  std::string q = "'";
+  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The tee behind Frame::out(): what the app prints goes to stdout and to the log.
+ssize_t tee_write(void* log, const char* buf, std::size_t n) {
+  std::fwrite(buf, 1, n, stdout);
+  std::fflush(stdout);
+  static_cast<std::string*>(log)->append(buf, n);
+  return ssize_t(n);
 }
 
 }  // namespace
@@ -125,7 +144,8 @@ CLI::Validator at_least(double lo) {
 }
 
 Frame::Frame(std::string program, std::string summary, std::string examples)
-    : program_(std::move(program)), cli_(std::move(summary), program_) {
+    : program_(std::move(program)), cli_(summary, program_),
+      report_(std::make_unique<train::Report>(program_, summary)) {
   cli_.formatter(std::make_shared<Formatter>());
   // A flag given twice: the last one wins, as in most command-line tools.
   cli_.option_defaults()->always_capture_default()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -171,6 +191,52 @@ void Frame::add_training_flags(const TrainingFlags& d) {
              "time every op of the training steps (forward, backward, bytes made) and print "
              "the table at the end (also: TAPEGRAD_PROFILE=1)");
   c.add_option("--profile-csv", flags_.profile_csv, "with --profile: also write the table as CSV here");
+  add_report_flag();
+}
+
+void Frame::add_report_flag() {
+  cli_.add_option("--report", report_path_,
+                  "at the end, write a report of the run here: a Jupyter notebook (.ipynb) with the "
+                  "command, machine, log, metrics and figures, and each figure as PATH.<name>.png "
+                  "beside it (needs gnuplot)");
+}
+
+void Frame::open_report() {
+  const std::string& path = report_path_;
+  if (path.size() <= 6 || path.compare(path.size() - 6, 6, ".ipynb") != 0)
+    throw UsageError("--report '" + path + "' must name a notebook file ending in .ipynb");
+  try {
+    io::check_writable(path, "--report");
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+  if (std::ifstream in{path}) {
+    const nlohmann::json nb = nlohmann::json::parse(in, nullptr, false);
+    if (!nb.is_object() || !nb.contains("metadata") || !nb["metadata"].is_object() ||
+        !nb["metadata"].contains("tapegrad"))
+      throw UsageError("--report '" + path + "' exists and is not a tapegrad report; refusing to replace it");
+  }
+  train::find_gnuplot();  // a missing tool stops the run now, not after training (exit 1)
+  out_ = fopencookie(&log_, "w", cookie_io_functions_t{nullptr, tee_write, nullptr, nullptr});
+  if (!out_) throw Error("--report: cannot keep the log");
+  std::setvbuf(out_, nullptr, _IOLBF, 0);
+}
+
+void Frame::finish() {
+  if (report_path_.empty() || parallel::rank() != 0) return;
+  std::fflush(out_);
+  report_->set_log(log_);
+  report_->set_run(train::RunInfo::here(command_, has_training_flags_ ? std::to_string(flags_.seed) : "",
+                                        flags_.threads, train::seconds_since(start_)));
+  report_->write(report_path_);
+  fmt::print("report: {} (figures beside it as {}.<name>.png)\n", report_path_,
+             report_path_.substr(0, report_path_.size() - 6));
+}
+
+Frame::~Frame() {
+  if (out_) std::fclose(out_);
 }
 
 bool Frame::given(const std::string& option) const {
@@ -267,6 +333,7 @@ void Frame::apply_checkpoint_settings() {
 }
 
 void Frame::parse(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) command_ += (i ? " " : "") + shell_word(argv[i]);
   try {
     cli_.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -275,6 +342,7 @@ void Frame::parse(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.what());
   }
+  if (!report_path_.empty()) open_report();
   if (!has_training_flags_) return;
   if (flags_.eval_only && flags_.load.empty()) throw UsageError("--eval-only needs --load CHECKPOINT");
   if (flags_.steps == 0 && flags_.epochs == 0) throw UsageError("give --steps or --epochs (at least 1)");

@@ -15,13 +15,18 @@
 //       frame.cli().add_option("--cell", c.cell, "...")->check(...);
 //       frame.add_training_flags(defaults);
 //       frame.parse(argc, argv);       // --help: prints and exits 0
-//       ...load data, build the model, train::Trainer::fit...
+//       ...load data, build the model, train::Trainer::fit (log to frame.out(),
+//       frame.report().training(trainer) after it)...
+//       frame.finish();                // --report: writes the notebook
 //     });
 //   }
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/tensor.hpp"
+#include "train/report.hpp"
 #include "train/trainer.hpp"
 
 namespace tg::app {
@@ -75,8 +81,11 @@ class Frame {
   CLI::App& cli() { return cli_; }
   const std::string& program() const { return program_; }
 
-  // Adds the shared training flags with these defaults.
+  // Adds the shared training flags with these defaults, and --report.
   void add_training_flags(const TrainingFlags& defaults);
+  // --report PATH: a notebook of the run (train/report.hpp), written by
+  // finish(); the path and gnuplot are checked by parse().
+  void add_report_flag();
   const TrainingFlags& flags() const { return flags_; }
   // Options that may differ between a checkpoint and a run resumed from it
   // (the shared ones that do not define the run are already free).
@@ -101,7 +110,20 @@ class Frame {
 
   std::string help() const;
 
+  // Where the app prints its log: stdout, also kept (with --report) as the
+  // report's training log.
+  std::FILE* out() const { return out_ ? out_ : stdout; }
+  // The report of this run: apps add their sections as they go (a const
+  // frame too); written only with --report.
+  train::Report& report() const { return *report_; }
+  bool reporting() const { return !report_path_.empty(); }
+  // The end of a run that succeeded: with --report, writes the notebook and
+  // its figures (rank 0 alone under mpirun).
+  void finish();
+  ~Frame();
+
  private:
+  void open_report();
   void check_outputs() const;
   void check_output_paths() const;
   void apply_checkpoint_settings();
@@ -113,6 +135,10 @@ class Frame {
   bool has_training_flags_ = false;
   std::set<std::string> free_;
   nlohmann::json loaded_ = nlohmann::json::object();
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::string command_, report_path_, log_;
+  std::unique_ptr<train::Report> report_;
+  std::FILE* out_ = nullptr;  // stdout and log_, with --report
 };
 
 // Peak resident memory of this process so far, in MiB (for RESULT lines).

@@ -11,6 +11,7 @@
 
 #include <fmt/core.h>
 
+#include "apps/common/explain.hpp"
 #include "autograd/profiler.hpp"
 #include "checkpoint/state.hpp"
 #include "datasets/sha256.hpp"
@@ -187,6 +188,7 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
     fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
                profiler::table());
   res.rows = trainer.history();
+  frame.report().training(trainer);
   res.train_seconds = trainer.train_seconds();
   res.train_cpu_seconds = trainer.train_cpu_seconds();
   if (!res.rows.empty()) {
@@ -194,6 +196,94 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
     res.test_acc = value_of(res.rows.back().values, "test_acc");
   }
   return res;
+}
+
+// A review as the model reads it: its last maxlen tokens, "<unk>" for a word
+// outside the vocabulary.
+std::string as_read(const data::Imdb& d, std::size_t index) {
+  std::string text;
+  const std::int32_t* row = d.test.ids.data() + index * d.test.maxlen;
+  for (std::size_t t = 0; t < d.test.maxlen; ++t)
+    if (row[t] != data::Vocab::kPad) text += (text.empty() ? "" : " ") + d.vocab.token(row[t]);
+  return text;
+}
+
+// The report's own sections (--report): what the run is, the first review,
+// the accuracies per epoch, a few test reviews with their probability.
+void add_report(train::Report& r, Model& model, const Settings& s, const app::TrainingFlags& f,
+                const data::Imdb& d, const RunResult& res) {
+  r.describe(
+      "## The task\n\nSentiment analysis: read a movie review from IMDB and say whether it is **positive** "
+      "or **negative**. The homework of the lecture (docs/protocols.md section 4): the words of a review go "
+      "through an embedding and an LSTM, one word per time step, and a linear layer on the last state gives "
+      "the probability that the review is positive.");
+  r.describe(fmt::format("## The model\n\nEmbedding of {} ids into {} dimensions, {} LSTM layer(s) of {} units"
+                         "{}{}, a linear layer to one logit: {} parameters.\n\n",
+                         d.vocab.size(), s.embed, s.layers, s.hidden, s.bidirectional ? ", both directions" : "",
+                         s.mask ? ", the padding masked" : "", model.parameter_count()) +
+             app::cell_equations("lstm") +
+             "\n\nThe word $w_t$ enters as $x^t = E[w_t]$ (a row of the embedding), and the last state "
+             "gives the probability of a positive review, trained with binary cross-entropy over a batch "
+             "of $B$ reviews with labels $y_b \\in \\{0, 1\\}$:\n\n"
+             "$$p_b = \\sigma(h_b^T W_o + b_o), \\qquad "
+             "L = -\\frac{1}{B} \\sum_{b=1}^{B} \\big(y_b \\log p_b + (1 - y_b) \\log(1 - p_b)\\big)$$");
+  r.describe("## Data and protocol\n\n" +
+             train::markdown_table(
+                 {"", ""},
+                 {{"reviews", fmt::format("{} train, {} test (the even and the odd records of reviews.json)",
+                                          d.train.size(), d.test.size())},
+                  {"vocabulary", fmt::format("{} ids: the {} most frequent of the {} distinct training tokens, "
+                                             "and 0 padding, 1 unknown",
+                                             d.vocab.size(), d.vocab.tokens().size(), d.distinct_train_tokens)},
+                  {"length", fmt::format("the last {} tokens of each review, shorter ones padded on the left", s.maxlen)},
+                  {"optimizer", fmt::format("Adam, learning rate {:g}, batch {}, gradient norm clipped to {:g}",
+                                            s.lr, s.batch, f.clip)},
+                  {"schedule", fmt::format("steps {} to {} ({} per epoch), evaluation {}", res.first_step + 1,
+                                           res.last_step, res.batches_per_epoch,
+                                           f.eval_every ? fmt::format("every {} steps", f.eval_every)
+                                                        : std::string("at each epoch end"))},
+                  {"dropout", s.dropout > 0 ? fmt::format("{:g}", s.dropout) : "none"}}));
+  r.text(fmt::format("## The first training review\n\nAs the homework asks, the first review of the training "
+                     "split, as written (label {}: {}). The model reads only its last {} tokens.",
+                     d.train.size() ? int(d.train.labels[0]) : -1,
+                     d.train.size() && d.train.labels[0] > 0.5f ? "positive" : "negative", s.maxlen),
+         d.first_train_text + "\n");
+  std::vector<std::vector<std::string>> epochs;
+  for (const train::Row& row : res.rows) {
+    std::vector<std::string> line{std::to_string(row.step), fmt::format("{:.2f}", double(row.step) / double(res.batches_per_epoch)),
+                                  fmt::format("{:.4f}", row.loss)};
+    for (const char* name : {"train_acc", "test_acc"}) {
+      const double v = value_of(row.values, name);
+      line.push_back(v >= 0 ? fmt::format("{:.4f}", v) : "-");
+    }
+    epochs.push_back(std::move(line));
+  }
+  if (!epochs.empty())
+    r.table("## Accuracy per epoch\n\nThe fraction of reviews classified right (probability above 0.5 for a "
+            "positive one) on the whole training and test splits at each evaluation; the same values as the "
+            "accuracy figure above. Train far above test is overfitting.",
+            {"step", "epoch", "train loss", "train accuracy", "test accuracy"}, epochs);
+
+  const std::size_t n = std::min<std::size_t>(5, d.test.size());
+  std::vector<double> p;
+  {
+    auto no_grad = model.tape.no_grad();
+    const data::ImdbBatch b = data::imdb_range(d.test, 0, n);
+    const Var<float> logit = model.logits(b, false, nullptr);
+    for (std::size_t i = 0; i < n; ++i) p.push_back(1.0 / (1.0 + std::exp(-double(logit.value().data()[i]))));
+  }
+  model.tape.clear();
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string text = as_read(d, i);
+    if (text.size() > 300) text = "... " + text.substr(text.size() - 300);
+    rows.push_back({std::to_string(i + 1), fmt::format("{:.4f}", p[i]), p[i] > 0.5 ? "positive" : "negative",
+                    d.test.labels[i] > 0.5f ? "positive" : "negative", text});
+  }
+  r.table("## Some test reviews\n\nThe first test reviews as the model read them (lower case, punctuation "
+          "dropped, `<unk>` for a word outside the vocabulary; at most their last 300 characters here), with "
+          "the probability of a positive review the trained model gives.",
+          {"review", "P(positive)", "predicted", "label", "text"}, rows);
 }
 
 }  // namespace
@@ -358,7 +448,9 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
                d.vocab.size(), s.embed, s.embed, s.hidden, s.layers, s.bidirectional ? ", bidirectional" : "",
                s.mask ? ", masked" : "", s.dropout > 0 ? fmt::format("Dropout({}) -> ", s.dropout) : "",
                s.hidden * (s.bidirectional ? 2 : 1), model.parameter_count());
-  return f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
+  RunResult res = f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
+  if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
+  return res;
 }
 
 void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {

@@ -24,20 +24,22 @@ int main(int argc, char** argv) {
     imdb::add_flags(frame, settings);
     frame.parse(argc, argv);
     if (!settings.predict.empty()) {
-      imdb::predict_only(settings, frame, stdout);
+      imdb::predict_only(settings, frame, frame.out());
+      frame.finish();
       return 0;
     }
     const data::Imdb d = imdb::load_data(frame.flags().data, settings);
-    imdb::describe_data(d, settings, stdout);
-    fmt::print("BLAS threads {}, float products on {}\n", frame.flags().threads,
+    imdb::describe_data(d, settings, frame.out());
+    fmt::print(frame.out(), "BLAS threads {}, float products on {}\n", frame.flags().threads,
                blas::float_gemm_backend());
-    const imdb::RunResult result = imdb::run(settings, frame, d, stdout);
+    const imdb::RunResult result = imdb::run(settings, frame, d, frame.out());
     if (result.last_step > result.first_step) {
       if (!frame.flags().save.empty())
-        fmt::print("saved {} (vocabulary: {})\n", frame.flags().save,
+        fmt::print(frame.out(), "saved {} (vocabulary: {})\n", frame.flags().save,
                    imdb::vocab_path(frame.flags().save));
-      fmt::print("{}\n", imdb::result_line(settings, frame, result));
+      fmt::print(frame.out(), "{}\n", imdb::result_line(settings, frame, result));
     }
+    frame.finish();
     return 0;
   });
 }

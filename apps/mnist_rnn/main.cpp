@@ -24,12 +24,13 @@ int main(int argc, char** argv) {
     frame.parse(argc, argv);
     const data::Mnist mnist =
         mpi.root_first([&] { return data::fetch_mnist(frame.flags().data, settings.own_data); });
-    fmt::print("MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",
+    fmt::print(frame.out(), "MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",
                mnist.train.size(), mnist.test.size(), frame.flags().threads,
                blas::float_gemm_backend());
-    const mnist::RunResult result = mnist::run(settings, frame, mnist, stdout);
+    const mnist::RunResult result = mnist::run(settings, frame, mnist, frame.out());
     if (result.last_step > result.first_step)
-      fmt::print("{}\n", mnist::result_line(settings, frame, result));
+      fmt::print(frame.out(), "{}\n", mnist::result_line(settings, frame, result));
+    frame.finish();
     return 0;
   }));
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "apps/common/explain.hpp"
 #include "checkpoint/state.hpp"
 #include "optim/adam.hpp"
 #include "parallel/data_parallel.hpp"
@@ -31,6 +32,92 @@ void check_data(const Settings& s, const data::Mnist& data) {
 
 std::string processes(const parallel::DataParallel<float>& ddp) {
   return ddp.size() > 1 ? fmt::format(" over {} processes", ddp.size()) : "";
+}
+
+// The report's own sections (--report): what the run is, then the first
+// test digits with their predictions and the confusion matrix of the test
+// split.
+void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f, const data::Mnist& data,
+                std::size_t parameters, const RunResult& res) {
+  r.describe(
+      "## The task\n\nRecognise handwritten digits (0 to 9) in 28x28 gray images. A recurrent network "
+      "reads each image **one row per time step**: 28 steps, each a vector $x^t$ of the 28 pixels of row "
+      "$t$ scaled to [0, 1], top row first. After the last row, a linear layer scores the ten digits from "
+      "the network's last hidden state $h^{28}$, and the highest score is the prediction. This is the "
+      "lecture's class assignment (docs/protocols.md section 3).");
+  r.describe(fmt::format("## The model\n\n{} layer(s) of {} {} units, then a linear layer {}->10: {} "
+                         "parameters.\n\n",
+                         s.layers, s.hidden, s.cell, s.hidden, parameters) +
+             app::cell_equations(s.cell) +
+             "\n\nThe scores and the loss, the mean softmax cross-entropy over a batch of $B$ images "
+             "with labels $y_b$:\n\n"
+             "$$s_b = h_b^{28} W_o + b_o \\in \\mathbb{R}^{10}, \\qquad "
+             "L = -\\frac{1}{B} \\sum_{b=1}^{B} \\log \\frac{e^{s_{b,y_b}}}{\\sum_{k=0}^{9} e^{s_{b,k}}}$$\n\n"
+             "The gradient of $L$ reaches the weights of every step through the tape: backpropagation "
+             "through time.");
+  const std::string steps = fmt::format("{} (from step {})", res.last_step, res.first_step + 1);
+  r.describe("## Data and protocol\n\n" +
+             train::markdown_table(
+                 {"", ""},
+                 {{"training images", fmt::format("{} (MNIST's training split, reshuffled each epoch)", data.train.size())},
+                  {"test images", fmt::format("{} (every evaluation scores all of them)", data.test.size())},
+                  {"optimizer", fmt::format("Adam, learning rate {:g}, betas 0.9 / 0.999, eps 1e-8", s.lr)},
+                  {"batch", fmt::format("{} images per step", s.batch)},
+                  {"steps", f.eval_only ? "none (--eval-only: the checkpoint evaluated)" : steps},
+                  {"evaluation", f.eval_every ? fmt::format("every {} steps and at the end", f.eval_every)
+                                              : std::string("at each epoch end")},
+                  {"initialisation", s.init == "torch" ? "U(-1/sqrt(H), 1/sqrt(H)) (PyTorch's)"
+                                                       : "Glorot-uniform input weights, orthogonal recurrent weights, zero biases"},
+                  {"gradient clipping", f.clip > 0 ? fmt::format("global norm {:g}", f.clip) : "none"}}));
+  const std::vector<int>& pred = res.test.predictions;
+  if (pred.size() != data.test.size()) return;
+
+  const std::size_t n = std::min(kShown, data.test.size());
+  std::vector<std::vector<std::uint8_t>> images;
+  std::vector<std::string> titles, header{""}, predicted{"predicted"}, truth{"true"};
+  std::string wrong;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto* px = data.test.pixels.data() + i * 784;
+    images.emplace_back(px, px + 784);
+    const int label = data.test.labels[i];
+    titles.push_back(fmt::format("pred {}\ntrue {}", pred[i], label));
+    header.push_back(std::to_string(i + 1));
+    predicted.push_back(std::to_string(pred[i]));
+    truth.push_back(std::to_string(label));
+    if (pred[i] != label) wrong += fmt::format("{}{}", wrong.empty() ? "" : ", ", i + 1);
+  }
+  r.markdown(fmt::format(
+      "## The first {} test digits\n\nThe first images of the test split as the network read them (row 1 "
+      "at the top), with the digit it predicted and the true label under each. Wrong: {}.",
+      n, wrong.empty() ? "none" : (wrong.find(',') == std::string::npos ? "image " : "images ") + wrong));
+  r.figure(train::image_strip("digits", images, data::kMnistSide, data::kMnistSide, titles), "");
+  r.table("", header, {predicted, truth});
+
+  std::vector<std::vector<double>> counts(kClasses, std::vector<double>(kClasses, 0));
+  for (std::size_t i = 0; i < pred.size(); ++i) counts[data.test.labels[i]][std::size_t(pred[i])] += 1;
+  std::vector<std::string> labels, columns{"true \\ predicted"};
+  for (std::size_t k = 0; k < kClasses; ++k) labels.push_back(std::to_string(k)), columns.push_back(labels.back());
+  columns.push_back("recall");
+  std::vector<std::vector<std::string>> rows;
+  double correct = 0;
+  for (std::size_t t = 0; t < kClasses; ++t) {
+    std::vector<std::string> row{"**" + labels[t] + "**"};
+    double total = 0;
+    for (std::size_t p = 0; p < kClasses; ++p) row.push_back(fmt::format("{:g}", counts[t][p])), total += counts[t][p];
+    correct += counts[t][t];
+    row.push_back(total ? fmt::format("{:.3f}", counts[t][t] / total) : "-");
+    rows.push_back(std::move(row));
+  }
+  r.markdown(fmt::format(
+      "## Confusion matrix\n\nEvery test image counted by its true digit (row) and the digit the "
+      "network predicted (column), after the last step. The diagonal holds the right answers: "
+      "{:g} of {} images, test accuracy {:.4f}. Off the diagonal, the cells with the largest counts "
+      "are the digits the network confuses.",
+      correct, pred.size(), res.test.accuracy));
+  r.figure(train::heat_map("confusion", "test split: true digit against predicted digit", "predicted digit",
+                           "true digit", counts, labels),
+           "");
+  r.table("The same counts, with each digit's recall (the fraction of its images recognised):", columns, rows);
 }
 
 }  // namespace
@@ -167,6 +254,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
           return {{"minibatch_loss", minibatch_loss}, {"test_loss", res.test.loss},
                   {"test_acc", res.test.accuracy}};
         });
+    frame.report().training(trainer);
     res.train_seconds = trainer.train_seconds();
     res.train_cpu_seconds = trainer.train_cpu_seconds();
     if (res.test.predictions.empty() && ddp.is_root()) res.test = evaluate(model, tape, data.test);
@@ -176,6 +264,8 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
                           data.test.labels.begin() + std::ptrdiff_t(std::min(kShown, data.test.size())));
   say("first 10 test images: predicted " + first(res.test.predictions));
   say("                      label     " + first(labels));
+  if (frame.reporting() && ddp.is_root())
+    add_report(frame.report(), s, f, data, model.parameter_count(), res);
   return res;
 }
 

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     if (slotapp::needs_data(frame, settings))
       data =
           frame.flags().data.empty() ? slots::make_ticket_corpus() : slots::read_folder(frame.flags().data);
-    slotapp::run(settings, frame, data, std::cin, stdout);
+    slotapp::run(settings, frame, data, std::cin, frame.out());
+    frame.finish();
     return 0;
   });
 }

@@ -4,8 +4,10 @@
 #include <fmt/core.h>
 
 #include <istream>
+#include <sstream>
 #include <utility>
 
+#include "apps/common/explain.hpp"
 #include "apps/slot_filling/slot_app.hpp"
 #include "checkpoint/state.hpp"
 #include "datasets/sha256.hpp"
@@ -260,6 +262,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   best.restore(tagger);
   tagger.set_training(false);
   res.rows = trainer.history();
+  frame.report().training(trainer);
   res.last_step = trainer.step();
   res.train_seconds = trainer.train_seconds();
   res.train_cpu_seconds = trainer.train_cpu_seconds();
@@ -313,6 +316,98 @@ void load_only(const Settings& s, const app::Frame& frame, const slots::SlotData
   res.test = score(res.model, data.test, "test", warn);
   res.scored = true;
   print_scores(log, "test", res.test);
+}
+
+constexpr const char* kLectureSentences[] = {"I would like to arrive Taipei on November 2nd",
+                                             "leave Taipei on November 2nd"};
+
+// The report's own sections (--report): what the run is, the lecture's two
+// sentences tagged, precision / recall / F1 of the most frequent slot types.
+void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f, const slots::SlotData& data,
+                RunResult& res) {
+  const ModelConfig& c = res.model.tagger->config;
+  r.describe(
+      "## The task\n\nSlot filling, the lecture's ticket-booking example: in \"I would like to arrive "
+      "Taipei on November 2nd\" a booking system must find the **destination** (Taipei) and the **time of "
+      "arrival** (November 2nd), while in \"leave Taipei on November 2nd\" Taipei is the place of "
+      "departure: the same word fills another slot because of the words around it, which is why a "
+      "recurrent network reads the sentence. Every word gets a BIO tag: `B-<slot>` begins a slot value, "
+      "`I-<slot>` continues it, `O` is outside any slot.");
+  r.describe(fmt::format("## The model\n\nEmbedding of {} words into {} dimensions, {} {} layer(s) of {} "
+                         "units{}, a linear layer from each word's state to its {} tag scores.\n\n",
+                         c.vocab_size, c.embed, c.layers, c.cell, c.hidden,
+                         c.bidirectional ? " per direction, read both ways (each word's state joins the "
+                                           "left-to-right and the right-to-left one, so a tag sees the "
+                                           "whole sentence)"
+                                         : ", left to right (a tag sees only the words before it)",
+                         c.tag_count) +
+             app::cell_equations(c.cell) +
+             "\n\nThe loss is the cross-entropy of each word's tag, averaged over the real words of the "
+             "batch (padding weighs 0):\n\n"
+             "$$L = -\\frac{1}{N} \\sum_{b, t \\le T_b} \\log \\operatorname{softmax}(h_{b}^{t} W_o + "
+             "b_o)_{y_{b,t}}$$");
+  r.describe("## Data and protocol\n\n" +
+             train::markdown_table(
+                 {"", ""},
+                 {{"data", f.data.empty() ? "the built-in ticket-booking corpus (datasets/slots/ticket_corpus.cpp)"
+                                          : "the ATIS-layout folder " + f.data},
+                  {"sentences", fmt::format("{} train, {} valid, {} test", data.train.size(), data.valid.size(),
+                                            data.test.size())},
+                  {"vocabulary", fmt::format("{} words (of the train split; others are <unk>)", c.vocab_size)},
+                  {"tags", fmt::format("{} BIO tags", c.tag_count)},
+                  {"optimizer", fmt::format("Adam, learning rate {:g}, batch {}, gradient norm clipped to {:g}",
+                                            s.lr, s.batch, f.clip)},
+                  {"regularisation", fmt::format("dropout {:g}, word dropout {:g}", c.dropout, s.word_dropout)},
+                  {"selection", fmt::format("valid F1 at each evaluation; the best (epoch {}, step {}) is kept "
+                                            "and scored on test",
+                                            res.best_epoch, res.best_step)},
+                  {"scoring", "conlleval: a slot counts as right only when its type and its whole span are"}}));
+
+  std::string tagged;
+  for (const char* sentence : kLectureSentences) {
+    const auto words = slots::tokenize(sentence);
+    const auto tags = tag_words(res.model, words);
+    std::vector<std::string> header{"word"}, row{"**tag**"};
+    header.insert(header.end(), words.begin(), words.end());
+    row.insert(row.end(), tags.begin(), tags.end());
+    std::string found;  // the report's slot lines: "destination: Taipei"
+    std::istringstream lines(tagging_report(words, tags));
+    for (std::string l; std::getline(lines, l);)
+      if (l.find(':') != std::string::npos)
+        found += (found.empty() ? "" : "; ") + l.substr(l.find_first_not_of(' '));
+    tagged += train::markdown_table(header, {row}) + "\nSlots found: " + found + ".\n\n";
+  }
+  r.markdown("## The lecture's sentences\n\nThe two sentences of the lecture, tagged by the trained model "
+             "(never seen in training). The lecture's point: Taipei should be the destination (`B-dest`) in "
+             "the first and the place of departure in the second, and November 2nd the time of arrival and "
+             "of departure.\n\n" +
+             tagged);
+  if (!s.tag.empty() && !res.tagged.empty()) {
+    std::string all;
+    for (const std::string& t : res.tagged) all += t;
+    r.text("## The sentences of --tag\n\nEach word with its tag, then the slots found.", all);
+  }
+  if (!res.scored) return;
+
+  std::vector<std::pair<std::string, slots::ChunkCounts>> types(res.test.by_type().begin(),
+                                                                 res.test.by_type().end());
+  std::stable_sort(types.begin(), types.end(),
+                   [](const auto& a, const auto& b) { return a.second.gold > b.second.gold; });
+  if (types.size() > 10) types.resize(10);
+  std::vector<std::vector<std::string>> rows;
+  auto line = [&](const std::string& name, const slots::ChunkCounts& k) {
+    rows.push_back({name, std::to_string(k.gold), std::to_string(k.predicted), std::to_string(k.correct),
+                    fmt::format("{:.2f}", 100 * k.precision()), fmt::format("{:.2f}", 100 * k.recall()),
+                    fmt::format("{:.2f}", 100 * k.f1())});
+  };
+  for (const auto& [name, k] : types) line(name, k);
+  line("**all types**", res.test.total());
+  r.table(fmt::format("## Scores per slot type\n\nThe test split scored with the kept weights, for the {} slot "
+                      "types with the most values in it (conlleval: **precision** = right / predicted, "
+                      "**recall** = right / in the data, **F1** their harmonic mean, in %). The last row is "
+                      "every type together, as the log's `test:` line.",
+                      types.size()),
+          {"slot type", "in test", "predicted", "right", "precision", "recall", "F1"}, rows);
 }
 
 }  // namespace
@@ -404,9 +499,9 @@ RunResult run(const Settings& s, const app::Frame& frame, const slots::SlotData&
     tag_requested(s, in, log, res);
   } else if (f.data.empty() && !f.eval_only) {
     say(log, "\nthe lecture's sentences (never seen in training):");
-    tag_one(res.model, "I would like to arrive Taipei on November 2nd", log, res);
-    tag_one(res.model, "leave Taipei on November 2nd", log, res);
+    for (const char* sentence : kLectureSentences) tag_one(res.model, sentence, log, res);
   }
+  if (frame.reporting()) add_report(frame.report(), s, f, data, res);
   return res;
 }
 
