@@ -1,16 +1,16 @@
 // Everything a model needs from the tape: include this one header.
 #pragma once
 
-#include "backend/blas.hpp"
-#include "autograd/gradcheck.hpp"
-#include "autograd/ops/cell.hpp"
-#include "autograd/ops/dropout.hpp"
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/linalg.hpp"
-#include "autograd/ops/loss.hpp"
-#include "autograd/ops/norm.hpp"
-#include "autograd/ops/reduce.hpp"
-#include "autograd/ops/shape.hpp"
-#include "autograd/random.hpp"
-#include "autograd/tape.hpp"
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/blas.hpp>
+#include <tapegrad/autograd/gradcheck.hpp>
+#include <tapegrad/autograd/ops/cell.hpp>
+#include <tapegrad/autograd/ops/dropout.hpp>
+#include <tapegrad/autograd/ops/elementwise.hpp>
+#include <tapegrad/autograd/ops/linalg.hpp>
+#include <tapegrad/autograd/ops/loss.hpp>
+#include <tapegrad/autograd/ops/norm.hpp>
+#include <tapegrad/autograd/ops/reduce.hpp>
+#include <tapegrad/autograd/ops/shape.hpp>
+#include <tapegrad/autograd/random.hpp>
+#include <tapegrad/autograd/tape.hpp>
+#include <tapegrad/backend/tensor.hpp>

@@ -1,9 +1,9 @@
-#include "autograd/gradcheck.hpp"
+#include <tapegrad/autograd/gradcheck.hpp>
 
 #include <cmath>
 #include <sstream>
 
-#include "autograd/random.hpp"
+#include <tapegrad/autograd/random.hpp>
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "autograd/profiler.hpp"
+#include <tapegrad/autograd/profiler.hpp>
 
 #include <algorithm>
 #include <cstdlib>

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <random>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg {
 

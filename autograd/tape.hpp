@@ -33,8 +33,8 @@
 
 #include <xtensor/xnoalias.hpp>
 
-#include "autograd/profiler.hpp"
-#include "backend/tensor.hpp"
+#include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg {
 

@@ -1,11 +1,11 @@
-#include "backend/blas.hpp"
+#include <tapegrad/backend/blas.hpp>
 
 #include <cblas.h>
 
 #include <cstdlib>
 #include <cstring>
 
-#include "backend/sgemm_avx512.hpp"
+#include <tapegrad/backend/sgemm_avx512.hpp>
 
 namespace tg::blas {
 namespace {

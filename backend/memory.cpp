@@ -1,4 +1,4 @@
-#include "backend/memory.hpp"
+#include <tapegrad/backend/memory.hpp>
 
 #include <cstdlib>
 #include <vector>

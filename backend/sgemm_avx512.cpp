@@ -1,4 +1,4 @@
-#include "backend/sgemm_avx512.hpp"
+#include <tapegrad/backend/sgemm_avx512.hpp>
 
 #include <immintrin.h>
 

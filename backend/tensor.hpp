@@ -10,7 +10,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "backend/memory.hpp"
+#include <tapegrad/backend/memory.hpp>
 
 namespace tg {
 

@@ -10,7 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "backend/sgemm_avx512.hpp"
+#include <tapegrad/backend/sgemm_avx512.hpp>
 
 namespace {
 

@@ -3,7 +3,7 @@
 // loss = mean(output^2) so the backward goes through every step. Also the
 // MNIST shapes (batch 50, 28 steps of 28 inputs, hidden 128) for each cell.
 #include "bench/result_reporter.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace {
 

@@ -2,7 +2,7 @@
 // elementwise ops, forward + backward + clear), and a matmul-heavy recurrent
 // step (batch 64, input 128, hidden 128, 50 steps). Twin:
 // bench/torch/tape_chain.py (same chains, same step).
-#include "autograd/autograd.hpp"
+#include <tapegrad/autograd/autograd.hpp>
 #include "bench/result_reporter.hpp"
 
 namespace {

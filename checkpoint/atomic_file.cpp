@@ -1,4 +1,4 @@
-#include "checkpoint/atomic_file.hpp"
+#include <tapegrad/checkpoint/atomic_file.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::io {
 namespace {

@@ -1,7 +1,7 @@
-#include "checkpoint/safetensors.hpp"
+#include <tapegrad/checkpoint/safetensors.hpp>
 
-#include "checkpoint/atomic_file.hpp"
-#include "checkpoint/json_depth.hpp"
+#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/checkpoint/json_depth.hpp>
 
 #include <algorithm>
 #include <cerrno>

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg {
 

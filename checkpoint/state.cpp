@@ -1,10 +1,10 @@
-#include "checkpoint/state.hpp"
+#include <tapegrad/checkpoint/state.hpp>
 
 #include <cmath>
 #include <map>
 
-#include "checkpoint/json_depth.hpp"
-#include "checkpoint/safetensors.hpp"
+#include <tapegrad/checkpoint/json_depth.hpp>
+#include <tapegrad/checkpoint/safetensors.hpp>
 
 namespace tg::ckpt {
 namespace {

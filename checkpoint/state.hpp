@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "layers/module.hpp"
-#include "optim/optimizer.hpp"
+#include <tapegrad/layers/module.hpp>
+#include <tapegrad/optim/optimizer.hpp>
 
 namespace tg::ckpt {
 

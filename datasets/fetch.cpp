@@ -1,4 +1,4 @@
-#include "datasets/fetch.hpp"
+#include <tapegrad/datasets/fetch.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,9 +14,9 @@
 #include <map>
 #include <sstream>
 
-#include "backend/tensor.hpp"
-#include "datasets/sha256.hpp"
-#include "checkpoint/atomic_file.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/sha256.hpp>
+#include <tapegrad/checkpoint/atomic_file.hpp>
 
 namespace tg::data {
 namespace {

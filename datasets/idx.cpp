@@ -1,10 +1,10 @@
-#include "datasets/idx.hpp"
+#include <tapegrad/datasets/idx.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::data {
 namespace {

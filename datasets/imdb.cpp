@@ -1,9 +1,9 @@
 // IMDB loading, encoding and batching (see imdb.hpp for the protocol).
-#include "datasets/imdb.hpp"
+#include <tapegrad/datasets/imdb.hpp>
 
 #include <algorithm>
 
-#include "datasets/fetch.hpp"
+#include <tapegrad/datasets/fetch.hpp>
 
 namespace tg::data {
 namespace {

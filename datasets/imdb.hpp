@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "backend/tensor.hpp"
-#include "datasets/sampler.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/sampler.hpp>
 
 namespace tg::data {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "datasets/imdb.hpp"
+#include <tapegrad/datasets/imdb.hpp>
 
 namespace tg::data {
 namespace {

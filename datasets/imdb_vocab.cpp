@@ -5,9 +5,9 @@
 #include <system_error>
 #include <unistd.h>
 
-#include "datasets/imdb.hpp"
+#include <tapegrad/datasets/imdb.hpp>
 
-#include "checkpoint/atomic_file.hpp"
+#include <tapegrad/checkpoint/atomic_file.hpp>
 
 namespace tg::data {
 namespace {

@@ -1,10 +1,10 @@
-#include "datasets/mnist.hpp"
+#include <tapegrad/datasets/mnist.hpp>
 
 #include <algorithm>
 #include <string>
 
-#include "datasets/fetch.hpp"
-#include "datasets/idx.hpp"
+#include <tapegrad/datasets/fetch.hpp>
+#include <tapegrad/datasets/idx.hpp>
 
 namespace tg::data {
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "backend/tensor.hpp"
-#include "datasets/sampler.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/sampler.hpp>
 
 namespace tg::data {
 

@@ -1,10 +1,10 @@
-#include "datasets/sampler.hpp"
+#include <tapegrad/datasets/sampler.hpp>
 
 #include <algorithm>
 #include <numeric>
 #include <string>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::data {
 namespace {

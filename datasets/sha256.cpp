@@ -1,10 +1,10 @@
-#include "datasets/sha256.hpp"
+#include <tapegrad/datasets/sha256.hpp>
 
 #include <cstring>
 #include <fstream>
 #include <vector>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::data {
 namespace {

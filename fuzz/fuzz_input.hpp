@@ -13,7 +13,7 @@
 #include <exception>
 #include <string>
 
-#include "backend/tensor.hpp"  // tg::Error
+#include <tapegrad/backend/tensor.hpp>  // tg::Error
 
 namespace tg::fuzz {
 

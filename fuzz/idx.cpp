@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "datasets/idx.hpp"
+#include <tapegrad/datasets/idx.hpp>
 #include "fuzz/fuzz_input.hpp"
 
 namespace {

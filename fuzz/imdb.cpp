@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/imdb.hpp"
+#include <tapegrad/datasets/imdb.hpp>
 #include "fuzz/fuzz_input.hpp"
 
 namespace {

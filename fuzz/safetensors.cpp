@@ -8,9 +8,9 @@
 #include <limits>
 #include <string>
 
-#include "checkpoint/json_depth.hpp"
-#include "checkpoint/safetensors.hpp"
-#include "checkpoint/state.hpp"
+#include <tapegrad/checkpoint/json_depth.hpp>
+#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/checkpoint/state.hpp>
 #include "fuzz/fuzz_input.hpp"
 
 namespace {

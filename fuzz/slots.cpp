@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "datasets/slots/utterance.hpp"
-#include "datasets/slots/vocab.hpp"
+#include <tapegrad/datasets/slots/utterance.hpp>
+#include <tapegrad/datasets/slots/vocab.hpp>
 #include "fuzz/fuzz_input.hpp"
 
 #include <sys/stat.h>

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "datasets/imdb.hpp"
-#include "datasets/slots/vocab.hpp"
+#include <tapegrad/datasets/imdb.hpp>
+#include <tapegrad/datasets/slots/vocab.hpp>
 #include "fuzz/fuzz_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

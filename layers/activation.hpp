@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "autograd/autograd.hpp"
+#include <tapegrad/autograd/autograd.hpp>
 
 namespace tg {
 

@@ -1,6 +1,6 @@
-#include "layers/cells.hpp"
+#include <tapegrad/layers/cells.hpp>
 
-#include "layers/init.hpp"
+#include <tapegrad/layers/init.hpp>
 
 namespace tg {
 namespace {

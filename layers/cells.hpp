@@ -9,8 +9,8 @@
 #include <memory>
 #include <optional>
 
-#include "layers/activation.hpp"
-#include "layers/module.hpp"
+#include <tapegrad/layers/activation.hpp>
+#include <tapegrad/layers/module.hpp>
 
 namespace tg {
 

@@ -1,7 +1,7 @@
 // Initialisers. Each returns a fresh tensor drawn from `rng`.
 #pragma once
 
-#include "autograd/random.hpp"
+#include <tapegrad/autograd/random.hpp>
 
 namespace tg::init {
 

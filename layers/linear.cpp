@@ -1,6 +1,6 @@
-#include "layers/linear.hpp"
+#include <tapegrad/layers/linear.hpp>
 
-#include "layers/init.hpp"
+#include <tapegrad/layers/init.hpp>
 
 namespace tg {
 

@@ -3,7 +3,7 @@
 // W is stored (in, out) so the forward is one matmul with no transpose.
 #pragma once
 
-#include "layers/module.hpp"
+#include <tapegrad/layers/module.hpp>
 
 namespace tg {
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/autograd.hpp"
+#include <tapegrad/autograd/autograd.hpp>
 
 namespace tg {
 

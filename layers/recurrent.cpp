@@ -1,4 +1,4 @@
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/recurrent.hpp>
 
 #include <type_traits>
 

@@ -17,7 +17,7 @@
 #include <memory>
 #include <optional>
 
-#include "layers/cells.hpp"
+#include <tapegrad/layers/cells.hpp>
 
 namespace tg {
 

@@ -1,6 +1,6 @@
 // Everything that knows PyTorch's names: the collect_torch of Linear,
 // Embedding and Recurrent, and the export and import through them.
-#include "layers/torch_io.hpp"
+#include <tapegrad/layers/torch_io.hpp>
 
 #include <map>
 #include <set>
@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <xtensor/xmanipulation.hpp>
 
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace tg {
 

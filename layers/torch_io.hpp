@@ -24,8 +24,8 @@
 
 #include <string>
 
-#include "checkpoint/safetensors.hpp"
-#include "layers/module.hpp"
+#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/layers/module.hpp>
 
 namespace tg {
 

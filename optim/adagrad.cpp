@@ -1,4 +1,4 @@
-#include "optim/adagrad.hpp"
+#include <tapegrad/optim/adagrad.hpp>
 
 #include <cmath>
 

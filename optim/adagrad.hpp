@@ -6,7 +6,7 @@
 //   p = p - lr g / (sqrt(s) + eps)
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include <tapegrad/optim/optimizer.hpp>
 
 namespace tg {
 

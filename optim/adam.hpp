@@ -13,7 +13,7 @@
 // one sweep of memory per step.
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include <tapegrad/optim/optimizer.hpp>
 
 namespace tg {
 

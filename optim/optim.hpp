@@ -1,9 +1,9 @@
 // Everything a training loop needs from optim/: include this one header.
 #pragma once
 
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/optimizer.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/schedule.hpp"
-#include "optim/sgd.hpp"
+#include <tapegrad/optim/adagrad.hpp>
+#include <tapegrad/optim/adam.hpp>
+#include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/rmsprop.hpp>
+#include <tapegrad/optim/schedule.hpp>
+#include <tapegrad/optim/sgd.hpp>

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

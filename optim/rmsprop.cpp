@@ -1,4 +1,4 @@
-#include "optim/rmsprop.hpp"
+#include <tapegrad/optim/rmsprop.hpp>
 
 #include <cmath>
 

@@ -8,7 +8,7 @@
 //   p = p - lr u                      (no momentum)
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include <tapegrad/optim/optimizer.hpp>
 
 namespace tg {
 

@@ -13,7 +13,7 @@
 
 #include <cstddef>
 
-#include "optim/optimizer.hpp"
+#include <tapegrad/optim/optimizer.hpp>
 
 namespace tg {
 

@@ -7,7 +7,7 @@
 //   p = p - lr d
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include <tapegrad/optim/optimizer.hpp>
 
 namespace tg {
 

@@ -1,5 +1,5 @@
 // parallel/comm.hpp over MPI (MPI_COMM_WORLD).
-#include "parallel/comm.hpp"
+#include <tapegrad/parallel/comm.hpp>
 
 #include <mpi.h>
 
@@ -8,7 +8,7 @@
 #include <exception>
 #include <limits>
 
-#include "parallel/launcher.hpp"
+#include <tapegrad/parallel/launcher.hpp>
 
 namespace tg::parallel {
 namespace {

@@ -1,11 +1,11 @@
 // parallel/comm.hpp without MPI (TAPEGRAD_MPI off): one process, rank 0 of 1,
 // every collective a no-op.
-#include "parallel/comm.hpp"
+#include <tapegrad/parallel/comm.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "parallel/launcher.hpp"
+#include <tapegrad/parallel/launcher.hpp>
 
 namespace tg::parallel {
 

@@ -1,4 +1,4 @@
-#include "parallel/data_parallel.hpp"
+#include <tapegrad/parallel/data_parallel.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -28,10 +28,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "layers/module.hpp"
-#include "optim/optimizer.hpp"
-#include "parallel/comm.hpp"
-#include "train/trainer.hpp"
+#include <tapegrad/layers/module.hpp>
+#include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/parallel/comm.hpp>
+#include <tapegrad/train/trainer.hpp>
 
 namespace tg::parallel {
 

@@ -1,4 +1,4 @@
-#include "parallel/launcher.hpp"
+#include <tapegrad/parallel/launcher.hpp>
 
 #include <cstdlib>
 #include <initializer_list>

@@ -1,4 +1,4 @@
-#include "train/log.hpp"
+#include <tapegrad/train/log.hpp>
 
 #include <unistd.h>
 
@@ -11,8 +11,8 @@
 
 #include <fmt/core.h>
 
-#include "backend/tensor.hpp"
-#include "checkpoint/atomic_file.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/checkpoint/atomic_file.hpp>
 
 namespace tg::train {
 

@@ -1,4 +1,4 @@
-#include "train/plot.hpp"
+#include <tapegrad/train/plot.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 
 #include <fmt/core.h>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::train {
 namespace {

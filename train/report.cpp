@@ -1,4 +1,4 @@
-#include "train/report.hpp"
+#include <tapegrad/train/report.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +12,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/atomic_file.hpp"
+#include <tapegrad/checkpoint/atomic_file.hpp>
 
 namespace tg::train {
 namespace {

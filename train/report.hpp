@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "train/plot.hpp"
-#include "train/trainer.hpp"
+#include <tapegrad/train/plot.hpp>
+#include <tapegrad/train/trainer.hpp>
 
 namespace tg::train {
 

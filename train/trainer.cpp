@@ -1,4 +1,4 @@
-#include "train/trainer.hpp"
+#include <tapegrad/train/trainer.hpp>
 
 #include <time.h>
 
@@ -8,9 +8,9 @@
 
 #include <fmt/core.h>
 
-#include "autograd/profiler.hpp"
-#include "checkpoint/atomic_file.hpp"
-#include "checkpoint/state.hpp"
+#include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/checkpoint/state.hpp>
 
 namespace tg::train {
 namespace {

@@ -31,10 +31,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/random.hpp"
-#include "layers/module.hpp"
-#include "optim/optimizer.hpp"
-#include "train/log.hpp"
+#include <tapegrad/autograd/random.hpp>
+#include <tapegrad/layers/module.hpp>
+#include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/train/log.hpp>
 
 namespace tg::train {
 

@@ -6,8 +6,8 @@
 #include <fmt/core.h>
 
 #include "apps/common/explain.hpp"
-#include "checkpoint/state.hpp"
-#include "optim/adam.hpp"
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/optim/adam.hpp>
 
 namespace tg::adding {
 namespace {

@@ -18,8 +18,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "layers/init.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/init.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace tg::adding {
 

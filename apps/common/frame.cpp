@@ -13,11 +13,11 @@
 
 #include <fmt/core.h>
 
-#include "autograd/profiler.hpp"
-#include "backend/blas.hpp"
-#include "checkpoint/atomic_file.hpp"
-#include "checkpoint/state.hpp"
-#include "parallel/comm.hpp"
+#include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/backend/blas.hpp>
+#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/parallel/comm.hpp>
 
 namespace tg::app {
 namespace {

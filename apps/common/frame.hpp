@@ -34,9 +34,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "backend/tensor.hpp"
-#include "train/report.hpp"
-#include "train/trainer.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/train/report.hpp>
+#include <tapegrad/train/trainer.hpp>
 
 namespace tg::app {
 

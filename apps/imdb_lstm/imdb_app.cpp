@@ -12,10 +12,10 @@
 #include <fmt/core.h>
 
 #include "apps/common/explain.hpp"
-#include "autograd/profiler.hpp"
-#include "checkpoint/state.hpp"
-#include "datasets/sha256.hpp"
-#include "optim/adam.hpp"
+#include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/datasets/sha256.hpp>
+#include <tapegrad/optim/adam.hpp>
 
 namespace tg::imdb {
 namespace {

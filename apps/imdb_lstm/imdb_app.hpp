@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "apps/common/frame.hpp"
-#include "datasets/imdb.hpp"
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/datasets/imdb.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace tg::imdb {
 

@@ -4,7 +4,7 @@
 #include <fmt/core.h>
 
 #include "apps/imdb_lstm/imdb_app.hpp"
-#include "backend/blas.hpp"
+#include <tapegrad/backend/blas.hpp>
 
 int main(int argc, char** argv) {
   using namespace tg;

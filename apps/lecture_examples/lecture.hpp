@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace tg::lecture {
 

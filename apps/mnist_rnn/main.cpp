@@ -3,8 +3,8 @@
 #include <fmt/core.h>
 
 #include "apps/mnist_rnn/mnist_app.hpp"
-#include "backend/blas.hpp"
-#include "parallel/comm.hpp"
+#include <tapegrad/backend/blas.hpp>
+#include <tapegrad/parallel/comm.hpp>
 
 int main(int argc, char** argv) {
   using namespace tg;

@@ -3,9 +3,9 @@
 #include <fmt/core.h>
 
 #include "apps/common/explain.hpp"
-#include "checkpoint/state.hpp"
-#include "optim/adam.hpp"
-#include "parallel/data_parallel.hpp"
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/optim/adam.hpp>
+#include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::mnist {
 namespace {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "apps/common/frame.hpp"
-#include "datasets/mnist.hpp"
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/datasets/mnist.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace tg::mnist {
 

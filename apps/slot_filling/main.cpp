@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "apps/slot_filling/slot_app.hpp"
-#include "datasets/slots/ticket_corpus.hpp"
+#include <tapegrad/datasets/slots/ticket_corpus.hpp>
 
 int main(int argc, char** argv) {
   using namespace tg;

@@ -9,9 +9,9 @@
 
 #include "apps/common/explain.hpp"
 #include "apps/slot_filling/slot_app.hpp"
-#include "checkpoint/state.hpp"
-#include "datasets/sha256.hpp"
-#include "optim/adam.hpp"
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/datasets/sha256.hpp>
+#include <tapegrad/optim/adam.hpp>
 
 namespace tg::slotapp {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "checkpoint/state.hpp"
-#include "datasets/sha256.hpp"
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/datasets/sha256.hpp>
 
 namespace tg::slotapp {
 namespace {

@@ -31,13 +31,13 @@
 #include <vector>
 
 #include "apps/common/frame.hpp"
-#include "datasets/slots/batch.hpp"
-#include "datasets/slots/chunks.hpp"
-#include "datasets/slots/conlleval.hpp"
-#include "datasets/slots/utterance.hpp"
-#include "datasets/slots/vocab.hpp"
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/datasets/slots/batch.hpp>
+#include <tapegrad/datasets/slots/chunks.hpp>
+#include <tapegrad/datasets/slots/conlleval.hpp>
+#include <tapegrad/datasets/slots/utterance.hpp>
+#include <tapegrad/datasets/slots/vocab.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 namespace tg::slotapp {
 

@@ -1,9 +1,9 @@
-#include "autograd/ops/cell.hpp"
+#include <tapegrad/autograd/ops/cell.hpp>
 
 #include <xsimd/xsimd.hpp>
 
-#include "backend/blas.hpp"
-#include "autograd/ops/linalg.hpp"
+#include <tapegrad/backend/blas.hpp>
+#include <tapegrad/autograd/ops/linalg.hpp>
 
 namespace tg {
 namespace {

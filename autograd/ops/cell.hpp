@@ -3,7 +3,7 @@
 // tests); backpropagation through time still comes from the tape.
 #pragma once
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "autograd/ops/dropout.hpp"
+#include <tapegrad/autograd/ops/dropout.hpp>
 
 namespace tg {
 

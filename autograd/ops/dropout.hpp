@@ -1,8 +1,8 @@
 // Inverted dropout.
 #pragma once
 
-#include "autograd/random.hpp"
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/random.hpp>
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "autograd/ops/elementwise.hpp"
+#include <tapegrad/autograd/ops/elementwise.hpp>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>

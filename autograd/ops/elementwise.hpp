@@ -5,7 +5,7 @@
 
 #include <type_traits>
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

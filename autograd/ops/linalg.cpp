@@ -1,10 +1,10 @@
-#include "autograd/ops/linalg.hpp"
+#include <tapegrad/autograd/ops/linalg.hpp>
 
 #include <numeric>
 
 #include <xtensor/xmanipulation.hpp>
 
-#include "backend/blas.hpp"
+#include <tapegrad/backend/blas.hpp>
 
 namespace tg {
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

@@ -1,11 +1,11 @@
-#include "autograd/ops/loss.hpp"
+#include <tapegrad/autograd/ops/loss.hpp>
 
 #include <cmath>
 #include <limits>
 
 #include <xtensor/xbroadcast.hpp>
 
-#include "autograd/ops/shape.hpp"
+#include <tapegrad/autograd/ops/shape.hpp>
 
 namespace tg {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/ops/elementwise.hpp>
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "autograd/ops/norm.hpp"
+#include <tapegrad/autograd/ops/norm.hpp>
 
 #include <cmath>
 

@@ -2,7 +2,7 @@
 // and reciprocal standard deviation, and one hand-written backward uses them.
 #pragma once
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

@@ -1,9 +1,9 @@
-#include "autograd/ops/reduce.hpp"
+#include <tapegrad/autograd/ops/reduce.hpp>
 
 #include <cmath>
 #include <limits>
 
-#include "autograd/ops/shape.hpp"
+#include <tapegrad/autograd/ops/shape.hpp>
 
 namespace tg {
 namespace {

@@ -2,7 +2,7 @@
 // axis the axis is dropped, or kept with extent 1 when keepdims.
 #pragma once
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "autograd/ops/shape.hpp"
+#include <tapegrad/autograd/ops/shape.hpp>
 
 #include <algorithm>
 #include <numeric>

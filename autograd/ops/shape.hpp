@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/tape.hpp"
+#include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
 

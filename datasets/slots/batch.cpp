@@ -1,9 +1,9 @@
-#include "datasets/slots/batch.hpp"
+#include <tapegrad/datasets/slots/batch.hpp>
 
 #include <algorithm>
 #include <numeric>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::slots {
 

@@ -17,8 +17,8 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "datasets/slots/rng.hpp"
-#include "datasets/slots/vocab.hpp"
+#include <tapegrad/datasets/slots/rng.hpp>
+#include <tapegrad/datasets/slots/vocab.hpp>
 
 namespace tg::slots {
 

@@ -1,9 +1,9 @@
-#include "datasets/slots/chunks.hpp"
+#include <tapegrad/datasets/slots/chunks.hpp>
 
 #include <tuple>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/utterance.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/utterance.hpp>
 
 namespace tg::slots {
 

@@ -1,11 +1,11 @@
-#include "datasets/slots/conlleval.hpp"
+#include <tapegrad/datasets/slots/conlleval.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/chunks.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/chunks.hpp>
 
 namespace tg::slots {
 

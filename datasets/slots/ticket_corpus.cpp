@@ -1,11 +1,11 @@
-#include "datasets/slots/ticket_corpus.hpp"
+#include <tapegrad/datasets/slots/ticket_corpus.hpp>
 
 #include <algorithm>
 #include <set>
 #include <sstream>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/rng.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/rng.hpp>
 
 namespace tg::slots {
 

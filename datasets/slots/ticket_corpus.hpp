@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/slots/utterance.hpp"
+#include <tapegrad/datasets/slots/utterance.hpp>
 
 namespace tg::slots {
 

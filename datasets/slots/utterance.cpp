@@ -1,11 +1,11 @@
-#include "datasets/slots/utterance.hpp"
+#include <tapegrad/datasets/slots/utterance.hpp>
 
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "backend/tensor.hpp"
+#include <tapegrad/backend/tensor.hpp>
 
 namespace tg::slots {
 

@@ -1,4 +1,4 @@
-#include "datasets/slots/vocab.hpp"
+#include <tapegrad/datasets/slots/vocab.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -7,8 +7,8 @@
 
 #include <unistd.h>
 
-#include "backend/tensor.hpp"
-#include "checkpoint/atomic_file.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/checkpoint/atomic_file.hpp>
 
 namespace tg::slots {
 

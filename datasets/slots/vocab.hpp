@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "datasets/slots/utterance.hpp"
+#include <tapegrad/datasets/slots/utterance.hpp>
 
 namespace tg::slots {
 

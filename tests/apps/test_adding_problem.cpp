@@ -16,8 +16,8 @@
 #include <xtensor/xview.hpp>
 
 #include "apps/adding_problem/adding_app.hpp"
-#include "checkpoint/state.hpp"
-#include "optim/adam.hpp"
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/optim/adam.hpp>
 #include "tests/apps/app_exe.hpp"  // run_exe, longest_line, write_poisoned_copy
 #include "tests/autograd/check.hpp"
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, read_file

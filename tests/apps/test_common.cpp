@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "apps/common/frame.hpp"
-#include "checkpoint/atomic_file.hpp"
-#include "checkpoint/state.hpp"
-#include "layers/linear.hpp"
-#include "train/log.hpp"
+#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/train/log.hpp>
 
 using namespace tg;
 namespace fs = std::filesystem;

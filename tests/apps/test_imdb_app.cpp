@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "apps/imdb_lstm/imdb_app.hpp"
-#include "checkpoint/safetensors.hpp"
-#include "checkpoint/state.hpp"
-#include "datasets/sha256.hpp"
+#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/datasets/sha256.hpp>
 #include "tests/apps/imdb_files.hpp"  // write_reviews
 
 using namespace tg;

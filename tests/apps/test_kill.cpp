@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "checkpoint/state.hpp"
+#include <tapegrad/checkpoint/state.hpp>
 #include "tests/apps/mnist_files.hpp"
 
 namespace fs = std::filesystem;

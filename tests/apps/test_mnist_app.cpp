@@ -13,10 +13,10 @@
 #include <random>
 #include <string>
 
-#include "checkpoint/safetensors.hpp"
-#include "checkpoint/state.hpp"
+#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/checkpoint/state.hpp>
 #include "apps/mnist_rnn/mnist_app.hpp"
-#include "optim/adam.hpp"
+#include <tapegrad/optim/adam.hpp>
 
 using namespace tg;
 namespace fs = std::filesystem;

@@ -10,13 +10,13 @@
 #include <string>
 #include <tuple>
 
-#include "checkpoint/state.hpp"
+#include <tapegrad/checkpoint/state.hpp>
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, read_file
 
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
-#include "optim/optim.hpp"
-#include "train/trainer.hpp"
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
+#include <tapegrad/optim/optim.hpp>
+#include <tapegrad/train/trainer.hpp>
 using namespace tg;
 
 namespace {

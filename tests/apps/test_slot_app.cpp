@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "apps/slot_filling/slot_app.hpp"
-#include "datasets/slots/ticket_corpus.hpp"
+#include <tapegrad/datasets/slots/ticket_corpus.hpp>
 #include "tests/apps/app_exe.hpp"  // run_exe, longest_line, write_poisoned_copy
 
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "autograd/autograd.hpp"
+#include <tapegrad/autograd/autograd.hpp>
 
 namespace tg::test {
 

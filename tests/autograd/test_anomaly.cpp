@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "autograd/autograd.hpp"
+#include <tapegrad/autograd/autograd.hpp>
 
 using namespace tg;
 using Catch::Contains;

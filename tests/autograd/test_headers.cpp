@@ -3,8 +3,8 @@
 // to be declared: this file includes the latter only (and the reductions).
 #include <catch2/catch.hpp>
 
-#include "autograd/ops/loss.hpp"
-#include "autograd/ops/reduce.hpp"
+#include <tapegrad/autograd/ops/loss.hpp>
+#include <tapegrad/autograd/ops/reduce.hpp>
 
 TEST_CASE("softmax is found through ops/loss.hpp alone", "[ops][headers]") {
   tg::Tape<double> tape;

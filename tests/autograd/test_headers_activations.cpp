@@ -1,7 +1,7 @@
 // The activations, softmax among them, from ops/elementwise.hpp alone.
 #include <catch2/catch.hpp>
 
-#include "autograd/ops/elementwise.hpp"
+#include <tapegrad/autograd/ops/elementwise.hpp>
 
 TEST_CASE("softmax is found with the activations in ops/elementwise.hpp", "[ops][headers]") {
   tg::Tape<float> tape;

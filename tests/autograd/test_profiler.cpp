@@ -1,8 +1,8 @@
 // The op profiler: counts, bytes and times per op name; nothing when off.
 #include <catch2/catch.hpp>
 
-#include "autograd/autograd.hpp"
-#include "autograd/profiler.hpp"
+#include <tapegrad/autograd/autograd.hpp>
+#include <tapegrad/autograd/profiler.hpp>
 
 using namespace tg;
 

@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "backend/blas.hpp"
-#include "backend/sgemm_avx512.hpp"
+#include <tapegrad/backend/blas.hpp>
+#include <tapegrad/backend/sgemm_avx512.hpp>
 
 namespace {
 

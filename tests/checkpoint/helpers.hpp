@@ -13,7 +13,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "checkpoint/safetensors.hpp"
+#include <tapegrad/checkpoint/safetensors.hpp>
 
 namespace tg::test {
 

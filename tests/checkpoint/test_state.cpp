@@ -9,10 +9,10 @@
 #include <cmath>
 #include <limits>
 
-#include "checkpoint/safetensors.hpp"
-#include "checkpoint/state.hpp"
-#include "layers/linear.hpp"
-#include "optim/adam.hpp"
+#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/optim/adam.hpp>
 
 using namespace tg;
 namespace fs = std::filesystem;

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <string>
 
-#include "datasets/fetch.hpp"
-#include "datasets/imdb.hpp"
-#include "datasets/mnist.hpp"
+#include <tapegrad/datasets/fetch.hpp>
+#include <tapegrad/datasets/imdb.hpp>
+#include <tapegrad/datasets/mnist.hpp>
 
 namespace {
 

@@ -4,9 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "backend/tensor.hpp"
-#include "datasets/fetch.hpp"
-#include "datasets/sha256.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/fetch.hpp>
+#include <tapegrad/datasets/sha256.hpp>
 #include "tmpdir.hpp"
 
 using namespace tg::data;

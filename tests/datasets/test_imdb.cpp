@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "datasets/imdb.hpp"
+#include <tapegrad/datasets/imdb.hpp>
 #include "tmpdir.hpp"
 
 using namespace tg::data;

@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "datasets/idx.hpp"
-#include "datasets/mnist.hpp"
+#include <tapegrad/datasets/idx.hpp>
+#include <tapegrad/datasets/mnist.hpp>
 #include "tmpdir.hpp"
 
 using namespace tg::data;

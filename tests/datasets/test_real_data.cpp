@@ -3,9 +3,9 @@
 // case passes. `data_check` (built next to this test) fetches the data.
 #include <catch2/catch.hpp>
 
-#include "datasets/fetch.hpp"
-#include "datasets/imdb.hpp"
-#include "datasets/mnist.hpp"
+#include <tapegrad/datasets/fetch.hpp>
+#include <tapegrad/datasets/imdb.hpp>
+#include <tapegrad/datasets/mnist.hpp>
 
 using namespace tg::data;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "datasets/sha256.hpp"
+#include <tapegrad/datasets/sha256.hpp>
 #include "tmpdir.hpp"
 
 using namespace tg::data;

@@ -3,8 +3,8 @@
 // single gate. Plugged into Recurrent, it gets stacking, both directions and
 // masking for free, and its gradients are checked like the built-in cells'.
 #include "../autograd/check.hpp"
-#include "layers/init.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/init.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 using namespace tg;
 using tg::test::rand_param;

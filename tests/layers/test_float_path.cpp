@@ -8,8 +8,8 @@
 
 #include <cmath>
 
-#include "autograd/autograd.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/autograd/autograd.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 using namespace tg;
 

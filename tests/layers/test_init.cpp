@@ -10,8 +10,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
-#include "layers/init.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/init.hpp>
+#include <tapegrad/layers/recurrent.hpp>
 
 using namespace tg;
 

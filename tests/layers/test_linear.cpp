@@ -2,8 +2,8 @@
 #include <xtensor/xview.hpp>
 
 #include "../autograd/check.hpp"
-#include "layers/init.hpp"
-#include "layers/linear.hpp"
+#include <tapegrad/layers/init.hpp>
+#include <tapegrad/layers/linear.hpp>
 
 using namespace tg;
 using tg::test::rand_param;

@@ -4,7 +4,7 @@
 #include <xtensor/xview.hpp>
 
 #include "../autograd/check.hpp"
-#include "layers/recurrent.hpp"
+#include <tapegrad/layers/recurrent.hpp>
 
 using namespace tg;
 using tg::test::rand_param;

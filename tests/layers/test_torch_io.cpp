@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "../checkpoint/helpers.hpp"
-#include "layers/init.hpp"
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
-#include "layers/torch_io.hpp"
+#include <tapegrad/layers/init.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
+#include <tapegrad/layers/torch_io.hpp>
 
 using namespace tg;
 using Catch::Matchers::Contains;

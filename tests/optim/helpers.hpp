@@ -9,8 +9,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "autograd/autograd.hpp"
-#include "optim/optim.hpp"
+#include <tapegrad/autograd/autograd.hpp>
+#include <tapegrad/optim/optim.hpp>
 
 namespace tg::test {
 

@@ -11,11 +11,11 @@
 
 #include <xtensor/xview.hpp>
 
-#include "datasets/sampler.hpp"
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
-#include "optim/adam.hpp"
-#include "train/trainer.hpp"
+#include <tapegrad/datasets/sampler.hpp>
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/recurrent.hpp>
+#include <tapegrad/optim/adam.hpp>
+#include <tapegrad/train/trainer.hpp>
 
 namespace tg::test {
 

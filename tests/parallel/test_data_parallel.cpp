@@ -10,7 +10,7 @@
 
 #include <fmt/core.h>
 
-#include "parallel/data_parallel.hpp"
+#include <tapegrad/parallel/data_parallel.hpp>
 #include "tests/parallel/problem.hpp"
 
 using namespace tg;

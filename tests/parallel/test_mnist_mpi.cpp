@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "checkpoint/state.hpp"
+#include <tapegrad/checkpoint/state.hpp>
 #include "tests/apps/app_exe.hpp"
 #include "tests/apps/mnist_files.hpp"
 

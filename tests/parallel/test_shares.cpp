@@ -5,7 +5,7 @@
 
 #include <numeric>
 
-#include "parallel/data_parallel.hpp"
+#include <tapegrad/parallel/data_parallel.hpp>
 #include "tests/parallel/problem.hpp"
 
 using namespace tg;

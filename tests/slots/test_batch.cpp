@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/batch.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/batch.hpp>
 
 using namespace tg::slots;
 using Ids = std::vector<std::int64_t>;

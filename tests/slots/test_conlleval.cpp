@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/chunks.hpp"
-#include "datasets/slots/conlleval.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/chunks.hpp>
+#include <tapegrad/datasets/slots/conlleval.hpp>
 
 using namespace tg::slots;
 using Catch::Contains;

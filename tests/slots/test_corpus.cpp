@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "datasets/slots/chunks.hpp"
-#include "datasets/slots/ticket_corpus.hpp"
+#include <tapegrad/datasets/slots/chunks.hpp>
+#include <tapegrad/datasets/slots/ticket_corpus.hpp>
 
 using namespace tg::slots;
 using Strings = std::vector<std::string>;

@@ -2,9 +2,9 @@
 
 #include <set>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/utterance.hpp"
-#include "datasets/slots/vocab.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/utterance.hpp>
+#include <tapegrad/datasets/slots/vocab.hpp>
 #include "helpers.hpp"
 
 using namespace tg::slots;

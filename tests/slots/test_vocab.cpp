@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "backend/tensor.hpp"
-#include "datasets/slots/vocab.hpp"
+#include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/datasets/slots/vocab.hpp>
 #include "helpers.hpp"
 
 using namespace tg::slots;

@@ -12,9 +12,9 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "layers/linear.hpp"
-#include "optim/sgd.hpp"
-#include "train/report.hpp"
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/optim/sgd.hpp>
+#include <tapegrad/train/report.hpp>
 
 using namespace tg;
 namespace fs = std::filesystem;

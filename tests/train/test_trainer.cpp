@@ -11,9 +11,9 @@
 
 #include <xtensor/xview.hpp>
 
-#include "layers/linear.hpp"
-#include "optim/adam.hpp"
-#include "train/trainer.hpp"
+#include <tapegrad/layers/linear.hpp>
+#include <tapegrad/optim/adam.hpp>
+#include <tapegrad/train/trainer.hpp>
 
 using namespace tg;
 namespace fs = std::filesystem;
