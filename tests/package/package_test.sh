@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# tapegrad as a user gets it: installed into a prefix and used from a project
+# of their own (examples/consumer), or added with add_subdirectory.
+#
+#   package_test.sh MODE SOURCE_DIR BUILD_DIR WORK_DIR CXX
+#
+#   install       cmake --install BUILD_DIR into WORK_DIR/prefix (fresh), and
+#                 check what is there
+#   find_package  configure examples/consumer against the prefix
+#                 (CMAKE_PREFIX_PATH), build it, run it
+#   pkg_config    compile and link examples/consumer/main.cpp with the flags
+#                 of pkg-config --cflags --libs tapegrad alone, run it
+#   headers       every installed header includes only <tapegrad/...> and
+#                 system headers, and all of them compile in one file
+#                 without our -march
+#   subproject    a project that add_subdirectory()s the source tree and the
+#                 example: nothing but the library is added, no cache
+#                 variable is forced, no -march reaches the consumer, and
+#                 the example's file compiles with the flags it gets
+#
+# Each check that fails says what it found and exits 1.
+set -euo pipefail
+mode=$1 src=$2 build=$3 work=$4 cxx=$5
+prefix="$work/prefix"
+fail() { echo "package_test $mode: FAILED: $*" >&2; exit 1; }
+
+# Runs the example built at $1: it must exit 0 and say that it passed.
+run_example() {
+  local out code=0
+  out=$("$1") || code=$?
+  echo "$out"
+  ((code == 0)) || fail "the example $1 exited $code"
+  grep -q '^gradcheck projection: ok' <<<"$out" || fail "no 'gradcheck projection: ok' in the example's output"
+  grep -q '^gradcheck jacobian: ok' <<<"$out" || fail "no 'gradcheck jacobian: ok' in the example's output"
+  grep -q '^consumer ok: ' <<<"$out" || fail "the example did not print 'consumer ok:'"
+}
+
+# compile_commands.json's command for examples/consumer/main.cpp must not
+# carry -march or put the source root on the include path.
+check_consumer_flags() {
+  python3 - "$1" "$src" <<'PY'
+import json, shlex, sys
+commands, src = json.load(open(sys.argv[1])), sys.argv[2].rstrip("/")
+entry = [c for c in commands if c["file"].endswith("examples/consumer/main.cpp")]
+if len(entry) != 1:
+    sys.exit(f"{sys.argv[1]}: {len(entry)} entries for examples/consumer/main.cpp, not 1")
+args = shlex.split(entry[0]["command"])
+bad = [a for a in args if a.startswith("-march")]
+if bad:
+    sys.exit(f"the consumer is compiled with {bad}: an architecture flag leaked")
+includes = [a[2:] for a in args if a.startswith("-I")] + \
+           [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-I", "-isystem")]
+if src in [i.rstrip("/") for i in includes]:
+    sys.exit(f"the source root {src} is on the consumer's include path: {includes}")
+print("consumer flags ok: includes", includes, "definitions", [a for a in args if a.startswith("-D")])
+PY
+}
+
+case "$mode" in
+install)
+  rm -rf "$prefix"
+  cmake --install "$build" --prefix "$prefix" >/dev/null
+  for f in include/tapegrad/autograd/tape.hpp include/tapegrad/layers/torch_io.hpp \
+           include/tapegrad/datasets/slots/vocab.hpp include/tapegrad/train/trainer.hpp \
+           lib/libtapegrad_autograd.a lib/libtapegrad_backend.a lib/libtapegrad_train.a \
+           lib/cmake/tapegrad/tapegradConfig.cmake lib/cmake/tapegrad/tapegradConfigVersion.cmake \
+           lib/cmake/tapegrad/tapegradTargets.cmake lib/pkgconfig/tapegrad.pc; do
+    [[ -f "$prefix/$f" ]] || fail "$prefix/$f was not installed"
+  done
+  for d in include/tapegrad/apps include/tapegrad/tests include/autograd; do
+    [[ ! -e "$prefix/$d" ]] || fail "$prefix/$d is installed: only the library's folders belong under include/tapegrad"
+  done
+  if grep -rq -- '-march' "$prefix/lib/cmake/tapegrad" "$prefix/lib/pkgconfig/tapegrad.pc"; then
+    fail "an -march flag is in the installed package files: $(grep -rl -- -march "$prefix/lib")"
+  fi
+  echo "installed $(find "$prefix" -type f | wc -l) files into $prefix"
+  ;;
+find_package)
+  out_dir="$work/find_package"
+  rm -rf "$out_dir"
+  cmake -S "$src/examples/consumer" -B "$out_dir" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+  found=$(sed -n 's/^tapegrad_DIR:PATH=//p' "$out_dir/CMakeCache.txt")
+  [[ "$found" == "$prefix/lib/cmake/tapegrad" ]] || fail "find_package found tapegrad in '$found', not in $prefix"
+  check_consumer_flags "$out_dir/compile_commands.json"
+  cmake --build "$out_dir" >/dev/null
+  run_example "$out_dir/attention_pooling"
+  ;;
+pkg_config)
+  out_dir="$work/pkg_config"
+  rm -rf "$out_dir" && mkdir -p "$out_dir"
+  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+  pkg-config --exists tapegrad || fail "pkg-config does not find tapegrad in $PKG_CONFIG_PATH"
+  cflags=$(pkg-config --cflags tapegrad) libs=$(pkg-config --libs tapegrad)
+  echo "pkg-config --cflags: $cflags"
+  echo "pkg-config --libs: $libs"
+  # shellcheck disable=SC2086
+  "$cxx" -std=c++17 -O2 $cflags "$src/examples/consumer/main.cpp" -o "$out_dir/attention_pooling" $libs \
+    || fail "the example does not build with pkg-config's flags"
+  run_example "$out_dir/attention_pooling"
+  ;;
+headers)
+  out_dir="$work/headers"
+  rm -rf "$out_dir" && mkdir -p "$out_dir"
+  mapfile -t headers < <(cd "$prefix/include" && find tapegrad -name '*.hpp' | sort)
+  ((${#headers[@]} > 40)) || fail "only ${#headers[@]} headers under $prefix/include/tapegrad"
+  if quoted=$(cd "$prefix/include" && grep -n '#include "' "${headers[@]}"); then
+    fail "installed headers include by quotes, not <tapegrad/...>:"$'\n'"$quoted"
+  fi
+  printf '#include <%s>\n' "${headers[@]}" > "$out_dir/all_headers.cpp"
+  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+  # shellcheck disable=SC2086
+  "$cxx" -std=c++17 -fsyntax-only -Wall -Wextra $(pkg-config --cflags tapegrad) "$out_dir/all_headers.cpp" \
+    || fail "the installed headers do not compile together"
+  echo "${#headers[@]} installed headers compile in one file, without -march"
+  ;;
+subproject)
+  out_dir="$work/subproject"
+  rm -rf "$out_dir" && mkdir -p "$out_dir/user"
+  cat > "$out_dir/user/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.19)
+project(user LANGUAGES CXX)
+add_subdirectory("$src" tapegrad)
+add_subdirectory("$src/examples/consumer" consumer)
+CMAKE
+  cmake -S "$out_dir/user" -B "$out_dir/build" -DCMAKE_CXX_COMPILER="$cxx" \
+        -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+  cache="$out_dir/build/CMakeCache.txt"
+  build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
+  [[ -z "$build_type" ]] || fail "CMAKE_BUILD_TYPE is '$build_type' in the consumer's cache: tapegrad set it"
+  for option in TAPEGRAD_BUILD_TESTS TAPEGRAD_BUILD_APPS TAPEGRAD_BUILD_BENCH TAPEGRAD_INSTALL; do
+    grep -q "^$option:BOOL=OFF$" "$cache" || fail "$option is not OFF in a subproject: $(grep "^$option:" "$cache")"
+  done
+  targets=$(cmake --build "$out_dir/build" --target help)
+  for t in tapegrad_autograd attention_pooling; do
+    grep -qw "$t" <<<"$targets" || fail "no target $t in the subproject build"
+  done
+  for t in test_autograd mnist_rnn fuzz_idx bench_tape; do
+    ! grep -qw "$t" <<<"$targets" || fail "target $t is built in a subproject"
+  done
+  check_consumer_flags "$out_dir/build/compile_commands.json"
+  # The example's own file, with the flags the consumer gets.
+  python3 - "$out_dir/build/compile_commands.json" <<'PY' || fail "examples/consumer/main.cpp does not compile in the subproject"
+import json, subprocess, sys
+entry = [c for c in json.load(open(sys.argv[1])) if c["file"].endswith("examples/consumer/main.cpp")][0]
+sys.exit(subprocess.call(entry["command"], shell=True, cwd=entry["directory"]))
+PY
+  echo "subproject ok: only the library and the example, build type left empty, no -march"
+  ;;
+*)
+  fail "unknown mode '$mode' (install, find_package, pkg_config, headers, subproject)"
+  ;;
+esac
