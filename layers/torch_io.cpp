@@ -116,7 +116,8 @@ void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) 
   if (o.num_layers > 1) call += fmt::format(", num_layers={}", o.num_layers);
   if (nonlinearity == "relu") call += ", nonlinearity='relu'";
   if (o.batch_first) call += ", batch_first=True";
-  if (o.dropout > 0) call += fmt::format(", dropout={}", o.dropout);
+  // Dropout between layers: nothing to say (and PyTorch warns) with one layer.
+  if (o.dropout > 0 && o.num_layers > 1) call += fmt::format(", dropout={}", o.dropout);
   if (o.bidirectional) call += ", bidirectional=True";
   out.describe(prefix, call + ")");
 }

@@ -107,6 +107,7 @@ RunResult run(const Settings& s, const app::Frame& frame, std::FILE* log) {
     res.last_step = res.first_step;
     say(fmt::format("step {:5d}  eval_mse {:.4f}  baseline {:.4f}", res.first_step, res.final.mse,
                     res.final.baseline));
+    frame.export_model(model, log);
     return res;
   }
   say(fmt::format("training: Adam lr {:g}, batch {}, clip {:g}, steps {}..{}, seed {}", s.lr, s.batch,
@@ -130,6 +131,7 @@ RunResult run(const Settings& s, const app::Frame& frame, std::FILE* log) {
   res.last_step = trainer.step();
   res.train_seconds = trainer.train_seconds();
   if (res.history.empty()) res.final = evaluate(model, tape, held_out);  // already at the end
+  frame.export_model(model, log);
   return res;
 }
 

@@ -73,6 +73,16 @@ struct AddingModel : Module<T> {
     this->add(out, prefix, "head.bias", head_bias);
   }
 
+  // PyTorch (--export-torch): rnn = nn.LSTM/GRU/RNN(2, H), head =
+  // nn.Linear(H, 1), whose weight (1, H) is ours transposed; the prediction
+  // is head(h_n[-1]).
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override {
+    rnn.collect_torch(prefix + "rnn.", out);
+    out.add(prefix + "head.weight", head_weight, TorchLayout::Transposed);
+    out.add(prefix + "head.bias", head_bias);
+    out.describe(prefix + "head.", "nn.Linear(" + std::to_string(head_weight.shape()[0]) + ", 1)");
+  }
+
   static RecurrentOptions recurrent_options(CellType cell, std::size_t hidden) {
     RecurrentOptions o;
     o.cell = cell;

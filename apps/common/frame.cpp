@@ -6,17 +6,21 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <new>
 #include <sstream>
+#include <utility>
 
 #include <fmt/core.h>
 
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/layers/torch_io.hpp>
 #include <tapegrad/parallel/comm.hpp>
 
 namespace tg::app {
@@ -82,7 +86,16 @@ bool same_value(const std::string& a, const std::string& b) {
 const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "--metrics",
                                        "--threads", "--steps", "--epochs", "--eval-every",
                                        "--eval-only", "--quiet", "--allow-changes",
-                                       "--detect-anomaly", "--profile", "--profile-csv", "--report"};
+                                       "--detect-anomaly", "--profile", "--profile-csv", "--report",
+                                       "--export-torch"};
+
+// The same file, however it is spelled ("a.st", "./a.st").
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ea, eb;
+  const std::filesystem::path pa = std::filesystem::weakly_canonical(a, ea);
+  const std::filesystem::path pb = std::filesystem::weakly_canonical(b, eb);
+  return ea || eb ? a == b : pa == pb;
+}
 
 // --seed: a whole number that fits 64 bits (CLI11 would wrap "-1" and
 // saturate 2^64 to 2^64 - 1 without a word).
@@ -191,6 +204,10 @@ void Frame::add_training_flags(const TrainingFlags& d) {
              "time every op of the training steps (forward, backward, bytes made) and print "
              "the table at the end (also: TAPEGRAD_PROFILE=1)");
   c.add_option("--profile-csv", flags_.profile_csv, "with --profile: also write the table as CSV here");
+  c.add_option("--export-torch", flags_.export_torch,
+               "at the end, write the model (trained, or the --load checkpoint's) as a PyTorch "
+               "state_dict in a safetensors file: load_state_dict(strict=True) reads it "
+               "(docs/checkpoints.md)");
   add_report_flag();
 }
 
@@ -292,6 +309,28 @@ void Frame::check_output_paths() const {
     }
   }
   if (!flags_.profile_csv.empty()) io::check_writable(flags_.profile_csv, "--profile-csv");
+  if (!flags_.export_torch.empty()) {
+    const std::string& path = flags_.export_torch;
+    io::check_writable(path, "--export-torch");
+    for (const auto& [flag, other] : {std::pair<const char*, const std::string&>{"--save", flags_.save},
+                                      {"--load", flags_.load},
+                                      {"--metrics", flags_.metrics},
+                                      {"--profile-csv", flags_.profile_csv},
+                                      {"--report", report_path_}})
+      if (!other.empty() && same_file(path, other))
+        throw UsageError("--export-torch '" + path + "' is also the " + flag + " file");
+    std::ifstream exists(path);
+    if (exists) {
+      bool exported = false;
+      try {
+        exported = load_safetensors(path).metadata.count("torch_modules") > 0;
+      } catch (const Error&) {
+      }
+      if (!exported)
+        throw UsageError("--export-torch '" + path +
+                         "' exists and is not a model exported for PyTorch; refusing to replace it");
+    }
+  }
   if (!flags_.metrics.empty()) {
     io::check_writable(flags_.metrics, "--metrics");
     std::ifstream in(flags_.metrics);
@@ -366,6 +405,20 @@ train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
   o.profile_csv = flags_.profile_csv;
   o.meta = meta();
   return o;
+}
+
+void Frame::export_model(const Module<float>& model, std::FILE* log) const {
+  const std::string& path = flags_.export_torch;
+  if (path.empty() || parallel::rank() != 0) return;  // under mpirun, rank 0 writes
+  const TorchState<float> state = model.torch_state();
+  export_torch(path, model);
+  if (log) {
+    std::string modules;
+    for (const auto& [name, call] : state.modules)
+      modules += (modules.empty() ? "" : ", ") + name + " = " + call;
+    fmt::print(log, "exported the model for PyTorch to {}: {} tensors; {}\n", path,
+               state.parameters.size(), modules);
+  }
 }
 
 std::string Frame::help() const { return cli_.help(); }

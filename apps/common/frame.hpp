@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/layers/module.hpp>
 #include <tapegrad/train/report.hpp>
 #include <tapegrad/train/trainer.hpp>
 
@@ -67,6 +68,7 @@ struct TrainingFlags {
   bool detect_anomaly = false; // --detect-anomaly: name the op that makes a NaN/Inf
   bool profile = false;        // --profile: the op profiler's table at the end
   std::string profile_csv;     // --profile-csv PATH: and its CSV
+  std::string export_torch;    // --export-torch PATH: the model as a PyTorch state_dict at the end
 };
 
 // Valid values of numeric flags (CLI11 validators): finite and in range.
@@ -92,8 +94,9 @@ class Frame {
   void free_on_resume(const std::string& option) { free_.insert(option); }
 
   // Parses; --help prints the help and exits 0. Then: --eval-only needs
-  // --load; every output (--save, --metrics) is checked writable and, when
-  // it exists, to be ours; with --load, the checkpoint's settings fill the
+  // --load; every output (--save, --metrics, --export-torch, --profile-csv)
+  // is checked writable, apart from the others and from --load, and, when it
+  // exists, to be a file of its kind; with --load, the checkpoint's settings fill the
   // options not given, and a given one that differs is a UsageError (unless
   // --allow-changes). Sets the BLAS threads.
   void parse(int argc, char** argv);
@@ -107,6 +110,13 @@ class Frame {
   // Trainer options from the shared flags: end, evaluation, clip, save,
   // metrics, progress, meta.
   train::Options trainer_options(std::size_t batches_per_epoch) const;
+
+  // --export-torch PATH: writes `model` (the trained one, or the one loaded
+  // with --load) as a PyTorch state_dict through tg::export_torch
+  // (layers/torch_io.hpp; atomically) and says so on `log` (nullptr:
+  // silent). Nothing without the flag, nor on other ranks than 0 under
+  // mpirun. Apps call it once the run is over.
+  void export_model(const Module<float>& model, std::FILE* log) const;
 
   std::string help() const;
 

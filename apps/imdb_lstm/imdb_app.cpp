@@ -338,6 +338,12 @@ void Model::collect(const std::string& prefix, std::vector<NamedParameter<float>
   head.collect(prefix + "head.", out);
 }
 
+void Model::collect_torch(const std::string& prefix, TorchState<float>& out) const {
+  embedding.collect_torch(prefix + "embedding.", out);
+  rnn.collect_torch(prefix + "rnn.", out);
+  head.collect_torch(prefix + "head.", out);
+}
+
 Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>& lengths,
                          bool training, Rng* rng) {
   if (ids.dimension() != 2)
@@ -450,6 +456,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
                s.hidden * (s.bidirectional ? 2 : 1), model.parameter_count());
   RunResult res = f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
   if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
+  frame.export_model(model, log);
   return res;
 }
 
@@ -475,6 +482,7 @@ void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {
   const std::vector<double> p = predict(model, vocab, texts, s.eval_batch);
   for (std::size_t i = 0; i < texts.size(); ++i)
     fmt::print(out, "{:.4f}  {}  {}\n", p[i], p[i] > 0.5 ? "positive" : "negative", shorten(texts[i], 70));
+  frame.export_model(model, out);
 }
 
 void describe_data(const data::Imdb& d, const Settings& s, std::FILE* out) {

@@ -71,6 +71,10 @@ class Model : public Module<float> {
   Var<float> logits(const data::ImdbBatch& batch, bool training, Rng* rng);
 
   void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
+  // PyTorch: embedding = nn.Embedding(rows, E, padding_idx=0), rnn =
+  // nn.LSTM(E, H, ...), head = nn.Linear(D*H, 1); the logit is
+  // head(h_n of the top layer, directions concatenated).
+  void collect_torch(const std::string& prefix, TorchState<float>& out) const override;
 
   Settings settings;
   Tape<float> tape;  // parameters live here; declared before the layers

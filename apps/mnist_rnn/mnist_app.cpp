@@ -168,6 +168,11 @@ void Model::collect(const std::string& prefix, std::vector<NamedParameter<float>
   head.collect(prefix + "head.", out);
 }
 
+void Model::collect_torch(const std::string& prefix, TorchState<float>& out) const {
+  rnn.collect_torch(prefix + "rnn.", out);
+  head.collect_torch(prefix + "head.", out);
+}
+
 Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSplit& split,
                     std::size_t chunk) {
   Evaluation ev;
@@ -266,6 +271,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   say("                      label     " + first(labels));
   if (frame.reporting() && ddp.is_root())
     add_report(frame.report(), s, f, data, model.parameter_count(), res);
+  frame.export_model(model, log);  // rank 0 only
   return res;
 }
 

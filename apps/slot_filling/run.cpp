@@ -495,6 +495,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const slots::SlotData&
     load_only(s, frame, data, log, warn, res);
   else
     train_and_score(s, frame, data, log, warn, res);
+  frame.export_model(*res.model.tagger, log);  // the best weights, as scored and tagged with
   if (!s.tag.empty()) {
     tag_requested(s, in, log, res);
   } else if (f.data.empty() && !f.eval_only) {

@@ -90,6 +90,12 @@ void Tagger::collect(const std::string& prefix, std::vector<NamedParameter<float
   output.collect(prefix + "output.", out);
 }
 
+void Tagger::collect_torch(const std::string& prefix, TorchState<float>& out) const {
+  embedding.collect_torch(prefix + "embedding.", out);
+  rnn.collect_torch(prefix + "rnn.", out);
+  output.collect_torch(prefix + "output.", out);
+}
+
 Var<float> Tagger::forward(const xt::xarray<std::int64_t>& words, const std::vector<std::size_t>& lengths,
                            Rng& rng) {
   if (words.dimension() != 2 || words.shape()[1] != lengths.size())

@@ -63,6 +63,10 @@ class Tagger : public Module<float> {
   bool training() const { return training_; }
 
   void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
+  // PyTorch: embedding = nn.Embedding(V, E, padding_idx=0), rnn =
+  // nn.LSTM/GRU/RNN(E, H, ..., bidirectional), output = nn.Linear(D*H, C);
+  // the scores are output(rnn(embedding(words))[0]).
+  void collect_torch(const std::string& prefix, TorchState<float>& out) const override;
 
   ModelConfig config;
   Tape<float>& tape;

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -19,6 +21,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/optim/adam.hpp>
 #include "tests/apps/app_exe.hpp"  // run_exe, longest_line, write_poisoned_copy
+#include "tests/apps/torch_export.hpp"
 #include "tests/autograd/check.hpp"
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, read_file
 
@@ -423,4 +426,60 @@ TEST_CASE("adding problem: the tutorial quotes the example's code verbatim",
     ++blocks;
   }
   CHECK(blocks >= 8);
+}
+
+TEST_CASE("adding problem: --export-torch writes the trained model, and with --eval-only the loaded one",
+          "[apps][adding][torch]") {
+  const data::test::TmpDir dir;
+  const std::string st = (dir / "gru.st").string(), pt = (dir / "gru.safetensors").string();
+  App({"--cell", "gru", "--steps", "20", "--eval-every", "20", "--save", st, "--export-torch", pt}).run();
+  Tape<float> tape;
+  Rng rng(99);
+  AddingModel<float> model(tape, CellType::GRU, 16, rng);
+  test::check_export(pt, model, st);
+  CHECK(load_safetensors(pt).metadata.at("torch_modules") ==
+        R"j({"rnn":"nn.GRU(input_size=2, hidden_size=16)","head":"nn.Linear(16, 1)"})j");
+
+  const std::string again = (dir / "again.safetensors").string();
+  App({"--load", st, "--eval-only", "--export-torch", again}, false).run();
+  CHECK(read_file(again) == read_file(pt));
+  // An earlier export may be replaced.
+  App({"--load", st, "--eval-only", "--export-torch", again}, false).run();
+  CHECK(read_file(again) == read_file(pt));
+}
+
+TEST_CASE("adding problem: PyTorch loads --export-torch's file and predicts what we do",
+          "[apps][adding][torch][python]") {
+  const std::string python = "/usr/bin/python3";
+  const std::string script = std::string(TAPEGRAD_SOURCE_DIR) + "/tests/apps/torch_export.py";
+  if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
+    FAIL("PyTorch is missing: " << python
+                                << " cannot import torch. Install it: apt-get install -y python3-torch "
+                                   "(scripts/test.sh does)");
+  const data::test::TmpDir dir;
+  const std::string st = (dir / "lstm.st").string(), pt = (dir / "lstm.safetensors").string(),
+                    io_path = (dir / "io.safetensors").string();
+  App({"--steps", "30", "--eval-every", "30", "--save", st, "--export-torch", pt}).run();  // an LSTM
+
+  // Our prediction, from the run's checkpoint, on sequences of another length.
+  Tape<float> tape;
+  Rng rng(5);
+  AddingModel<float> model(tape, CellType::LSTM, 16, rng);
+  ckpt::load<float>(st, model.named_parameters(), nullptr);
+  const Batch<float> b = held_out_set(13, 8);
+  Checkpoint io;
+  put(io, "x", b.x);
+  put(io, "y", model.forward(tape.constant(b.x)).value());
+  save_safetensors(io_path, io);
+
+  const Exe r = test::run_exe(python, "'" + script + "' '" + pt + "' '" + io_path + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  std::string last = r.out.substr(0, r.out.find_last_not_of('\n') + 1);
+  last = last.substr(last.rfind('\n') + 1);
+  const auto result = nlohmann::json::parse(last);
+  std::cout << "PyTorch ran the exported adding_problem LSTM: max |torch - ours| = "
+            << result.at("max_abs_diff").get<double>() << "\n";
+  CHECK(result.at("tensors") == 6);  // weight_ih, weight_hh, bias_ih, bias_hh; head weight, bias
+  CHECK(result.at("max_abs_diff").get<double>() <= 1e-5);
 }

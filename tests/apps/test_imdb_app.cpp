@@ -22,6 +22,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include "tests/apps/imdb_files.hpp"  // write_reviews
+#include "tests/apps/torch_export.hpp"
 
 using namespace tg;
 namespace fs = std::filesystem;
@@ -429,3 +430,26 @@ TEST_CASE("imdb_lstm executable: --help", "[apps][imdb][cli]") {
                            Catch::Contains("docs/apps.md") && Catch::Contains("exit codes"));
 }
 #endif
+
+TEST_CASE("imdb app: --export-torch writes the trained model, and with --predict the loaded one",
+          "[apps][imdb][torch]") {
+  const fs::path dir = temp_dir("export");
+  const std::string st = (dir / "m.st").string(), pt = (dir / "m.safetensors").string();
+  App a({"--epochs", "1", "--bidirectional", "--save", st, "--export-torch", pt});
+  a.run();
+  Rng rng(1);
+  imdb::Model model(a.settings, a.data.vocab.size(), rng);
+  test::check_export(pt, model, st);
+  const std::string modules = load_safetensors(pt).metadata.at("torch_modules");
+  CHECK(modules.find("\"embedding\":\"nn.Embedding(") != std::string::npos);
+  CHECK(modules.find(", padding_idx=0)") != std::string::npos);
+  CHECK(modules.find("\"rnn\":\"nn.LSTM(input_size=16, hidden_size=16, bidirectional=True)\"") !=
+        std::string::npos);
+  CHECK(modules.find("\"head\":\"nn.Linear(32, 1)\"") != std::string::npos);
+
+  // A checkpoint converted without its data: --predict reads only the file.
+  const std::string again = (dir / "again.safetensors").string();
+  App p({"--load", st, "--predict", "a wonderful film", "--export-torch", again}, false);
+  CHECK(p.predict().find("exported the model for PyTorch to " + again) != std::string::npos);
+  CHECK(slurp(again) == slurp(pt));
+}

@@ -17,6 +17,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include "apps/mnist_rnn/mnist_app.hpp"
 #include <tapegrad/optim/adam.hpp>
+#include "tests/apps/torch_export.hpp"
 
 using namespace tg;
 namespace fs = std::filesystem;
@@ -210,4 +211,18 @@ TEST_CASE("the executable's exit codes", "[apps][mnist][cli]") {
   CHECK(exit_code_of("--no-such-flag") == 2);
   // A missing checkpoint fails at start-up, before any data is read.
   CHECK(exit_code_of("--load " + (temp_dir() / "absent.safetensors").string() + " --eval-only") == 1);
+}
+
+TEST_CASE("mnist app: --export-torch writes the model the run ended with", "[apps][mnist][torch]") {
+  const fs::path dir = temp_dir();
+  const std::string st = (dir / "export.st").string(), pt = (dir / "export.safetensors").string();
+  App({"--cell", "lstm", "--layers", "2", "--steps", "10", "--save", st, "--export-torch", pt}).run();
+  Tape<float> tape;
+  Rng rng(3);
+  mnist::Model model(tape, CellType::LSTM, 32, 2, RecurrentInit::GlorotOrthogonal, rng);
+  test::check_export(pt, model, st);
+  CHECK(load_safetensors(pt).metadata.at("torch_modules") ==
+        R"j({"rnn":"nn.LSTM(input_size=28, hidden_size=32, num_layers=2)","head":"nn.Linear(32, 10)"})j");
+  fs::remove(st);
+  fs::remove(pt);
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -64,7 +65,8 @@ TEST_CASE("shared flags: bad values are usage errors in every app", "[apps][cli]
       "--steps -5",       "--steps 1e12",      "--epochs many",        "--eval-every -1",
       "--clip -1",        "--clip nan",        "--clip inf",           "--eval-only",
       "--save /nonexistent-folder/x.st",      "--metrics /nonexistent-folder/x.csv",
-      "--save /tmp",      "--no-such-flag",    "--quiet=maybe"};
+      "--save /tmp",      "--no-such-flag",    "--quiet=maybe",
+      "--export-torch /nonexistent-folder/x.safetensors",  "--export-torch /tmp"};
   for (const auto& [name, exe] : apps())
     for (const auto& args : bad) {
       INFO(name << " " << args);
@@ -72,6 +74,38 @@ TEST_CASE("shared flags: bad values are usage errors in every app", "[apps][cli]
       CHECK(r.code == 2);
       CHECK(r.err.rfind(name + ": error: ", 0) == 0);
     }
+}
+
+TEST_CASE("shared flags: --export-torch replaces no other file, checked before any work",
+          "[apps][cli][torch]") {
+  const std::string dir = "/tmp/tg_shared_flags_export_" + std::to_string(::getpid());
+  REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+  const std::string notes = dir + "/notes.txt", model = dir + "/model.safetensors";
+  {
+    std::FILE* f = std::fopen(notes.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("not a model\n", f);
+    std::fclose(f);
+  }
+  for (const auto& [name, exe] : apps()) {
+    INFO(name);
+    Run r = run(exe, "--export-torch " + notes);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--export-torch '" + notes + "' exists and is not a model exported for PyTorch") !=
+          std::string::npos);
+    r = run(exe, "--save " + model + " --export-torch " + dir + "/./model.safetensors");
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is also the --save file") != std::string::npos);
+    r = run(exe, "--load " + model + " --eval-only --export-torch " + model);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is also the --load file") != std::string::npos);
+  }
+  FILE* f = std::fopen(notes.c_str(), "r");
+  REQUIRE(f);
+  char line[64] = {};
+  CHECK(std::fgets(line, sizeof line, f) == std::string("not a model\n"));  // untouched
+  std::fclose(f);
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_CASE("shared flags: --help exits 0, fits 80 columns, names the exit codes", "[apps][cli]") {

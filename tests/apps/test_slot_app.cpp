@@ -15,6 +15,7 @@
 #include "apps/slot_filling/slot_app.hpp"
 #include <tapegrad/datasets/slots/ticket_corpus.hpp>
 #include "tests/apps/app_exe.hpp"  // run_exe, longest_line, write_poisoned_copy
+#include "tests/apps/torch_export.hpp"
 
 namespace fs = std::filesystem;
 using namespace tg;
@@ -494,5 +495,22 @@ TEST_CASE("save, then load and tag: the same tags, from a sentence or stdin", "[
   const Exe piped = run_exe({"--load", ckpt, "--tag", "-"}, sentence + "\n\n" + other + "\n");
   REQUIRE(piped.code == 0);
   CHECK_THAT(piped.out, Catch::EndsWith(expected + tagged(m, other)));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("slot filling: --export-torch writes the best weights, the ones scored", "[apps][slots][torch]") {
+  const fs::path dir = temp_dir("export");
+  const std::string st = (dir / "m.st").string(), pt = (dir / "m.safetensors").string();
+  App app({"--epochs", "2", "--cell", "gru", "--save", st, "--export-torch", pt});
+  const RunResult r = app.run(corpus());
+  Tape<float> tape;
+  Rng rng(1);
+  Tagger model(tape, r.model.tagger->config, rng);
+  test::check_export(pt, model, st, "model.best.");
+  const std::string modules = load_safetensors(pt).metadata.at("torch_modules");
+  INFO(modules);
+  CHECK(modules.find("\"rnn\":\"nn.GRU(input_size=24, hidden_size=32, bidirectional=True)\"") !=
+        std::string::npos);
+  CHECK(modules.find("\"output\":\"nn.Linear(64, ") != std::string::npos);
   fs::remove_all(dir);
 }
