@@ -8,6 +8,8 @@
 #                 check what is there
 #   find_package  configure examples/consumer against the prefix
 #                 (CMAKE_PREFIX_PATH), build it, run it
+#   build_tree    the same against the build tree, without installing
+#                 (tapegrad_DIR=BUILD_DIR)
 #   pkg_config    compile and link examples/consumer/main.cpp with the flags
 #                 of pkg-config --cflags --libs tapegrad alone, run it
 #   headers       every installed header includes only <tapegrad/...> and
@@ -75,13 +77,18 @@ install)
   fi
   echo "installed $(find "$prefix" -type f | wc -l) files into $prefix"
   ;;
-find_package)
-  out_dir="$work/find_package"
+find_package | build_tree)
+  out_dir="$work/$mode"
   rm -rf "$out_dir"
-  cmake -S "$src/examples/consumer" -B "$out_dir" -DCMAKE_PREFIX_PATH="$prefix" \
+  if [[ $mode == find_package ]]; then
+    where=(-DCMAKE_PREFIX_PATH="$prefix") want="$prefix/lib/cmake/tapegrad"
+  else
+    where=(-Dtapegrad_DIR="$build") want="$build"
+  fi
+  cmake -S "$src/examples/consumer" -B "$out_dir" "${where[@]}" \
         -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
-  found=$(sed -n 's/^tapegrad_DIR:PATH=//p' "$out_dir/CMakeCache.txt")
-  [[ "$found" == "$prefix/lib/cmake/tapegrad" ]] || fail "find_package found tapegrad in '$found', not in $prefix"
+  found=$(sed -n 's/^tapegrad_DIR:[A-Z]*=//p' "$out_dir/CMakeCache.txt")
+  [[ "$found" == "$want" ]] || fail "find_package found tapegrad in '$found', not in $want"
   check_consumer_flags "$out_dir/compile_commands.json"
   cmake --build "$out_dir" >/dev/null
   run_example "$out_dir/attention_pooling"
@@ -148,6 +155,6 @@ PY
   echo "subproject ok: only the library and the example, build type left empty, no -march"
   ;;
 *)
-  fail "unknown mode '$mode' (install, find_package, pkg_config, headers, subproject)"
+  fail "unknown mode '$mode' (install, find_package, build_tree, pkg_config, headers, subproject)"
   ;;
 esac
