@@ -2,7 +2,10 @@
 # tapegrad as a user gets it: installed into a prefix and used from a project
 # of their own (examples/consumer), or added with add_subdirectory.
 #
-#   package_test.sh MODE SOURCE_DIR BUILD_DIR WORK_DIR CXX
+#   package_test.sh MODE SOURCE_DIR BUILD_DIR WORK_DIR CXX [CXXFLAGS]
+#
+# CXXFLAGS: the build's CMAKE_CXX_FLAGS, given to every consumer build too
+# (a build with -fsanitize=... needs its consumers to link the runtime).
 #
 #   install       cmake --install BUILD_DIR into WORK_DIR/prefix (fresh), and
 #                 check what is there
@@ -22,7 +25,7 @@
 #
 # Each check that fails says what it found and exits 1.
 set -euo pipefail
-mode=$1 src=$2 build=$3 work=$4 cxx=$5
+mode=$1 src=$2 build=$3 work=$4 cxx=$5 cxxflags=${6:-}
 prefix="$work/prefix"
 fail() { echo "package_test $mode: FAILED: $*" >&2; exit 1; }
 
@@ -86,7 +89,8 @@ find_package | build_tree)
     where=(-Dtapegrad_DIR="$build") want="$build"
   fi
   cmake -S "$src/examples/consumer" -B "$out_dir" "${where[@]}" \
-        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
   found=$(sed -n 's/^tapegrad_DIR:[A-Z]*=//p' "$out_dir/CMakeCache.txt")
   [[ "$found" == "$want" ]] || fail "find_package found tapegrad in '$found', not in $want"
   check_consumer_flags "$out_dir/compile_commands.json"
@@ -102,7 +106,7 @@ pkg_config)
   echo "pkg-config --cflags: $cflags"
   echo "pkg-config --libs: $libs"
   # shellcheck disable=SC2086
-  "$cxx" -std=c++17 -O2 $cflags "$src/examples/consumer/main.cpp" -o "$out_dir/attention_pooling" $libs \
+  "$cxx" -std=c++17 -O2 $cxxflags $cflags "$src/examples/consumer/main.cpp" -o "$out_dir/attention_pooling" $libs \
     || fail "the example does not build with pkg-config's flags"
   run_example "$out_dir/attention_pooling"
   ;;
@@ -117,7 +121,7 @@ headers)
   printf '#include <%s>\n' "${headers[@]}" > "$out_dir/all_headers.cpp"
   export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
   # shellcheck disable=SC2086
-  "$cxx" -std=c++17 -fsyntax-only -Wall -Wextra $(pkg-config --cflags tapegrad) "$out_dir/all_headers.cpp" \
+  "$cxx" -std=c++17 -fsyntax-only -Wall -Wextra $cxxflags $(pkg-config --cflags tapegrad) "$out_dir/all_headers.cpp" \
     || fail "the installed headers do not compile together"
   echo "${#headers[@]} installed headers compile in one file, without -march"
   ;;
@@ -130,7 +134,7 @@ project(user LANGUAGES CXX)
 add_subdirectory("$src" tapegrad)
 add_subdirectory("$src/examples/consumer" consumer)
 CMAKE
-  cmake -S "$out_dir/user" -B "$out_dir/build" -DCMAKE_CXX_COMPILER="$cxx" \
+  cmake -S "$out_dir/user" -B "$out_dir/build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxxflags" \
         -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
   cache="$out_dir/build/CMakeCache.txt"
   build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
