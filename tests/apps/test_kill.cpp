@@ -65,6 +65,10 @@ TEST_CASE("kill -9 during training never loses the last checkpoint", "[apps][kil
     std::vector<std::string> args = train;
     if (fs::exists(ckpt)) args.insert(args.end(), {"--load", ckpt});
     const pid_t pid = start(args);
+    // Until a first save exists, wait for it (a slow machine or a sanitizer
+    // build may take longer than the kill interval to get there).
+    for (int waited = 0; !fs::exists(ckpt) && waited < 120000; waited += 20)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::this_thread::sleep_for(std::chrono::milliseconds(80 + rng() % 220));
     kill(pid, SIGKILL);
     kills += wait_for(pid) == 128 + SIGKILL;
