@@ -111,8 +111,11 @@ struct RunResult {
 
 // Builds the model (settings already restored from a --load checkpoint by
 // the frame), trains to the end the flags set (or only evaluates, with
-// --eval-only), and logs to `log` (nullptr: silent). Throws tg::Error on bad
-// data or checkpoints, train::TrainingError when training goes non-finite.
+// --eval-only), and logs to `log` (nullptr: silent). Under mpirun -np N each
+// process trains on its share of every --batch, the evaluation is shared
+// between them, and rank 0 alone logs and saves (docs/distributed.md).
+// Throws tg::Error on bad data or checkpoints, train::TrainingError when
+// training goes non-finite.
 RunResult run(const Settings& settings, const app::Frame& frame, const data::Imdb& data,
               std::FILE* log);
 

@@ -5,10 +5,13 @@
 
 #include "apps/imdb_lstm/imdb_app.hpp"
 #include "backend/blas.hpp"
+#include "parallel/comm.hpp"
 
 int main(int argc, char** argv) {
   using namespace tg;
-  return app::run_main("imdb_lstm", [&] {
+  parallel::Environment mpi(argc, argv);  // one of N processes under mpirun (docs/distributed.md)
+  mpi.mute_others();
+  return mpi.finish(app::run_main("imdb_lstm", [&] {
     app::Frame frame("imdb_lstm",
                      "IMDB sentiment with an LSTM (docs/protocols.md section 4): Embedding -> "
                      "LSTM -> Linear on the last time step -> binary cross-entropy; Adam, "
@@ -27,7 +30,7 @@ int main(int argc, char** argv) {
       imdb::predict_only(settings, frame, stdout);
       return 0;
     }
-    const data::Imdb d = imdb::load_data(frame.flags().data, settings);
+    const data::Imdb d = mpi.root_first([&] { return imdb::load_data(frame.flags().data, settings); });
     imdb::describe_data(d, settings, stdout);
     fmt::print("BLAS threads {}, float products on {}\n", frame.flags().threads,
                blas::float_gemm_backend());
@@ -39,5 +42,5 @@ int main(int argc, char** argv) {
       fmt::print("{}\n", imdb::result_line(settings, frame, result));
     }
     return 0;
-  });
+  }));
 }

@@ -21,6 +21,7 @@
 #include "checkpoint/safetensors.hpp"
 #include "checkpoint/state.hpp"
 #include "datasets/sha256.hpp"
+#include "tests/apps/imdb_files.hpp"
 
 using namespace tg;
 namespace fs = std::filesystem;
@@ -34,40 +35,8 @@ fs::path temp_dir(const std::string& name) {
   return d;
 }
 
-// `n` short reviews: neutral filler with one or two sentiment words placed
-// anywhere; label 1 for the "great/wonderful" family, 0 for "awful/boring".
-// Punctuation, capitals and "<br />" exercise the tokenizer.
-fs::path write_reviews(const fs::path& dir, std::size_t n, std::uint64_t seed) {
-  const std::vector<std::string> pos = {"great", "wonderful", "excellent", "loved", "Brilliant"};
-  const std::vector<std::string> neg = {"awful", "boring", "terrible", "hated", "Dull"};
-  const std::vector<std::string> filler = {"the", "movie", "film", "plot", "actors", "was", "and",
-                                           "a", "it", "this", "story", "scene", "director",
-                                           "music", "ending", "of", "with", "in", "really", "i",
-                                           "<br />", "cast", "time", "watched", "don't"};
-  std::mt19937_64 rng(seed);
-  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
-  const fs::path file = dir / "reviews.json";
-  std::ofstream out(file);
-  out << "[";
-  for (std::size_t i = 0; i < n; ++i) {
-    const int label = int(rng() % 2);
-    std::vector<std::string> words;
-    const std::size_t len = 4 + rng() % 10;
-    for (std::size_t k = 0; k < len; ++k) words.push_back(pick(filler));
-    const std::size_t signals = 1 + rng() % 2;
-    for (std::size_t k = 0; k < signals; ++k)
-      words.insert(words.begin() + rng() % (words.size() + 1), pick(label ? pos : neg));
-    std::string text;
-    for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
-    text += rng() % 2 ? "." : "!";
-    out << (i ? ",\n" : "\n") << "{\"t\": \"" << text << "\", \"s\": " << label << "}";
-  }
-  out << "\n]\n";
-  return file;
-}
-
 const fs::path& reviews() {
-  static const fs::path file = write_reviews(temp_dir("data"), 800, 11);
+  static const fs::path file = test::write_reviews(temp_dir("data"), 800, 11);
   return file;
 }
 
