@@ -220,6 +220,7 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
         return m;
       });
   res.last_step = trainer.step();
+  if (log && ddp.size() > 1) fmt::print(log, "{}\n", ddp.summary());
   if (log && profiler::enabled())
     fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
                profiler::table());

@@ -307,6 +307,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
     res.stopped_early = true;
   }
   res.stopped_early = res.stopped_early || (s.patience > 0 && sel.since >= s.patience);
+  if (ddp.size() > 1) say(log, ddp.summary());
   best.restore(tagger);
   tagger.set_training(false);
   res.rows = trainer.history();

@@ -53,6 +53,7 @@ TEST_CASE("imdb_lstm under mpirun -np 2: rank 0 alone prints, and it is a single
   CHECK(count(two.out, "batch 15 over 2 processes") == 1);
   CHECK(count(two.out, "step 10 (epoch 1): train loss") == 1);
   CHECK(count(two.out, "RESULT name=imdb_lstm") == 1);
+  CHECK(count(two.out, "2 processes: ") == 1);  // the exchange's figures
   CHECK(count(two.out, "saved ") == 1);
 
   // The same files as the single-process run's: tensors, settings, Trainer

@@ -47,6 +47,7 @@ TEST_CASE("mnist_rnn under mpirun -np 2: rank 0 alone prints, and it is a single
   CHECK(count(two.out, "batch 11 over 2 processes") == 1);
   CHECK(count(two.out, "step    10  epoch") == 1);
   CHECK(count(two.out, "RESULT name=mnist_rnn") == 1);
+  CHECK(count(two.out, "2 processes: ") == 1);  // the exchange's figures
 
   // The same file as the single-process run's (tensors, settings, Trainer
   // state); the logged loss is the whole batch's on both.

@@ -41,6 +41,7 @@ TEST_CASE("slot_filling under mpirun -np 2: rank 0 alone prints, and it is a sin
   CHECK(count(two.out, "best valid F1") == 1);
   CHECK(count(two.out, "test: precision") == 1);
   CHECK(count(two.out, "the lecture's sentences") == 1);
+  CHECK(count(two.out, "2 processes: ") == 1);  // the exchange's figures
   CHECK(two.err.empty());
 
   // The same files as the single-process run's: weights (current and best),
