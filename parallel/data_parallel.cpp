@@ -130,6 +130,7 @@ void DataParallel<T>::average_gradients() {
     allreduce_sum(buffer_.data(), n);
   }
   ++stats_.allreduces;
+  ++stats_.exchanges;
   stats_.elements = n;
   stats_.bytes = n * sizeof(T);
   const T* in = buffer_.data();
@@ -188,6 +189,15 @@ void DataParallel<T>::broadcast_state() {
     std::istringstream in(text);
     in >> trainer_->rng();
   }
+}
+
+template <class T>
+std::string DataParallel<T>::summary() const {
+  if (size_ == 1) return "";
+  return fmt::format(
+      "{} processes: {:.2f} MB of gradients ({} values) summed at each of {} steps; {:.2f} s in "
+      "MPI_Allreduce (waiting for other ranks included)",
+      size_, double(stats_.bytes) / 1e6, stats_.elements, stats_.exchanges, stats_.seconds);
 }
 
 template <class T>

@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <tapegrad/layers/module.hpp>
@@ -45,6 +46,7 @@ Range share_of(std::size_t n, int rank, int size);
 // What the gradient exchange cost so far on this process.
 struct CommStats {
   std::size_t allreduces = 0;  // gradient exchanges and loss sums
+  std::size_t exchanges = 0;   // gradient exchanges: one per step
   std::size_t elements = 0;    // elements of the gradient buffer (parameters + one flag each)
   std::size_t bytes = 0;       // bytes of that buffer, sent and received once per step
   double seconds = 0;          // wall time inside MPI_Allreduce, waiting for other ranks included
@@ -106,6 +108,10 @@ class DataParallel {
   bool in_sync() const;
 
   const CommStats& stats() const { return stats_; }
+  // stats() as a line for a log: "2 processes: 10.77 MB of gradients (2691970
+  // floats) summed at each of 40 steps; 0.21 s in MPI_Allreduce (waiting for
+  // other ranks included)"; "" with one process.
+  std::string summary() const;
 
  private:
   void wire(train::Trainer<T>& trainer);

@@ -16,6 +16,8 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include <tapegrad/optim/adam.hpp>
+#include <tapegrad/datasets/fetch.hpp>
+#include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::imdb {
 namespace {
@@ -45,12 +47,43 @@ void require_model_settings(const nlohmann::json& meta, const std::string& path)
   for (const char* flag : kModelFlags) ckpt::at(meta, std::string("/config/") + flag, path);
 }
 
-// The accuracies --eval asks for, timed into `seconds`.
+// Reviews begin .. begin+count-1 of `split` classified right (logit > 0
+// means positive), `chunk` at a time under no_grad, dropout off.
+std::size_t count_correct(Model& model, const data::ImdbSplit& split, std::size_t begin,
+                          std::size_t count, std::size_t chunk) {
+  chunk = std::max<std::size_t>(chunk, 1);
+  std::size_t correct = 0;
+  for (std::size_t at = begin; at < begin + count; at += chunk) {
+    const data::ImdbBatch b = data::imdb_range(split, at, std::min(chunk, begin + count - at));
+    {
+      auto no_grad = model.tape.no_grad();
+      const Var<float> logit = model.logits(b, /*training=*/false, nullptr);
+      const float* z = logit.value().data();
+      const float* y = b.labels.data();
+      for (std::size_t i = 0; i < b.labels.size(); ++i) correct += (z[i] > 0) == (y[i] > 0.5f);
+    }
+    model.tape.clear();
+  }
+  return correct;
+}
+
+// accuracy() over every process of the run (collective): each classifies its
+// contiguous share of the split and the counts are summed, so N processes
+// take 1/N of the time and every one gets the whole split's accuracy.
+double accuracy_over_ranks(Model& model, const data::ImdbSplit& split, std::size_t chunk) {
+  if (split.size() == 0) return 0;
+  const parallel::Range mine = parallel::share_of(split.size(), parallel::rank(), parallel::size());
+  double correct = double(count_correct(model, split, mine.begin, mine.count, chunk));
+  parallel::allreduce_sum(&correct, 1);
+  return correct / double(split.size());
+}
+
+// The accuracies --eval asks for, timed into `seconds` (collective).
 train::Metrics accuracies(Model& model, const Settings& s, const data::Imdb& d, double* seconds) {
   const auto t0 = std::chrono::steady_clock::now();
   train::Metrics m;
-  if (s.eval == "both") m.emplace_back("train_acc", accuracy(model, d.train, s.eval_batch));
-  if (s.eval != "none") m.emplace_back("test_acc", accuracy(model, d.test, s.eval_batch));
+  if (s.eval == "both") m.emplace_back("train_acc", accuracy_over_ranks(model, d.train, s.eval_batch));
+  if (s.eval != "none") m.emplace_back("test_acc", accuracy_over_ranks(model, d.test, s.eval_batch));
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
 }
@@ -150,11 +183,15 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
   RunResult res;
   res.batches_per_epoch = sampler.batches_per_epoch();
   if (!f.load.empty()) trainer.resume(f.load);
+  // Under mpirun -np N each rank trains on its share of every batch; rank 0
+  // alone logs and saves, and the evaluation is shared (docs/distributed.md).
+  parallel::DataParallel<float> ddp(trainer, model.named_parameters(), adam);
   res.first_step = trainer.step();
   if (log)
-    fmt::print(log, "training: Adam lr {:g}, batch {}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}\n",
-               s.lr, s.batch, f.clip, res.first_step + 1, trainer.total_steps(), res.batches_per_epoch,
-               f.seed, f.load.empty() ? "" : fmt::format(" (from {})", f.load));
+    fmt::print(log, "training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}\n",
+               s.lr, s.batch, ddp.size() > 1 ? fmt::format(" over {} processes", ddp.size()) : "", f.clip,
+               res.first_step + 1, trainer.total_steps(), res.batches_per_epoch, f.seed,
+               f.load.empty() ? "" : fmt::format(" (from {})", f.load));
   if (log && res.first_step >= trainer.total_steps())
     fmt::print(log, "nothing to train: the run is at step {} and ends at step {}\n", res.first_step,
                trainer.total_steps());
@@ -169,21 +206,23 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
     }
     previous = row;
   };
-  if (!f.quiet && !isatty(fileno(stderr))) trainer.on_step = periodic_lines(res.batches_per_epoch);
+  if (!f.quiet && ddp.is_root() && !isatty(fileno(stderr)))
+    trainer.on_step = periodic_lines(res.batches_per_epoch);
   trainer.fit(
       [&](const train::Batch& at) {
-        const data::ImdbBatch b = data::imdb_batch(d.train, sampler.at(at.epoch, at.index));
-        return bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels);
+        const data::ImdbBatch b = data::imdb_batch(d.train, ddp.shard(sampler.at(at.epoch, at.index)));
+        return ddp.loss(bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels));
       },
       [&] {
         const train::Metrics m = accuracies(model, s, d, &eval_seconds);
         // The Trainer saves the checkpoint right after this returns: the
         // vocabulary goes first, so a checkpoint on disk has its vocabulary.
-        if (!f.save.empty() && !vocab_saved) d.vocab.save(vocab_path(f.save));
+        if (!f.save.empty() && ddp.is_root() && !vocab_saved) d.vocab.save(vocab_path(f.save));
         vocab_saved = true;
         return m;
       });
   res.last_step = trainer.step();
+  if (log && ddp.size() > 1) fmt::print(log, "{}\n", ddp.summary());
   if (log && profiler::enabled())
     fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
                profiler::table());
@@ -375,20 +414,7 @@ Var<float> Model::logits(const data::ImdbBatch& batch, bool training, Rng* rng) 
 
 double accuracy(Model& model, const data::ImdbSplit& split, std::size_t chunk) {
   if (split.size() == 0) return 0;
-  chunk = std::max<std::size_t>(chunk, 1);
-  std::size_t correct = 0;
-  for (std::size_t begin = 0; begin < split.size(); begin += chunk) {
-    const data::ImdbBatch b = data::imdb_range(split, begin, chunk);
-    {
-      auto no_grad = model.tape.no_grad();
-      const Var<float> logit = model.logits(b, /*training=*/false, nullptr);
-      const float* z = logit.value().data();
-      const float* y = b.labels.data();
-      for (std::size_t i = 0; i < b.labels.size(); ++i) correct += (z[i] > 0) == (y[i] > 0.5f);
-    }
-    model.tape.clear();
-  }
-  return double(correct) / double(split.size());
+  return double(count_correct(model, split, 0, split.size(), chunk)) / double(split.size());
 }
 
 std::vector<double> predict(Model& model, const data::Vocab& vocab,
@@ -409,14 +435,18 @@ std::vector<double> predict(Model& model, const data::Vocab& vocab,
   return p;
 }
 
+std::filesystem::path reviews_file(const std::string& data) {
+  const std::filesystem::path p(data);
+  std::error_code ec;
+  if (!data.empty() && std::filesystem::is_regular_file(p, ec)) return p;
+  return data::data_files(data::imdb_package(), p).at(0);
+}
+
 data::Imdb load_data(const std::string& data, const Settings& s) {
   data::ImdbOptions o;
   o.vocab_tokens = s.vocab;
   o.maxlen = s.maxlen;
-  const std::filesystem::path p(data);
-  std::error_code ec;
-  if (!data.empty() && std::filesystem::is_regular_file(p, ec)) return data::load_imdb(p, o);
-  return data::fetch_imdb(p, o);
+  return data::load_imdb(reviews_file(data), o);
 }
 
 std::string vocab_path(const std::string& checkpoint) { return checkpoint + ".vocab"; }
@@ -446,6 +476,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
     require_model_settings(frame.loaded_meta(), f.load);
     check_vocab(frame, d);
   }
+  if (!parallel::is_root()) log = nullptr;  // under mpirun rank 0 alone logs
   Rng rng(f.seed);
   Model model(s, d.vocab.size(), rng);
   if (log)

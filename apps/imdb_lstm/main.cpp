@@ -5,10 +5,13 @@
 
 #include "apps/imdb_lstm/imdb_app.hpp"
 #include <tapegrad/backend/blas.hpp>
+#include <tapegrad/parallel/comm.hpp>
 
 int main(int argc, char** argv) {
   using namespace tg;
-  return app::run_main("imdb_lstm", [&] {
+  parallel::Environment mpi(argc, argv);  // one of N processes under mpirun (docs/distributed.md)
+  mpi.mute_others();
+  return mpi.finish(app::run_main("imdb_lstm", [&] {
     app::Frame frame("imdb_lstm",
                      "IMDB sentiment with an LSTM (docs/protocols.md section 4): Embedding -> "
                      "LSTM -> Linear on the last time step -> binary cross-entropy; Adam, "
@@ -28,7 +31,9 @@ int main(int argc, char** argv) {
       frame.finish();
       return 0;
     }
-    const data::Imdb d = imdb::load_data(frame.flags().data, settings);
+    // Rank 0 fetches into the cache first, if need be; then every rank reads it at once.
+    const std::string reviews = mpi.root_first([&] { return imdb::reviews_file(frame.flags().data).string(); });
+    const data::Imdb d = imdb::load_data(reviews, settings);
     imdb::describe_data(d, settings, frame.out());
     fmt::print(frame.out(), "BLAS threads {}, float products on {}\n", frame.flags().threads,
                blas::float_gemm_backend());
@@ -41,5 +46,5 @@ int main(int argc, char** argv) {
     }
     frame.finish();
     return 0;
-  });
+  }));
 }

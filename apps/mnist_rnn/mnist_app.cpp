@@ -262,6 +262,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
     frame.report().training(trainer);
     res.train_seconds = trainer.train_seconds();
     res.train_cpu_seconds = trainer.train_cpu_seconds();
+    if (ddp.size() > 1) say(ddp.summary());
     if (res.test.predictions.empty() && ddp.is_root()) res.test = evaluate(model, tape, data.test);
   }
   res.last_step = f.eval_only ? res.first_step : trainer.step();

@@ -5,10 +5,13 @@
 
 #include "apps/slot_filling/slot_app.hpp"
 #include <tapegrad/datasets/slots/ticket_corpus.hpp>
+#include <tapegrad/parallel/comm.hpp>
 
 int main(int argc, char** argv) {
   using namespace tg;
-  return app::run_main("slot_filling", [&] {
+  parallel::Environment mpi(argc, argv);  // one of N processes under mpirun (docs/distributed.md)
+  mpi.mute_others();
+  return mpi.finish(app::run_main("slot_filling", [&] {
     app::Frame frame(
         "slot_filling",
         "Slot filling with a recurrent tagger (the lecture's ticket-booking task): every word of a "
@@ -38,5 +41,5 @@ int main(int argc, char** argv) {
     slotapp::run(settings, frame, data, std::cin, frame.out());
     frame.finish();
     return 0;
-  });
+  }));
 }

@@ -12,6 +12,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include <tapegrad/optim/adam.hpp>
+#include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::slotapp {
 namespace {
@@ -204,6 +205,48 @@ void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotDa
                        f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, first)));
 }
 
+// This rank's share of a training batch `whole` (the sentences `global`,
+// word dropout already drawn on the whole batch, so that N processes train
+// on the words one process would): its contiguous sentences, padded to their
+// own longest. The loss is a mean over tokens, so the share's weight is its
+// tokens over the batch's.
+slots::Batch token_share(parallel::DataParallel<float>& ddp, const slots::EncodedSplit& train_set,
+                         const std::vector<std::size_t>& global, const slots::Batch& whole) {
+  const parallel::Range r = parallel::share_of(global.size(), ddp.rank(), ddp.size());
+  slots::Batch mine = slots::make_batch(train_set, ddp.shard(global));
+  std::size_t tokens = 0, all = 0;
+  for (std::size_t c = 0; c < global.size(); ++c) {
+    all += whole.lengths[c];
+    if (c >= r.begin && c < r.begin + r.count) tokens += whole.lengths[c];
+  }
+  const std::size_t first = r.count ? r.begin : 0;  // an empty share holds sentence 0, weight 0
+  for (std::size_t c = 0; c < mine.lengths.size(); ++c)
+    for (std::size_t t = 0; t < mine.lengths[c]; ++t) mine.words(t, c) = whole.words(t, first + c);
+  ddp.set_share(tokens, all);
+  return mine;
+}
+
+// The valid split's F1 over every process of the run (collective): each
+// scores its contiguous share of the sentences and the chunk and token counts
+// are summed, so every rank gets the whole split's F1.
+double valid_f1(SlotModel& model, const std::vector<slots::Utterance>& valid) {
+  if (parallel::size() == 1) return evaluate(model, valid).total().f1();
+  const parallel::Range r = parallel::share_of(valid.size(), parallel::rank(), parallel::size());
+  const std::vector<slots::Utterance> mine(valid.begin() + std::ptrdiff_t(r.begin),
+                                           valid.begin() + std::ptrdiff_t(r.begin + r.count));
+  const slots::ChunkCounts c = evaluate(model, mine).total();
+  double n[] = {double(c.gold), double(c.predicted), double(c.correct), double(c.tokens),
+                double(c.correct_tokens)};
+  parallel::allreduce_sum(n, 5);
+  slots::ChunkCounts sum;
+  sum.gold = std::size_t(n[0]);
+  sum.predicted = std::size_t(n[1]);
+  sum.correct = std::size_t(n[2]);
+  sum.tokens = std::size_t(n[3]);
+  sum.correct_tokens = std::size_t(n[4]);
+  return sum.f1();
+}
+
 // Trains res.model on data.train to the end the flags set, scoring valid at
 // each evaluation and keeping the best weights; leaves them in res.model.
 void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::FILE* log,
@@ -221,7 +264,12 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   meta = {{"data", f.data.empty() ? "built-in" : "folder"}};
   Selection sel;
   if (!f.load.empty()) sel = Selection::from(trainer.resume(f.load), f.load);
-  if (!f.save.empty()) write_vocabulary(res.model, f.save, meta);
+  // Under mpirun -np N each rank trains on its share of every batch's
+  // tokens; rank 0 alone logs and saves; the valid split's scoring is shared
+  // (docs/distributed.md). The best weights need no exchange: every rank
+  // keeps them at the same evaluations, from the same weights.
+  parallel::DataParallel<float> ddp(trainer, tagger.named_parameters(), adam);
+  if (!f.save.empty() && ddp.is_root()) write_vocabulary(res.model, f.save, meta);
   meta["best"] = sel.json();
   res.first_step = trainer.step();
   print_setup(s, frame, data, res.model, plan.batches_per_epoch(), res.first_step, trainer.total_steps(),
@@ -231,15 +279,17 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   std::vector<float> weights;
   auto loss = [&](const train::Batch& b) {
     tagger.set_training(true);
-    slots::Batch batch = slots::make_batch(train_set, plan.at(b.epoch, b.index));
+    const std::vector<std::size_t>& global = plan.at(b.epoch, b.index);
+    slots::Batch batch = slots::make_batch(train_set, global);
     slots::Rng word_rng(f.seed ^ (0x5851F42D4C957F2DULL * b.step));  // word dropout of this step
     if (s.word_dropout > 0) slots::word_dropout(batch, s.word_dropout, word_rng);
+    if (ddp.size() > 1) batch = token_share(ddp, train_set, global, batch);
     targets.assign(batch.tags.begin(), batch.tags.end());
     weights.assign(batch.mask.begin(), batch.mask.end());
-    return cross_entropy(tagger.forward(batch.words, batch.lengths, trainer.rng()), targets, weights);
+    return ddp.loss(cross_entropy(tagger.forward(batch.words, batch.lengths, trainer.rng()), targets, weights));
   };
   auto evaluation = [&]() -> train::Metrics {
-    const double f1 = evaluate(res.model, data.valid).total().f1();
+    const double f1 = valid_f1(res.model, data.valid);
     const std::size_t step = trainer.step();
     if (f1 > sel.f1) {
       sel = {f1, (step - 1) / plan.batches_per_epoch() + 1, step, 0};
@@ -259,6 +309,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
     res.stopped_early = true;
   }
   res.stopped_early = res.stopped_early || (s.patience > 0 && sel.since >= s.patience);
+  if (ddp.size() > 1) say(log, ddp.summary());
   best.restore(tagger);
   tagger.set_training(false);
   res.rows = trainer.history();
@@ -290,6 +341,7 @@ void train_and_score(const Settings& s, const app::Frame& frame, const slots::Sl
                res.train_seconds, res.train_cpu_seconds));
   if (steps)
     say(log, fmt::format("training time: {:.2f} ms per step", 1e3 * res.train_seconds / double(steps)));
+  if (!parallel::is_root()) return;  // rank 0 alone scores the test split
   res.test = score(res.model, data.test, "test", warn);
   res.scored = true;
   print_scores(log, "test", res.test);
@@ -312,7 +364,7 @@ void load_only(const Settings& s, const app::Frame& frame, const slots::SlotData
                        f.load, res.first_step, 100 * sel.f1, sel.epoch,
                        c.bidirectional ? "bidirectional" : "unidirectional", c.cell, c.layers, c.embed,
                        c.hidden, c.vocab_size, c.tag_count));
-  if (!f.eval_only) return;
+  if (!f.eval_only || !parallel::is_root()) return;  // rank 0 alone scores
   res.test = score(res.model, data.test, "test", warn);
   res.scored = true;
   print_scores(log, "test", res.test);
@@ -490,6 +542,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const slots::SlotData&
               std::FILE* log, std::FILE* warn) {
   RunResult res;
   const app::TrainingFlags& f = frame.flags();
+  if (!parallel::is_root()) log = warn = nullptr;  // under mpirun rank 0 alone speaks
   const bool only_loaded = !f.load.empty() && (f.eval_only || !s.tag.empty());
   if (only_loaded)
     load_only(s, frame, data, log, warn, res);

@@ -196,8 +196,11 @@ struct RunResult {
 // weights of the best valid F1, then scores the test split with them and
 // tags --tag's sentences; or, with --load, only evaluates (--eval-only) or
 // only tags (--tag). `data` is unused when only tagging. Logs to `log`
-// (nullptr: silent), warnings to `warn`. Throws tg::Error on bad data or
-// checkpoints, train::TrainingError when training goes non-finite.
+// (nullptr: silent), warnings to `warn`. Under mpirun -np N each process
+// trains on its share of every --batch, the valid scoring is shared between
+// them, and rank 0 alone logs, saves and scores the test split
+// (docs/distributed.md). Throws tg::Error on bad data or checkpoints,
+// train::TrainingError when training goes non-finite.
 RunResult run(const Settings& settings, const app::Frame& frame, const slots::SlotData& data,
               std::istream& in, std::FILE* log, std::FILE* warn = stderr);
 

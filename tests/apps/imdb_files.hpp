@@ -1,5 +1,5 @@
-// A small reviews.json with an obvious signal, for tests that run imdb_lstm
-// on it.
+// A small synthetic IMDB of one's own, a reviews .json file, for tests that
+// train imdb_lstm on it (--data FILE).
 #pragma once
 
 #include <cstdint>
@@ -11,10 +11,12 @@
 
 namespace tg::test {
 
-// `n` short reviews: neutral filler with one or two sentiment words placed
-// anywhere; label 1 for the "great/wonderful" family, 0 for "awful/boring".
-// Punctuation, capitals and "<br />" exercise the tokenizer.
-inline std::filesystem::path write_reviews(const std::filesystem::path& dir, std::size_t n, std::uint64_t seed) {
+// `n` short reviews in `dir`/reviews.json: neutral filler with one or two
+// sentiment words placed anywhere; label 1 for the "great/wonderful" family,
+// 0 for "awful/boring". Punctuation, capitals and "<br />" exercise the
+// tokenizer. The loader splits them by index parity: n/2 train, n/2 test.
+inline std::filesystem::path write_reviews(const std::filesystem::path& dir, std::size_t n,
+                                           std::uint64_t seed) {
   const std::vector<std::string> pos = {"great", "wonderful", "excellent", "loved", "Brilliant"};
   const std::vector<std::string> neg = {"awful", "boring", "terrible", "hated", "Dull"};
   const std::vector<std::string> filler = {"the", "movie", "film", "plot", "actors", "was", "and",

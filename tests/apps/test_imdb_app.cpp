@@ -23,6 +23,7 @@
 #include <tapegrad/datasets/sha256.hpp>
 #include "tests/apps/imdb_files.hpp"  // write_reviews
 #include "tests/apps/torch_export.hpp"
+#include "tests/apps/imdb_files.hpp"
 
 using namespace tg;
 namespace fs = std::filesystem;

@@ -75,6 +75,9 @@ TEST_CASE("the averaged gradient of 2 ranks is the gradient of the union batch",
   CHECK(averaged < 1e-6);
   CHECK(loss.item() == Approx(whole_loss).epsilon(1e-12));
   CHECK(ddp.stats().allreduces == 2);  // the loss and the gradients
+  CHECK(ddp.stats().exchanges == 1);
+  CHECK(ddp.summary().find("2 processes") == 0);
+  CHECK(ddp.summary().find("summed at each of 1 steps") != std::string::npos);
 }
 
 TEST_CASE("a rank with an empty share counts for nothing", "[parallel][mpi]") {

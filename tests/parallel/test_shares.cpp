@@ -48,4 +48,5 @@ TEST_CASE("one process: DataParallel is the identity and leaves the Trainer alon
   CHECK(plain.weights() == wrapped.weights());
   CHECK(ddp.in_sync());
   CHECK(ddp.stats().allreduces == 0);
+  CHECK(ddp.summary().empty());
 }
