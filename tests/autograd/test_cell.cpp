@@ -70,6 +70,20 @@ TEST_CASE("lstm_cell: gradcheck and agreement with the composed ops", "[ops][cel
     }
 }
 
+TEST_CASE("lstm_cell: inputs that feed later ops too (the backward adds)", "[ops][cell]") {
+  // The ops recorded after the cell run first in the backward, so the cell
+  // finds gradients already in gates and c_prev and must add to them. H = 9:
+  // whole vectors and a scalar tail.
+  Tape<double> tape;
+  Rng rng(4);
+  Var<double> gates = rand_param(tape, {2, 4 * 9}, rng, -2, 2);
+  Var<double> c_prev = rand_param(tape, {2, 9}, rng);
+  require_gradcheck(tape, {gates, c_prev}, [&] {
+    auto [h, c] = lstm_cell(gates, c_prev);
+    return concat<double>({h, c * 0.3, gates * 0.5, square(c_prev)}, 1);
+  });
+}
+
 TEST_CASE("lstm_cell over 12 chained steps: gradcheck through time", "[ops][cell]") {
   Tape<double> tape;
   Rng rng(3);
