@@ -3,6 +3,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include <tapegrad/backend/activation.hpp>
+
 namespace tg {
 namespace {
 
@@ -138,7 +140,9 @@ Var<T> log(const Var<T>& a) {
 template <class T>
 Var<T> tanh(const Var<T>& a) {
   Tape<T>& tape = tape_of("tanh", {&a});
-  Var<T> y = tape.result(xt::tanh(a.value()), a.requires_grad());
+  Tensor<T> out = Tensor<T>::from_shape(a.shape());
+  activation::tanh(a.value().data(), out.data(), out.size());
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
   tape.record(y, [a = a.node(), y = y.node()] {
     a->add_grad(y->grad * (T(1) - y->value * y->value));
   });
@@ -148,7 +152,9 @@ Var<T> tanh(const Var<T>& a) {
 template <class T>
 Var<T> sigmoid(const Var<T>& a) {
   Tape<T>& tape = tape_of("sigmoid", {&a});
-  Var<T> y = tape.result(T(1) / (T(1) + xt::exp(-a.value())), a.requires_grad());
+  Tensor<T> out = Tensor<T>::from_shape(a.shape());
+  activation::sigmoid(a.value().data(), out.data(), out.size());
+  Var<T> y = tape.result(std::move(out), a.requires_grad());
   tape.record(y, [a = a.node(), y = y.node()] {
     a->add_grad(y->grad * y->value * (T(1) - y->value));
   });
