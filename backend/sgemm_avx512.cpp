@@ -17,6 +17,9 @@ constexpr int kRows = 6;
 constexpr int kVecs = 4;
 constexpr int kCols = 16 * kVecs;
 constexpr int kDepth = 256;
+// Rows of A per block (a multiple of kRows): 192 x 256 floats, 192 KiB, held
+// in L2 while every column panel passes.
+constexpr int kBlockRows = 192;
 
 // Where op(A)[i][p] lives: a[i * row + p * depth].
 struct Lhs {
@@ -133,19 +136,10 @@ TG_AVX512 void scale(int m, int n, float beta, float* c) {
   for (long i = 0; i < long(m) * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
 }
 
-}  // namespace
-
-bool supported() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-}
-
-TG_AVX512 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
-                     const float* b, float beta, float* c) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) return scale(m, n, beta, c);
-  alignas(64) static thread_local float panel[kDepth * kCols];
-  const long row = trans_a ? 1 : k, depth_stride = trans_a ? m : 1;
+// Rows [0, m) of the product, A's rows at `a` with strides (row, depth_stride).
+TG_AVX512 void block_product(bool trans_b, int m, int n, int k, const float* a, long row,
+                             long depth_stride, const float* b, float alpha, float beta, float* c,
+                             float* panel) {
   for (int j0 = 0; j0 < n; j0 += kCols) {
     const int cols = n - j0 < kCols ? n - j0 : kCols;
     const int vecs = (cols + 15) / 16;
@@ -167,6 +161,30 @@ TG_AVX512 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alph
         pick(rows, vecs)(depth, lhs, bp, ldb, tile);
       }
     }
+  }
+}
+
+}  // namespace
+
+bool supported() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+
+TG_AVX512 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                     const float* b, float beta, float* c) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return scale(m, n, beta, c);
+  alignas(64) static thread_local float panel[kDepth * kCols];
+  const long row = trans_a ? 1 : k, depth_stride = trans_a ? m : 1;
+  // Blocks of kBlockRows rows of A: each block stays in L2 while every
+  // column panel of B passes over it, instead of all of A streaming from
+  // memory once per panel. bench_gemm, one run each: NT 12800x128x512 189 ->
+  // 226 GFLOP/s, TN 128x512x12800 196 -> 216; NN 12800x512x128 unchanged (~183).
+  for (int b0 = 0; b0 < m; b0 += kBlockRows) {
+    const int block = m - b0 < kBlockRows ? m - b0 : kBlockRows;
+    block_product(trans_b, block, n, k, a + b0 * row, row, depth_stride, b, alpha, beta,
+                  c + long(b0) * n, panel);
   }
 }
 

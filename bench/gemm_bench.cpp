@@ -50,6 +50,9 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({64, 512, 128, 0, backend});                         // LSTM step, 4 gates
     b->Args({64, 128, 512, 1, backend});                         // its dh
     b->Args({512, 512, 512, 0, backend});                        // a large square product
+    b->Args({12800, 512, 128, 0, backend});  // IMDB input projection, 64 x 200 steps
+    b->Args({12800, 128, 512, 1, backend});  // its gradient to the embeddings
+    b->Args({128, 512, 12800, 2, backend});  // its dW
   }
 }
 

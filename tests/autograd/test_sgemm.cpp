@@ -1,7 +1,7 @@
 // The float matrix product: tapegrad's AVX-512 kernel (when this CPU has
 // AVX-512) and tg::blas::gemm<float> (whichever backend it dispatches to),
 // against a plain double-precision loop, over shapes that hit every tail of
-// the 6x64 micro-tile, several 256-deep passes, all four transpose cases,
+// the 6x64 micro-tile, several 256-deep passes and 192-row blocks, all four transpose cases,
 // alpha and beta.
 #include <catch2/catch.hpp>
 
@@ -69,8 +69,10 @@ void check_all(Gemm gemm) {
         REQUIRE(worst_error(gemm, c, gen) < 2e-6 * std::sqrt(double(k)) + 1e-6);
         ++cases;
       }
-  // Depth beyond one 256-row pass, and a 0-deep product (C = beta C).
-  for (const Case& c : {Case{false, false, 13, 70, 600, 1, 1}, Case{true, true, 50, 128, 513, 1, 0},
+  // Depth beyond one 256-row pass, rows over several 192-row blocks (with A
+  // transposed: the block starts a column further on), and a 0-deep product.
+  for (const Case& c : {Case{false, false, 13, 70, 600, 1, 1}, Case{true, false, 389, 70, 300, 1, 0},
+                        Case{false, true, 390, 17, 40, 0.5f, 1}, Case{true, true, 50, 128, 513, 1, 0},
                         Case{false, true, 7, 200, 257, 0.5f, -0.25f}, Case{true, false, 9, 33, 0, 1, 0.5f},
                         Case{false, false, 4, 5, 0, 1, 0}}) {
     INFO("m " << c.m << " n " << c.n << " k " << c.k << " beta " << c.beta);
