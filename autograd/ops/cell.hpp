@@ -18,6 +18,12 @@ template <class T> Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var
 template <class T>
 Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b);
 
+// y = packed[first .. first + m) + a b: the same from a row range of a packed
+// (N, n) sequence, whose steps hold different numbers of rows.
+//   dpacked[first .. first + m) += dy   da = dy b^T   db = a^T dy
+template <class T>
+Var<T> matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T>& a, const Var<T>& b);
+
 // y = x W + b over the last axis of x, b added to every row in the same
 // pass as the product: x (..., k)  W (k, n)  b (n)  y (..., n).
 //   dx = dy W^T   dW = x^T dy   db = sum of dy's rows

@@ -36,6 +36,24 @@ TEST_CASE("matmul_add from a sequence step, and affine: gradcheck", "[ops][cell]
   REQUIRE_THROWS_WITH(affine(x, W, W), Catch::Contains("affine"));
 }
 
+TEST_CASE("matmul_add_rows: a row range of a packed sequence, gradcheck", "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(6);
+  Var<double> packed = rand_param(tape, {7, 5}, rng);
+  Var<double> a3 = rand_param(tape, {3, 2}, rng);
+  Var<double> a1 = rand_param(tape, {1, 2}, rng);
+  Var<double> w = rand_param(tape, {2, 5}, rng);
+  REQUIRE(xt::allclose(matmul_add_rows(packed, 2, a3, w).value(),
+                       matmul_add(slice(packed, 0, 2, 5), a3, w).value()));
+  // Two ranges that overlap in row 4: both gradients land there.
+  require_gradcheck(tape, {packed, a3, a1, w}, [&] {
+    return sum(matmul_add_rows(packed, 2, a3, w)) * sum(matmul_add_rows(packed, 4, a1, w));
+  });
+  require_gradcheck(tape, {packed, a1, w}, [&] { return matmul_add_rows(packed, 6, a1, w); });
+  REQUIRE_THROWS_WITH(matmul_add_rows(packed, 5, a3, w), Catch::Contains("first + m <= N"));
+  REQUIRE_THROWS_WITH(matmul_add_rows(packed, 0, a3, a3), Catch::Contains("matmul_add_rows"));
+}
+
 namespace {
 // The LSTM update composed from primitive ops, as LSTMCell's composed path.
 std::pair<Var<double>, Var<double>> composed(const Var<double>& gates, const Var<double>& c_prev,
