@@ -64,6 +64,11 @@ State<T> RNNCell<T>::step_at(const Var<T>& projected, std::size_t t, const State
 }
 
 template <class T>
+State<T> RNNCell<T>::step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const {
+  return {activate(activation, matmul_add_rows(packed, first, prev.h, weight_hh)), {}};
+}
+
+template <class T>
 void RNNCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
   this->add(out, prefix, "weight_ih", weight_ih);
   this->add(out, prefix, "weight_hh", weight_hh);
@@ -111,6 +116,11 @@ State<T> LSTMCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
 template <class T>
 State<T> LSTMCell<T>::step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
   return from_gates(matmul_add(projected, t, prev.h, weight_hh), prev);
+}
+
+template <class T>
+State<T> LSTMCell<T>::step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const {
+  return from_gates(matmul_add_rows(packed, first, prev.h, weight_hh), prev);
 }
 
 template <class T>

@@ -34,6 +34,11 @@ class Cell : public Module<T> {
   virtual State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
     return step(select(projected, t), prev);
   }
+  // The step over rows [first, first + prev.h rows) of a packed (N, G*H)
+  // projection (Recurrent::forward_left_padded).
+  virtual State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const {
+    return step(slice(packed, 0, first, first + prev.h.shape()[0]), prev);
+  }
 };
 
 // How weights start. Glorot-uniform input weights, orthogonal recurrent
@@ -54,6 +59,7 @@ class RNNCell : public Cell<T> {
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
+  State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias;
@@ -89,6 +95,7 @@ class LSTMCell : public Cell<T> {
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
+  State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias;

@@ -76,6 +76,18 @@ class Recurrent : public Module<T> {
                              const std::vector<State<T>>* initial = nullptr,
                              Rng* rng = nullptr) const;
 
+  // The same as forward(x) without a mask, for left-padded batches whose
+  // padding steps all hold one input vector (the embedding of a padding id;
+  // checked, an error names the first row that differs): the padding still
+  // runs through the cells, but the rows still in their padding share one
+  // state, computed once per step (recurrent_packed.cpp). lengths[b]: row
+  // b's real steps, the last ones. The work falls from T * B rows per step
+  // to the real steps plus one row per step; values equal forward()'s, the
+  // gradients too up to the order of summation. Bidirectional layers and
+  // dropout between layers in training run forward() instead.
+  RecurrentOutput<T> forward_left_padded(const Var<T>& x, const std::vector<std::size_t>& lengths,
+                                         Rng* rng = nullptr) const;
+
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
   // nn.RNN / nn.LSTM / nn.GRU names (weight_ih_l0, ..._reverse) and layouts;
   // throws for what PyTorch has no equivalent of (custom cells, peepholes,
