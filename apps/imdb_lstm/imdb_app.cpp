@@ -34,6 +34,7 @@ RecurrentOptions rnn_options(const Settings& s) {
   o.num_layers = s.layers;
   o.bidirectional = s.bidirectional;
   o.dropout = s.dropout;
+  o.return_sequences = false;  // the head reads only the final state
   return o;
 }
 
@@ -397,9 +398,17 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
     mask = sequence_mask<float>(lengths, steps, /*left_padded=*/true);
   }
   rnn.training = training;
-  const RecurrentOutput<float> out = rnn.forward(x, settings.mask ? &mask : nullptr, nullptr, rng);
-  // Without a mask the final state is the one after the last (time) step,
-  // where left padding puts every review's last token.
+  // Without a mask the padding runs through the LSTM as in the protocol, and
+  // the final state is the one after the last step, where left padding puts
+  // every review's last token. Every padded step reads the padding id's
+  // embedding, so forward_left_padded computes it once per step, not per row.
+  RecurrentOutput<float> out;
+  if (settings.mask || lengths.size() != batch) {
+    out = rnn.forward(x, settings.mask ? &mask : nullptr, nullptr, rng);
+  } else {
+    const std::vector<std::size_t> real(lengths.begin(), lengths.end());
+    out = rnn.forward_left_padded(x, real, rng);
+  }
   Var<float> h = out.last();  // (B, D*H)
   if (training && settings.dropout > 0) {
     if (!rng) throw Error("imdb_lstm: training with dropout needs an Rng");
