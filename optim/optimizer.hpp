@@ -86,6 +86,15 @@ class Optimizer {
 // makes the gradients non-finite (check the return value to skip such steps).
 template <class T>
 T clip_grad_norm(const std::vector<Var<T>>& params, T max_norm);
+// The same with `norm` already known: grad_norm() of these gradients, as
+// the Trainer takes it anyway to stop on a non-finite one.
+template <class T>
+T clip_grad_norm(const std::vector<Var<T>>& params, T max_norm, double norm);
+
+// The L2 norm of all gradients taken together, summed in double; parameters
+// without a gradient are ignored.
+template <class T>
+double grad_norm(const std::vector<Var<T>>& params);
 
 // Clamps every gradient element to [-clip, clip] (clip >= 0).
 template <class T>

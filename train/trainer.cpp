@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -97,15 +98,11 @@ std::string Trainer<T>::saved_so_far() const {
 }
 
 template <class T>
-double Trainer<T>::global_grad_norm() const {
-  double sum = 0;
-  for (const auto& p : params_) {
-    if (!p.var.has_grad()) continue;
-    const T* g = p.var.grad().data();
-    const std::size_t n = p.var.grad().size();
-    for (std::size_t i = 0; i < n; ++i) sum += double(g[i]) * double(g[i]);
-  }
-  return std::sqrt(sum);
+std::vector<Var<T>> Trainer<T>::gradient_vars() const {
+  std::vector<Var<T>> vars;
+  vars.reserve(params_.size());
+  for (const auto& p : params_) vars.push_back(p.var);
+  return vars;
 }
 
 template <class T>
@@ -164,12 +161,24 @@ const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& eva
                                         b.step, loss_value, options_.max_loss, saved_so_far()));
       tape_.backward(loss);
     }
-    const double norm = global_grad_norm();
+    const std::vector<Var<T>> vars = gradient_vars();
+    const double norm = grad_norm(vars);
     if (!std::isfinite(norm))
       throw TrainingError(fmt::format("step {}: the gradient norm is {}; training stopped ({})",
                                       b.step, norm, saved_so_far()));
     if (on_gradients) on_gradients(b);
-    if (options_.clip > 0) clip_grad_norm(optimizer_.params(), T(options_.clip));
+    if (options_.clip > 0) {
+      // The norm above is the clipping norm too unless a hook changed the
+      // gradients (averaging) or the optimizer holds other parameters.
+      const std::vector<Var<T>>& held = optimizer_.params();
+      const bool same = !on_gradients && held.size() == vars.size() &&
+                        std::equal(held.begin(), held.end(), vars.begin(),
+                                   [](const Var<T>& a, const Var<T>& b) { return a.node() == b.node(); });
+      if (same)
+        clip_grad_norm(held, T(options_.clip), norm);
+      else
+        clip_grad_norm(held, T(options_.clip));
+    }
     optimizer_.step();
     optimizer_.zero_grad();
     tape_.clear();

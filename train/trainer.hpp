@@ -128,7 +128,7 @@ class Trainer {
 
  private:
   Json state_json() const;
-  double global_grad_norm() const;
+  std::vector<Var<T>> gradient_vars() const;  // params_' handles
   std::string saved_so_far() const;  // for error messages
   bool evaluation_due(const Batch& b) const;
   void log_row(const Row& row);

@@ -215,3 +215,42 @@ TEST_CASE("trainer: the metrics CSV is appended to on resume, never truncated", 
   CHECK(std::count(after.begin(), after.end(), '\n') == 12);
   CHECK(after.find("33,5,1,1,1") == std::string::npos);
 }
+
+// The Trainer clips with the norm it takes for its finiteness check, unless a
+// gradient hook ran in between: both must match a hand-written loop.
+TEST_CASE("trainer: clipping equals clip_grad_norm of the gradients the optimizer sees", "[train][clip]") {
+  for (const double hook_scale : {0.0, 3.0}) {
+    INFO("hook scaling the gradients by " << hook_scale << " (0: no hook)");
+    auto loss_of = [](Problem& p, std::size_t step) {
+      const std::size_t first = (step * 5 % 8) * 4;
+      Tensor<double> xb = xt::view(p.x, xt::range(first, first + 4), xt::all());
+      Tensor<double> yb = xt::view(p.y, xt::range(first, first + 4), xt::all());
+      return mse(p.model(p.tape.constant(xb)), p.tape.constant(yb));
+    };
+    const double clip = 0.05;  // below every step's norm here: each step is clipped
+    Problem by_trainer, by_hand;
+    train::Options o = by_trainer.options(12, "", "");
+    o.clip = clip;
+    o.eval_every = 0;
+    train::Trainer<double> t(by_trainer.tape, by_trainer.model.named_parameters(), by_trainer.adam, o, 1);
+    if (hook_scale > 0)
+      t.on_gradients = [&](const train::Batch&) {
+        for (Var<double> v : by_trainer.adam.params()) v.grad() *= hook_scale;
+      };
+    t.fit([&](const train::Batch& b) { return loss_of(by_trainer, b.step); },
+          [] { return train::Metrics{}; });
+    for (std::size_t step = 1; step <= 12; ++step) {
+      by_hand.tape.backward(loss_of(by_hand, step));
+      if (hook_scale > 0)
+        for (Var<double> v : by_hand.adam.params()) v.grad() *= hook_scale;
+      REQUIRE(clip_grad_norm(by_hand.adam.params(), clip) > clip);
+      by_hand.adam.step();
+      by_hand.adam.zero_grad();
+      by_hand.tape.clear();
+    }
+    const bool same_weight = by_trainer.model.weight.value() == by_hand.model.weight.value();
+    const bool same_bias = by_trainer.model.bias.value() == by_hand.model.bias.value();
+    REQUIRE(same_weight);
+    REQUIRE(same_bias);
+  }
+}
