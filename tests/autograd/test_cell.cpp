@@ -34,6 +34,9 @@ TEST_CASE("matmul_add from a sequence step, and affine: gradcheck", "[ops][cell]
   REQUIRE(xt::allclose(affine(x, W, b).value(), (matmul(x, W) + b).value()));
   require_gradcheck(tape, {x, W, b}, [&] { return affine(x, W, b); });
   REQUIRE_THROWS_WITH(affine(x, W, W), Catch::Contains("affine"));
+  // More rows than one block of the forward (192): every block gets its bias.
+  Var<double> tall = rand_param(tape, {2, 150, 4}, rng);
+  REQUIRE(xt::allclose(affine(tall, W, b).value(), (matmul(tall, W) + b).value()));
 }
 
 TEST_CASE("matmul_add_rows: a row range of a packed sequence, gradcheck", "[ops][cell]") {
