@@ -112,9 +112,32 @@ RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
                   " lengths for a batch of " + std::to_string(x_in.shape()[o.batch_first ? 0 : 1]));
     return forward(x_in, nullptr, nullptr, rng);
   }
-  if (x_in.dim() != 3 || x_in.shape()[2] != o.input_size)
+  return packed_forward(x_in, lengths, false);
+}
+
+template <class T>
+RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(const Var<T>& projected,
+                                                               const std::vector<std::size_t>& lengths) const {
+  if (options.bidirectional || (training && options.dropout > 0 && options.num_layers > 1))
+    throw Error("Recurrent::forward_left_padded_projected: not for bidirectional layers or dropout "
+                "between layers in training (use forward_left_padded on the unprojected input)");
+  return packed_forward(projected, lengths, true);
+}
+
+template <class T>
+RecurrentOutput<T> Recurrent<T>::packed_forward(const Var<T>& x_in, const std::vector<std::size_t>& lengths,
+                                                bool projected) const {
+  const RecurrentOptions& o = options;
+  // A projected input is (..., G*H), G gates: its width a multiple of H (a
+  // wrong G fails in the first step, naming the shapes).
+  const bool fits = x_in.dim() == 3 && (projected ? x_in.shape()[2] % o.hidden_size == 0 &&
+                                                        x_in.shape()[2] > 0
+                                                  : x_in.shape()[2] == o.input_size);
+  if (!fits)
     throw Error("Recurrent: input has shape " + shape_str(x_in.shape()) + "; expected (" +
-                (o.batch_first ? "batch, time, " : "time, batch, ") + std::to_string(o.input_size) + ")");
+                (o.batch_first ? "batch, time, " : "time, batch, ") +
+                (projected ? "G * " + std::to_string(o.hidden_size) + ") (layer 0's projected input)"
+                           : std::to_string(o.input_size) + ")"));
   const Var<T> x = o.batch_first ? transpose(x_in, {1, 0, 2}) : x_in;
   const std::size_t steps = x.shape()[0], batch = x.shape()[1], H = o.hidden_size;
   if (lengths.size() != batch)
@@ -126,13 +149,14 @@ RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
                   std::to_string(b) + " is longer than the " + std::to_string(steps) + " steps");
   const Packing p = pack(lengths, steps);
   const std::vector<std::int64_t> rows = input_rows(p, x.value());
-  Var<T> input = index_select(reshape(x, Shape{steps * batch, o.input_size}), rows.data(),
+  Var<T> input = index_select(reshape(x, Shape{steps * batch, x.shape()[2]}), rows.data(),
                               Shape{rows.size()});
 
   RecurrentOutput<T> out;
   for (std::size_t l = 0; l < o.num_layers; ++l) {
     const Cell<T>& c = cell(l, 0);
-    const Var<T> projected = c.project(input);  // (rows, G*H), every step at once
+    // (rows, G*H), every step at once
+    const Var<T> proj = l == 0 && projected ? input : c.project(input);
     State<T> state;
     state.h = x.tape().constant(tg::zeros<T>(Shape{p.count(0), H}));
     if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{p.count(0), H}));
@@ -143,7 +167,7 @@ RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
         state.h = carry(p, t, state.h);
         if (state.c.defined()) state.c = carry(p, t, state.c);
       }
-      state = c.step_rows(projected, p.offset[t], state);
+      state = c.step_rows(proj, p.offset[t], state);
       if (keep) hs.push_back(state.h);
     }
     State<T> final;
@@ -166,5 +190,9 @@ template RecurrentOutput<float> Recurrent<float>::forward_left_padded(
     const Var<float>&, const std::vector<std::size_t>&, Rng*) const;
 template RecurrentOutput<double> Recurrent<double>::forward_left_padded(
     const Var<double>&, const std::vector<std::size_t>&, Rng*) const;
+template RecurrentOutput<float> Recurrent<float>::forward_left_padded_projected(
+    const Var<float>&, const std::vector<std::size_t>&) const;
+template RecurrentOutput<double> Recurrent<double>::forward_left_padded_projected(
+    const Var<double>&, const std::vector<std::size_t>&) const;
 
 }  // namespace tg

@@ -140,3 +140,43 @@ TEST_CASE("forward_left_padded: padding that differs, bad lengths, bidirectional
   REQUIRE(xt::allclose(everything(both.forward_left_padded(v, {3, 4, 2})).value(),
                        everything(both.forward(v)).value(), 0, 0));
 }
+
+TEST_CASE("forward_left_padded_projected: the table projected once equals every token projected",
+          "[layers][recurrent][packed]") {
+  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU})
+    for (std::size_t layers : {1, 2})
+      for (bool batch_first : {false, true}) {
+        INFO("cell " << int(cell) << ", layers " << layers << ", batch first " << batch_first);
+        RecurrentOptions o = options(cell, layers);
+        o.batch_first = batch_first;
+        Tape<double> tape;
+        Rng rng(9);
+        Recurrent<double> layer(tape, o, rng);
+        Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
+        const Tensor<std::int64_t> ids = padded_ids(kLengths, 7, rng);
+        const Tensor<double> want =
+            everything(layer.forward_left_padded(embed(table, ids, batch_first), kLengths)).value();
+        auto projected_run = [&] {
+          const Var<double> projected_table = layer.cell(0, 0).project(table);  // (vocab, G*H)
+          return everything(
+              layer.forward_left_padded_projected(embed(projected_table, ids, batch_first), kLengths));
+        };
+        REQUIRE(xt::allclose(projected_run().value(), want, 1e-13, 1e-14));
+        if (layers == 2 && !batch_first) {
+          std::vector<Var<double>> inputs = layer.parameters();
+          inputs.push_back(table);
+          require_gradcheck(tape, inputs, projected_run);
+        }
+      }
+  Tape<double> tape;
+  Rng rng(2);
+  RecurrentOptions o = options(CellType::LSTM, 1);
+  Recurrent<double> layer(tape, o, rng);
+  const Var<double> wrong = tape.constant(uniform<double>(Shape{4, 3, 4 * kHidden + 1}, -1, 1, rng));
+  REQUIRE_THROWS_WITH(layer.forward_left_padded_projected(wrong, {3, 4, 2}),
+                      Catch::Contains("projected input"));
+  o.bidirectional = true;
+  Recurrent<double> both(tape, o, rng);
+  const Var<double> x = tape.constant(uniform<double>(Shape{4, 3, 4 * kHidden}, -1, 1, rng));
+  REQUIRE_THROWS_WITH(both.forward_left_padded_projected(x, {3, 4, 2}), Catch::Contains("bidirectional"));
+}
