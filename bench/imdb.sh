@@ -2,12 +2,14 @@
 # tapegrad's imdb_lstm against its PyTorch twin on the same settings, one
 # after the other, single-threaded BLAS; prints bench/torch/compare.py's table.
 #
-#   bench/imdb.sh [--steps N] [--epochs E] [--layers L] [--seed S]
+#   bench/imdb.sh [--steps N] [--epochs E] [--layers L] [--seed S] [--eval]
 #
 # Defaults: --steps 50 (the first N training steps of epoch 1 on each side,
 # N <= 391, without evaluation: a quick speed comparison); --steps 0 runs E
 # whole epochs (default 1) with evaluation after each (the full protocol:
 # ~10 minutes per epoch and side on a loaded 2-core machine).
+# --eval: one training step on each side, then the evaluation of all 50,000
+# reviews (both splits, 500 at a time), timed as eval_seconds.
 # --max-batches N is the old name of --steps N.
 # Environment: TAPEGRAD_BUILD_DIR (build folder, default build/; the imdb_lstm target is
 # built first), PYTHON (default /usr/bin/python3), OUT (folder for the logs,
@@ -20,13 +22,15 @@ steps=50
 epochs=1
 layers=1
 seed=1
+eval=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps|--max-batches) steps=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --layers) layers=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --eval) eval=yes; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "imdb.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +49,10 @@ export OPENBLAS_NUM_THREADS=1
 cmake --build "$build" --target imdb_lstm -j2 >/dev/null
 bin=$build/apps/imdb_lstm/imdb_lstm
 common="--layers $layers --seed $seed --threads 1"
-if [ "$steps" -gt 0 ]; then
+if [ "$eval" = yes ]; then
+  ours="--steps 1 --eval both --eval-batch 500 $common"
+  theirs="--max-batches 1 --epochs 1 --eval yes --eval-batch 500 $common"
+elif [ "$steps" -gt 0 ]; then
   ours="--steps $steps --eval none $common"          # train N steps, evaluate nothing
   theirs="--max-batches $steps --epochs 1 $common"   # its first N batches; no evaluation
 else

@@ -53,6 +53,7 @@ void require_model_settings(const nlohmann::json& meta, const std::string& path)
 std::size_t count_correct(Model& model, const data::ImdbSplit& split, std::size_t begin,
                           std::size_t count, std::size_t chunk) {
   chunk = std::max<std::size_t>(chunk, 1);
+  const ProjectedVocabulary projected(model);
   std::size_t correct = 0;
   for (std::size_t at = begin; at < begin + count; at += chunk) {
     const data::ImdbBatch b = data::imdb_range(split, at, std::min(chunk, begin + count - at));
@@ -143,6 +144,7 @@ RunResult evaluate_checkpoint(Model& model, const Settings& s, const app::Frame&
   res.first_step = res.last_step = ckpt::at(frame.loaded_meta(), "/trainer/step", path).get<std::size_t>();
   double seconds = 0;
   const train::Metrics m = accuracies(model, s, d, &seconds);
+  res.eval_seconds = seconds;
   res.train_acc = value_of(m, "train_acc");
   res.test_acc = value_of(m, "test_acc");
   if (log)
@@ -216,6 +218,7 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
       },
       [&] {
         const train::Metrics m = accuracies(model, s, d, &eval_seconds);
+        res.eval_seconds = eval_seconds;
         // The Trainer saves the checkpoint right after this returns: the
         // vocabulary goes first, so a checkpoint on disk has its vocabulary.
         if (!f.save.empty() && ddp.is_root() && !vocab_saved) d.vocab.save(vocab_path(f.save));
@@ -389,7 +392,6 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
   if (ids.dimension() != 2)
     throw Error("imdb_lstm: ids must be (time, batch), got " + shape_str(ids.shape()));
   const std::size_t steps = ids.shape()[0], batch = ids.shape()[1];
-  const Var<float> x = embedding(ids);  // (T, B, E)
   Tensor<float> mask;
   if (settings.mask) {
     if (lengths.size() != batch)
@@ -404,10 +406,13 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
   // embedding, so forward_left_padded computes it once per step, not per row.
   RecurrentOutput<float> out;
   if (settings.mask || lengths.size() != batch) {
-    out = rnn.forward(x, settings.mask ? &mask : nullptr, nullptr, rng);
+    out = rnn.forward(embedding(ids), settings.mask ? &mask : nullptr, nullptr, rng);
   } else {
     const std::vector<std::size_t> real(lengths.begin(), lengths.end());
-    out = rnn.forward_left_padded(x, real, rng);
+    if (projected_vocab_.defined() && !training && !tape.recording())
+      out = rnn.forward_left_padded_projected(index_select(projected_vocab_, ids), real);
+    else
+      out = rnn.forward_left_padded(embedding(ids), real, rng);  // x: (T, B, E)
   }
   Var<float> h = out.last();  // (B, D*H)
   if (training && settings.dropout > 0) {
@@ -415,6 +420,13 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
     h = dropout(h, float(settings.dropout), true, *rng);
   }
   return reshape(head(h), Shape{batch});
+}
+
+void Model::project_vocabulary() {
+  if (settings.mask || settings.bidirectional) return;
+  auto no_grad = tape.no_grad();
+  // A leaf: it survives the tape.clear() after every evaluation chunk.
+  projected_vocab_ = tape.constant(rnn.cell(0, 0).project(embedding.weight).value());
 }
 
 Var<float> Model::logits(const data::ImdbBatch& batch, bool training, Rng* rng) {
@@ -431,6 +443,7 @@ std::vector<double> predict(Model& model, const data::Vocab& vocab,
   const data::ImdbSplit s = data::encode_texts(texts, {}, vocab, model.settings.maxlen);
   std::vector<double> p;
   chunk = std::max<std::size_t>(chunk, 1);
+  const ProjectedVocabulary projected(model);
   for (std::size_t begin = 0; begin < s.size(); begin += chunk) {
     const data::ImdbBatch b = data::imdb_range(s, begin, chunk);
     {
@@ -557,6 +570,7 @@ std::string result_line(const Settings& s, const app::Frame& frame, const RunRes
   if (!r.rows.empty()) line += fmt::format(" train_loss={:.6g}", r.rows.back().loss);
   if (r.train_acc >= 0) line += fmt::format(" train_acc={:.6g}", r.train_acc);
   if (r.test_acc >= 0) line += fmt::format(" test_acc={:.6g}", r.test_acc);
+  if (r.eval_seconds >= 0) line += fmt::format(" eval_seconds={:.6g}", r.eval_seconds);
   line += fmt::format(" peak_mib={:.6g} threads={} seed={}", app::peak_mib(), f.threads, f.seed);
   if (s.mask || s.bidirectional || s.dropout > 0)
     line += fmt::format(" mask={} bidirectional={} dropout={}", int(s.mask), int(s.bidirectional), s.dropout);

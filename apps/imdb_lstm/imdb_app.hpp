@@ -71,6 +71,14 @@ class Model : public Module<float> {
                     bool training, Rng* rng);
   Var<float> logits(const data::ImdbBatch& batch, bool training, Rng* rng);
 
+  // For evaluation and prediction: projects the embedding table through the
+  // LSTM's input weights once (vocabulary x 4H), so that logits() under
+  // no_grad looks each token's projection up instead of computing it: half
+  // the products of the forward. Unmasked, unidirectional models only (else
+  // it does nothing); forget it before the weights change.
+  void project_vocabulary();
+  void forget_projected_vocabulary() { projected_vocab_ = Var<float>(); }
+
   void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
   // PyTorch: embedding = nn.Embedding(rows, E, padding_idx=0), rnn =
   // nn.LSTM(E, H, ...), head = nn.Linear(D*H, 1); the logit is
@@ -82,6 +90,21 @@ class Model : public Module<float> {
   Embedding<float> embedding;
   Recurrent<float> rnn;
   Linear<float> head;
+
+ private:
+  Var<float> projected_vocab_;  // project_vocabulary()'s table; undefined when off
+};
+
+// Model::project_vocabulary() for a scope: an evaluation.
+class ProjectedVocabulary {
+ public:
+  explicit ProjectedVocabulary(Model& m) : model_(m) { m.project_vocabulary(); }
+  ~ProjectedVocabulary() { model_.forget_projected_vocabulary(); }
+  ProjectedVocabulary(const ProjectedVocabulary&) = delete;
+  ProjectedVocabulary& operator=(const ProjectedVocabulary&) = delete;
+
+ private:
+  Model& model_;
 };
 
 // The whole split's accuracy (logit > 0 means positive), `chunk` reviews at
@@ -114,6 +137,7 @@ struct RunResult {
   double train_seconds = 0;      // wall time of the training steps (evaluation excluded)
   double train_cpu_seconds = 0;  // process CPU time over the same spans
   double train_acc = -1, test_acc = -1;  // the last evaluation's; -1 not evaluated
+  double eval_seconds = -1;               // the last evaluation's wall time; -1 none
 };
 
 // Builds the model (settings already restored from a --load checkpoint by

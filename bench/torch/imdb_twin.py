@@ -23,12 +23,14 @@ accuracy on the whole train split (eval mode) and on the whole test split,
 and the epoch's training wall time.
 
 Timing covers only the training steps (zero_grad, forward, loss, backward,
-clipping, Adam step); batch assembly and evaluation are excluded.
+clipping, Adam step); batch assembly and evaluation are excluded. The last
+evaluation (both splits, all 50,000 reviews, --eval-batch at a time under
+no_grad) is timed on its own as eval_seconds.
 --max-batches N trains (and times) only the first N batches of each epoch, a
 quick speed comparison; evaluation is then skipped unless --eval yes.
     RESULT name=imdb_lstm impl=torch layers=1 epochs=5 steps=1955 ms_per_step=... epoch_seconds=... test_acc=... peak_mib=...
 (name imdb_lstm2 with --layers 2; epoch_seconds only for full epochs,
-train_acc/test_acc only when evaluated.)
+train_acc/test_acc/eval_seconds only when evaluated.)
 
 Run: /usr/bin/python3 bench/torch/imdb_twin.py [--layers 1] [--epochs 5] [--max-batches N] [--seed 1]
 """
@@ -210,7 +212,9 @@ def main():
         train_loss = loss_sum / seen
         msg = f"epoch {epoch}: train loss {train_loss:.4f}"
         if do_eval:
+            t0 = time.perf_counter()
             train_acc, test_acc = accuracy(x_train, y_train), accuracy(x_test, y_test)
+            eval_seconds = time.perf_counter() - t0
             msg += f"  train acc {train_acc:.4f}  test acc {test_acc:.4f}"
         msg += f"  epoch time {epoch_seconds:.1f} s ({epoch_seconds / steps_per_epoch * 1e3:.1f} ms/step)"
         tc.log(msg)
@@ -222,7 +226,7 @@ def main():
         fields["epoch_seconds"] = train_seconds / args.epochs
     fields["train_loss"] = train_loss
     if do_eval:
-        fields.update(train_acc=train_acc, test_acc=test_acc)
+        fields.update(train_acc=train_acc, test_acc=test_acc, eval_seconds=eval_seconds)
     fields.update(peak_mib=tc.peak_mib(), threads=args.threads, seed=args.seed)
     tc.result("imdb_lstm" if args.layers == 1 else f"imdb_lstm{args.layers}", **fields)
 

@@ -454,3 +454,43 @@ TEST_CASE("imdb app: --export-torch writes the trained model, and with --predict
   CHECK(p.predict().find("exported the model for PyTorch to " + again) != std::string::npos);
   CHECK(slurp(again) == slurp(pt));
 }
+
+TEST_CASE("imdb app: evaluation with the projected vocabulary gives the logits of the full forward",
+          "[apps][imdb]") {
+  for (std::size_t layers : {1, 2}) {
+    INFO(layers << " layer(s)");
+    imdb::Settings s;
+    s.vocab = 30;
+    s.maxlen = 9;
+    s.embed = 8;
+    s.hidden = 6;
+    s.layers = layers;
+    Rng rng(4);
+    imdb::Model model(s, s.vocab + 2, rng);
+    // Left-padded ids, lengths 0..9.
+    const std::vector<int> lengths = {9, 0, 4, 9, 1, 6, 3};
+    Tensor<std::int64_t> ids = tg::zeros<std::int64_t>(Shape{s.maxlen, lengths.size()});
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+      for (std::size_t t = s.maxlen - std::size_t(lengths[b]); t < s.maxlen; ++t)
+        ids(t, b) = 1 + std::int64_t(rng() % (s.vocab + 1));
+    auto logits = [&] {
+      auto no_grad = model.tape.no_grad();
+      Tensor<float> z = model.logits(ids, lengths, false, nullptr).value();
+      model.tape.clear();
+      return z;
+    };
+    const Tensor<float> full = logits();
+    Tensor<float> looked_up;
+    {
+      const imdb::ProjectedVocabulary projected(model);
+      looked_up = logits();
+    }
+    REQUIRE(xt::allclose(looked_up, full, 1e-5, 1e-6));
+    // A different model under the same ids: the table is rebuilt, not kept.
+    for (Var<float>& p : model.parameters()) p.value() *= 0.5f;
+    const Tensor<float> halved = logits();
+    REQUIRE_FALSE(xt::allclose(halved, full, 1e-5, 1e-6));
+    const imdb::ProjectedVocabulary projected(model);
+    REQUIRE(xt::allclose(logits(), halved, 1e-5, 1e-6));
+  }
+}
