@@ -105,52 +105,82 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
 namespace {
 
 // y = src[rows first .. first + m) + a b, src read as (rows, n): the step
-// of a (T, m, n) sequence or the rows of a packed (N, n) one.
+// of a (T, m, n) sequence or the rows of a packed (N, n) one; with
+// `tanh_out`, y = tanh of that (an Elman step in one op).
 template <class T>
 Var<T> matmul_add_from(Tape<T>& tape, const Var<T>& src, std::size_t first, const Var<T>& a,
-                       const Var<T>& b) {
+                       const Var<T>& b, bool tanh_out) {
   const int m = int(a.shape()[0]), k = int(a.shape()[1]), n = int(b.shape()[1]);
   const std::size_t step = std::size_t(m) * n, offset = first * std::size_t(n);
   Tensor<T> out = Tensor<T>::from_shape(Shape{std::size_t(m), std::size_t(n)});
   std::copy_n(src.value().data() + offset, step, out.data());
   blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(1), out.data());
+  if (tanh_out) activation::tanh(out.data(), out.data(), step);
   Var<T> y = tape.result(std::move(out),
                          src.requires_grad() || a.requires_grad() || b.requires_grad());
-  tape.record(y, [src = src.node(), a = a.node(), b = b.node(), y = y.node(), offset, m, n, k, step] {
-    matmul_backward(*a, *b, y->grad.data(), m, n, k);
+  tape.record(y, [src = src.node(), a = a.node(), b = b.node(), y = y.node(), offset, m, n, k, step,
+                  tanh_out] {
+    // dy is spent after this record: it becomes dz = dy (1 - y^2) in place.
+    T* dz = y->grad.data();
+    if (tanh_out) {
+      const T* v = y->value.data();
+      for (std::size_t i = 0; i < step; ++i) dz[i] *= T(1) - v[i] * v[i];
+    }
+    matmul_backward(*a, *b, dz, m, n, k);
     if (src->requires_grad) {
       T* g = src->zeroed_grad().data() + offset;
-      const T* dy = y->grad.data();
-      for (std::size_t i = 0; i < step; ++i) g[i] += dy[i];
+      for (std::size_t i = 0; i < step; ++i) g[i] += dz[i];
     }
   });
   return y;
+}
+
+template <class T>
+Var<T> seq_step(const char* op, const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b,
+                bool tanh_out) {
+  Tape<T>& tape = tape_of(op, {&seq, &a, &b});
+  if (seq.dim() != 3 || a.dim() != 2 || b.dim() != 2 || t >= seq.shape()[0] ||
+      a.shape()[1] != b.shape()[0] || seq.shape()[1] != a.shape()[0] ||
+      seq.shape()[2] != b.shape()[1])
+    throw Error(std::string(op) + ": step " + std::to_string(t) + " of " + shape_str(seq.shape()) +
+                " + " + shape_str(a.shape()) + " x " + shape_str(b.shape()) +
+                " do not fit (need (T, m, n) + (m, k) x (k, n), t < T)");
+  return matmul_add_from(tape, seq, t * a.shape()[0], a, b, tanh_out);
+}
+
+template <class T>
+Var<T> rows_step(const char* op, const Var<T>& packed, std::size_t first, const Var<T>& a,
+                 const Var<T>& b, bool tanh_out) {
+  Tape<T>& tape = tape_of(op, {&packed, &a, &b});
+  if (packed.dim() != 2 || a.dim() != 2 || b.dim() != 2 || a.shape()[1] != b.shape()[0] ||
+      first + a.shape()[0] > packed.shape()[0] || packed.shape()[1] != b.shape()[1])
+    throw Error(std::string(op) + ": rows " + std::to_string(first) + ".." +
+                std::to_string(first + a.shape()[0]) + " of " + shape_str(packed.shape()) + " + " +
+                shape_str(a.shape()) + " x " + shape_str(b.shape()) +
+                " do not fit (need (N, n) + (m, k) x (k, n), first + m <= N)");
+  return matmul_add_from(tape, packed, first, a, b, tanh_out);
 }
 
 }  // namespace
 
 template <class T>
 Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("matmul_add", {&seq, &a, &b});
-  if (seq.dim() != 3 || a.dim() != 2 || b.dim() != 2 || t >= seq.shape()[0] ||
-      a.shape()[1] != b.shape()[0] || seq.shape()[1] != a.shape()[0] ||
-      seq.shape()[2] != b.shape()[1])
-    throw Error("matmul_add: step " + std::to_string(t) + " of " + shape_str(seq.shape()) + " + " +
-                shape_str(a.shape()) + " x " + shape_str(b.shape()) +
-                " do not fit (need (T, m, n) + (m, k) x (k, n), t < T)");
-  return matmul_add_from(tape, seq, t * a.shape()[0], a, b);
+  return seq_step("matmul_add", seq, t, a, b, false);
+}
+
+template <class T>
+Var<T> tanh_matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b) {
+  return seq_step("tanh_matmul_add", seq, t, a, b, true);
 }
 
 template <class T>
 Var<T> matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("matmul_add", {&packed, &a, &b});
-  if (packed.dim() != 2 || a.dim() != 2 || b.dim() != 2 || a.shape()[1] != b.shape()[0] ||
-      first + a.shape()[0] > packed.shape()[0] || packed.shape()[1] != b.shape()[1])
-    throw Error("matmul_add_rows: rows " + std::to_string(first) + ".." +
-                std::to_string(first + a.shape()[0]) + " of " + shape_str(packed.shape()) + " + " +
-                shape_str(a.shape()) + " x " + shape_str(b.shape()) +
-                " do not fit (need (N, n) + (m, k) x (k, n), first + m <= N)");
-  return matmul_add_from(tape, packed, first, a, b);
+  return rows_step("matmul_add_rows", packed, first, a, b, false);
+}
+
+template <class T>
+Var<T> tanh_matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T>& a, const Var<T>& b) {
+  return rows_step("tanh_matmul_add_rows", packed, first, a, b, true);
 }
 
 template <class T>
@@ -337,8 +367,12 @@ template Var<double> gru_cell(const Var<double>&, std::size_t, const Var<double>
 template Var<float> matmul_add(const Var<float>&, const Var<float>&, const Var<float>&);
 template Var<float> matmul_add(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
 template Var<float> matmul_add_rows(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
+template Var<float> tanh_matmul_add(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
+template Var<float> tanh_matmul_add_rows(const Var<float>&, std::size_t, const Var<float>&, const Var<float>&);
 template Var<double> matmul_add(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
 template Var<double> matmul_add_rows(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
+template Var<double> tanh_matmul_add(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
+template Var<double> tanh_matmul_add_rows(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
 template Var<float> affine(const Var<float>&, const Var<float>&, const Var<float>&);
 template Var<double> affine(const Var<double>&, const Var<double>&, const Var<double>&);
 template Var<double> matmul_add(const Var<double>&, const Var<double>&, const Var<double>&);

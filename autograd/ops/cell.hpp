@@ -24,6 +24,14 @@ Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T
 template <class T>
 Var<T> matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T>& a, const Var<T>& b);
 
+// y = tanh(seq[t] + a b) and y = tanh(packed[first ..] + a b): the Elman
+// step in one op (the tanh applied while the product is in cache).
+//   dz = dy (1 - y^2), then as matmul_add with dz for dy
+template <class T>
+Var<T> tanh_matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b);
+template <class T>
+Var<T> tanh_matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T>& a, const Var<T>& b);
+
 // y = x W + b over the last axis of x, b added to every row in the same
 // pass as the product: x (..., k)  W (k, n)  b (n)  y (..., n).
 //   dx = dy W^T   dW = x^T dy   db = sum of dy's rows

@@ -57,6 +57,28 @@ TEST_CASE("matmul_add_rows: a row range of a packed sequence, gradcheck", "[ops]
   REQUIRE_THROWS_WITH(matmul_add_rows(packed, 0, a3, a3), Catch::Contains("matmul_add_rows"));
 }
 
+TEST_CASE("tanh_matmul_add(_rows): tanh of the step, gradcheck", "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(8);
+  Var<double> seq = rand_param(tape, {4, 3, 5}, rng);
+  Var<double> packed = rand_param(tape, {7, 5}, rng);
+  Var<double> a = rand_param(tape, {3, 2}, rng);
+  Var<double> w = rand_param(tape, {2, 5}, rng);
+  REQUIRE(xt::allclose(tanh_matmul_add(seq, 2, a, w).value(), tanh(matmul_add(seq, 2, a, w)).value()));
+  REQUIRE(xt::allclose(tanh_matmul_add_rows(packed, 4, a, w).value(),
+                       tanh(matmul_add_rows(packed, 4, a, w)).value()));
+  // Two steps reading the sequence, one reading the other's output.
+  require_gradcheck(tape, {seq, a, w}, [&] {
+    Var<double> h = tanh_matmul_add(seq, 0, a, w);
+    return tanh_matmul_add(seq, 3, slice(h, 1, 0, 2), w) + h;
+  });
+  require_gradcheck(tape, {packed, a, w}, [&] {
+    return tanh_matmul_add_rows(packed, 1, a, w) * tanh_matmul_add_rows(packed, 2, a, w);
+  });
+  REQUIRE_THROWS_WITH(tanh_matmul_add(seq, 4, a, w), Catch::Contains("tanh_matmul_add: step 4"));
+  REQUIRE_THROWS_WITH(tanh_matmul_add_rows(packed, 5, a, w), Catch::Contains("tanh_matmul_add_rows"));
+}
+
 namespace {
 // The LSTM update composed from primitive ops, as LSTMCell's composed path.
 std::pair<Var<double>, Var<double>> composed(const Var<double>& gates, const Var<double>& c_prev,
