@@ -60,11 +60,13 @@ State<T> RNNCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
 
 template <class T>
 State<T> RNNCell<T>::step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
+  if (fuses()) return {tanh_matmul_add(projected, t, prev.h, weight_hh), {}};
   return {activate(activation, matmul_add(projected, t, prev.h, weight_hh)), {}};
 }
 
 template <class T>
 State<T> RNNCell<T>::step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const {
+  if (fuses()) return {tanh_matmul_add_rows(packed, first, prev.h, weight_hh), {}};
   return {activate(activation, matmul_add_rows(packed, first, prev.h, weight_hh)), {}};
 }
 

@@ -64,6 +64,12 @@ class RNNCell : public Cell<T> {
 
   Var<T> weight_ih, weight_hh, bias;
   Activation activation;
+  // With tanh, step_at and step_rows use the one-op tanh_matmul_add unless
+  // `fused` is false (tests compare both).
+  bool fused = true;
+
+ private:
+  bool fuses() const { return fused && activation == Activation::Tanh; }
 };
 
 // LSTM (gates in the order i, f, g, o along the 4H axis of one matmul):

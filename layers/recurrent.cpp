@@ -54,6 +54,7 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
         case CellType::RNN:
           cells_.push_back(std::make_unique<RNNCell<T>>(tape, in, opt.hidden_size, opt.activation,
                                                         opt.init, rng));
+          static_cast<RNNCell<T>&>(*cells_.back()).fused = opt.fused;
           break;
         case CellType::LSTM: {
           typename LSTMCell<T>::Options o;

@@ -193,12 +193,12 @@ TEST_CASE("the recurrent weight's gradient is the sum of its per-step contributi
   cell.weight_hh = original;
 }
 
-TEST_CASE("fused and composed LSTM and GRU layers agree in values and gradients", "[layers][recurrent]") {
-  for (int variant : {0, 1, 2}) {  // LSTM tanh, LSTM identity, GRU
+TEST_CASE("fused and composed RNN, LSTM and GRU layers agree in values and gradients", "[layers][recurrent]") {
+  for (int variant : {0, 1, 2, 3}) {  // LSTM tanh, LSTM identity, GRU, RNN tanh
     const bool identity = variant == 1;
     Tape<double> tape;
     RecurrentOptions o;
-    o.cell = variant == 2 ? CellType::GRU : CellType::LSTM;
+    o.cell = variant == 2 ? CellType::GRU : variant == 3 ? CellType::RNN : CellType::LSTM;
     o.input_size = kIn;
     o.hidden_size = kHidden;
     o.num_layers = 2;
@@ -209,7 +209,10 @@ TEST_CASE("fused and composed LSTM and GRU layers agree in values and gradients"
     Recurrent<double> fused(tape, o, r1);
     o.fused = false;
     Recurrent<double> composed(tape, o, r2);
-    if (variant == 2) {
+    if (variant == 3) {
+      REQUIRE(dynamic_cast<RNNCell<double>&>(fused.cell(0, 0)).fused);
+      REQUIRE_FALSE(dynamic_cast<RNNCell<double>&>(composed.cell(0, 0)).fused);
+    } else if (variant == 2) {
       REQUIRE(dynamic_cast<GRUCell<double>&>(fused.cell(0, 0)).fused);
       REQUIRE_FALSE(dynamic_cast<GRUCell<double>&>(composed.cell(0, 0)).fused);
     } else {
