@@ -54,6 +54,20 @@ void Node<T>::add_grad_sum_to(const Tensor<T>& g) {
 
 template <class T>
 Tensor<T>& Node<T>::zeroed_grad() {
+  note_dense();
+  return zero_filled_grad();
+}
+
+template <class T>
+GradRows& Node<T>::zeroed_grad_rows() {
+  if (!grad_rows) grad_rows = std::make_unique<GradRows>();
+  if (!has_grad) grad_rows->reset(value.shape()[0]);
+  zero_filled_grad();
+  return *grad_rows;
+}
+
+template <class T>
+Tensor<T>& Node<T>::zero_filled_grad() {
   if (!has_grad) {
     if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
                     value.shape().end()))
@@ -66,6 +80,7 @@ Tensor<T>& Node<T>::zeroed_grad() {
 
 template <class T>
 T Node<T>::grad_beta() {
+  note_dense();
   if (has_grad) return T(1);
   if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
                   value.shape().end()))

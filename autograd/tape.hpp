@@ -33,6 +33,7 @@
 
 #include <xtensor/xnoalias.hpp>
 
+#include <tapegrad/autograd/grad_rows.hpp>
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/backend/tensor.hpp>
 
@@ -72,11 +73,16 @@ struct Node {
   bool requires_grad = false;
   Tape<T>* tape = nullptr;
   std::uint64_t generation = 0;  // 0 for leaves; else the tape generation of the op
+  // The rows index_select wrote into, for leaves an index_select's backward
+  // reached (embedding tables); null for every other node. Every other way
+  // of contributing marks it dense, so it is never wrong, only unused.
+  std::unique_ptr<GradRows> grad_rows;
 
   // The one place gradients are accumulated: the first contribution is
   // copied in, later ones added, so every backward can simply contribute.
   template <class E>
   void add_grad(const E& g) {
+    note_dense();
     if (has_grad) {
       xt::noalias(grad) += g;
     } else {
@@ -94,6 +100,7 @@ struct Node {
   void add_grad_take(Tensor<T>& g) {
     if (!has_grad && std::equal(g.shape().begin(), g.shape().end(), value.shape().begin(),
                                 value.shape().end())) {
+      note_dense();
       std::swap(grad, g);
       has_grad = true;
     } else {
@@ -108,6 +115,17 @@ struct Node {
   // For BLAS backwards (C = alpha AB + beta C): makes the buffer the right
   // shape and returns beta, 0 on the first contribution (C is not read) or 1.
   T grad_beta();
+  // zeroed_grad() for index_select into rows of this node: the rows it adds
+  // into are to be noted in the result, which is reset on the first
+  // contribution (the gradient was zeroed since).
+  GradRows& zeroed_grad_rows();
+
+  void note_dense() {
+    if (grad_rows) grad_rows->dense = true;
+  }
+
+ private:
+  Tensor<T>& zero_filled_grad();
 };
 
 // A handle to a node: cheap to copy, shares the node.
@@ -134,7 +152,16 @@ class Var {
     return node_->grad;
   }
   Tensor<T>& grad() { return const_cast<Tensor<T>&>(std::as_const(*this).grad()); }
+  // The rows noted beside the gradient (grad_rows) are cleared by its next
+  // first contribution.
   void zero_grad() { node_->has_grad = false; }
+  // The rows of the gradient that received anything, when only index_select
+  // wrote into it (an embedding table; rows of a padding id are not
+  // counted); null otherwise, and when there is no gradient.
+  const GradRows* grad_rows() const {
+    const GradRows* r = node_->grad_rows.get();
+    return node_->has_grad && r && !r->dense ? r : nullptr;
+  }
   // The value of a one-element tensor (a loss).
   T item() const {
     if (node_->value.size() != 1)

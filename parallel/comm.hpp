@@ -38,6 +38,9 @@ void barrier();
 template <class T>
 void allreduce_sum(T* data, std::size_t n);
 
+// In place: data[i] becomes the bitwise or over processes (flags, row masks).
+void allreduce_or(std::uint8_t* data, std::size_t n);
+
 // In place: rank `root`'s data on every process (float or double). Every
 // process must pass the same n.
 template <class T>

@@ -74,6 +74,13 @@ void allreduce_sum(T* data, std::size_t n) {
   });
 }
 
+void allreduce_or(std::uint8_t* data, std::size_t n) {
+  if (size() == 1) return;
+  in_pieces(n, [&](std::size_t at, int count) {
+    MPI_Allreduce(MPI_IN_PLACE, data + at, count, MPI_UNSIGNED_CHAR, MPI_BOR, MPI_COMM_WORLD);
+  });
+}
+
 template <class T>
 void broadcast(T* data, std::size_t n, int root) {
   if (size() > 1) bcast(data, n, root);

@@ -17,6 +17,8 @@ void barrier() {}
 template <class T>
 void allreduce_sum(T*, std::size_t) {}
 
+void allreduce_or(std::uint8_t*, std::size_t) {}
+
 template <class T>
 void broadcast(T*, std::size_t, int) {}
 

@@ -33,6 +33,12 @@ class Timer {
   Clock::time_point t0_ = Clock::now();
 };
 
+// Elements in a row of a table (its first axis).
+template <class T>
+std::size_t row_size(const Var<T>& v) {
+  return v.shape()[0] ? v.size() / v.shape()[0] : 0;
+}
+
 }  // namespace
 
 Range share_of(std::size_t n, int rank, int size) {
@@ -46,7 +52,8 @@ Range share_of(std::size_t n, int rank, int size) {
 template <class T>
 DataParallel<T>::DataParallel(std::vector<NamedParameter<T>> params, Optimizer<T>* optimizer)
     : params_(std::move(params)), optimizer_(optimizer), rank_(parallel::rank()),
-      size_(parallel::size()), weight_(1.0 / double(size_)) {
+      size_(parallel::size()), weight_(1.0 / double(size_)), allowed_(params_.size(), 1),
+      candidate_(params_.size(), 0) {
   if (size_ > 1) broadcast_state();
 }
 
@@ -54,7 +61,8 @@ template <class T>
 DataParallel<T>::DataParallel(train::Trainer<T>& trainer, std::vector<NamedParameter<T>> params,
                               Optimizer<T>& optimizer)
     : params_(std::move(params)), optimizer_(&optimizer), trainer_(&trainer),
-      rank_(parallel::rank()), size_(parallel::size()), weight_(1.0 / double(size_)) {
+      rank_(parallel::rank()), size_(parallel::size()), weight_(1.0 / double(size_)),
+      allowed_(params_.size(), 1), candidate_(params_.size(), 0) {
   if (size_ == 1) return;
   wire(trainer);
   broadcast_state();
@@ -105,25 +113,103 @@ Var<T> DataParallel<T>::loss(const Var<T>& local) {
 }
 
 template <class T>
+void DataParallel<T>::set_row_sparse(bool on) {
+  std::fill(allowed_.begin(), allowed_.end(), char(on));
+  if (!on) std::fill(candidate_.begin(), candidate_.end(), char(0));
+}
+
+template <class T>
+void DataParallel<T>::set_row_sparse(const std::string& name, bool on) {
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (params_[i].name == name) {
+      allowed_[i] = char(on);
+      candidate_[i] = char(candidate_[i] && on);
+      return;
+    }
+  throw Error(fmt::format("DataParallel::set_row_sparse: no parameter named '{}'", name));
+}
+
+// Decides how each gradient goes in this step's buffer. The candidates
+// (row-sparse on every rank at the last exchange) send one byte each --
+// bit 0: a gradient here, bit 1: not row-sparse here -- and their row masks,
+// or-ed over ranks in one message: every rank then knows the same plan.
+template <class T>
+void DataParallel<T>::plan_rows() {
+  send_.assign(params_.size(), Send::dense);
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (candidate_[i]) n += 1 + params_[i].var.shape()[0];
+  stats_.mask_bytes = n;
+  if (n == 0) return;
+  masks_.assign(n, 0);
+  std::uint8_t* at = masks_.data();
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (!candidate_[i]) continue;
+    const Var<T>& v = params_[i].var;
+    const GradRows* rows = v.grad_rows();
+    at[0] = v.has_grad() ? (rows ? 1 : 3) : 0;
+    if (rows) std::copy(rows->mask.begin(), rows->mask.end(), at + 1);
+    at += 1 + v.shape()[0];
+  }
+  {
+    Timer t(stats_.seconds);
+    allreduce_or(masks_.data(), n);
+  }
+  ++stats_.allreduces;
+  at = masks_.data();
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (!candidate_[i]) continue;
+    const std::size_t rows = params_[i].var.shape()[0];
+    if (at[0] & 2) {
+      send_[i] = Send::dense;
+    } else if (at[0] & 1) {
+      send_[i] = Send::rows;
+      rows_[i].clear();
+      for (std::size_t r = 0; r < rows; ++r)
+        if (at[1 + r]) rows_[i].push_back(r);
+    } else {
+      send_[i] = Send::none;  // no gradient on any rank
+    }
+    at += 1 + rows;
+  }
+}
+
+template <class T>
 void DataParallel<T>::average_gradients() {
   if (size_ == 1) return;
-  std::size_t n = params_.size();  // one flag per parameter: has it a gradient here?
-  for (const auto& p : params_) n += p.var.size();
+  rows_.resize(params_.size());
+  plan_rows();
+  const std::size_t np = params_.size();
+  // Two flags per parameter: has it a gradient here; is it not row-sparse here.
+  std::size_t n = 2 * np;
+  stats_.rows_sent = stats_.rows_total = 0;
+  for (std::size_t i = 0; i < np; ++i) {
+    const Var<T>& v = params_[i].var;
+    if (send_[i] == Send::dense) n += v.size();
+    if (send_[i] != Send::rows) continue;
+    n += rows_[i].size() * row_size(v);
+    stats_.rows_sent += rows_[i].size();
+    stats_.rows_total += v.shape()[0];
+  }
   buffer_.resize(n);
   T* out = buffer_.data();
-  T* flags = out + (n - params_.size());
+  T* flags = out + (n - 2 * np);
   const T w = T(weight_);
-  for (std::size_t i = 0; i < params_.size(); ++i) {
+  for (std::size_t i = 0; i < np; ++i) {
     const Var<T>& v = params_[i].var;
-    const std::size_t m = v.size();
-    flags[i] = v.has_grad() ? T(1) : T(0);
-    if (v.has_grad()) {
-      const T* g = v.grad().data();
-      for (std::size_t k = 0; k < m; ++k) out[k] = g[k] * w;
-    } else {
-      std::fill(out, out + m, T(0));
+    flags[2 * i] = v.has_grad() ? T(1) : T(0);
+    flags[2 * i + 1] = v.has_grad() && !v.grad_rows() ? T(1) : T(0);
+    const T* g = v.has_grad() ? v.grad().data() : nullptr;
+    if (send_[i] == Send::dense) {
+      if (g) out = std::transform(g, g + v.size(), out, [w](T x) { return x * w; });
+      else out = std::fill_n(out, v.size(), T(0));
+    } else if (send_[i] == Send::rows) {
+      const std::size_t row = row_size(v);
+      for (std::size_t r : rows_[i]) {
+        if (g) out = std::transform(g + r * row, g + (r + 1) * row, out, [w](T x) { return x * w; });
+        else out = std::fill_n(out, row, T(0));
+      }
     }
-    out += m;
   }
   {
     Timer t(stats_.seconds);
@@ -132,12 +218,27 @@ void DataParallel<T>::average_gradients() {
   ++stats_.allreduces;
   ++stats_.exchanges;
   stats_.elements = n;
-  stats_.bytes = n * sizeof(T);
+  stats_.bytes = n * sizeof(T) + stats_.mask_bytes;
+  stats_.total_bytes += stats_.bytes;
   const T* in = buffer_.data();
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const std::size_t m = params_[i].var.size();
-    if (flags[i] > T(0)) std::copy(in, in + m, params_[i].var.node()->zeroed_grad().data());
-    in += m;
+  for (std::size_t i = 0; i < np; ++i) {
+    const Var<T>& v = params_[i].var;
+    Node<T>& node = *v.node();
+    const bool any = flags[2 * i] > T(0);
+    if (send_[i] == Send::dense) {
+      if (any) std::copy(in, in + node.value.size(), node.zeroed_grad().data());
+      in += node.value.size();
+    } else if (send_[i] == Send::rows) {
+      // Rows outside the union are zero on every rank, here too (zeroed_grad).
+      const std::size_t row = row_size(v);
+      T* g = node.zeroed_grad().data();
+      for (std::size_t r : rows_[i]) {
+        std::copy_n(in, row, g + r * row);
+        in += row;
+      }
+    }
+    // Row-sparse again next step when it was on every rank (or had no gradient anywhere).
+    candidate_[i] = char(allowed_[i] && flags[2 * i + 1] == T(0) && (any || candidate_[i]));
   }
 }
 
@@ -194,10 +295,16 @@ void DataParallel<T>::broadcast_state() {
 template <class T>
 std::string DataParallel<T>::summary() const {
   if (size_ == 1) return "";
+  const double mean = stats_.exchanges ? double(stats_.total_bytes) / double(stats_.exchanges) : 0.0;
+  const std::string rows =
+      stats_.rows_total ? fmt::format(", embedding rows {} of {} and their masks {:.1f} KB",
+                                      stats_.rows_sent, stats_.rows_total, double(stats_.mask_bytes) / 1e3)
+                        : "";
   return fmt::format(
-      "{} processes: {:.2f} MB of gradients ({} values) summed at each of {} steps; {:.2f} s in "
-      "MPI_Allreduce (waiting for other ranks included)",
-      size_, double(stats_.bytes) / 1e6, stats_.elements, stats_.exchanges, stats_.seconds);
+      "{} processes: {:.2f} MB of gradients a step (last {:.2f} MB: {} values{}) summed at each of {} "
+      "steps; {:.2f} s in MPI_Allreduce (waiting for other ranks included)",
+      size_, mean / 1e6, double(stats_.bytes) / 1e6, stats_.elements, rows, stats_.exchanges,
+      stats_.seconds);
 }
 
 template <class T>

@@ -250,13 +250,16 @@ Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_s
   for (std::size_t i = 0; i < count; ++i)
     std::copy_n(a.value().data() + ids[i] * row, row, out.data() + i * row);
   Var<T> y = tape.result(std::move(out), a.requires_grad());
-  // Scatter-add into the rows used: a repeated index receives the sum.
+  // Scatter-add into the rows used: a repeated index receives the sum. Into
+  // a leaf (an embedding table), the rows are noted (Node::grad_rows).
   tape.record(y, [a = a.node(), y = y.node(), ids = std::vector<std::int64_t>(ids, ids + count),
                   row, no_grad_index] {
-    T* g = a->zeroed_grad().data();
+    GradRows* rows = a->generation == 0 ? &a->zeroed_grad_rows() : nullptr;
+    T* g = rows ? a->grad.data() : a->zeroed_grad().data();
     const T* dy = y->grad.data();
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (ids[i] == no_grad_index) continue;
+      if (rows) rows->add(std::size_t(ids[i]));
       T* gr = g + ids[i] * row;
       const T* dr = dy + i * row;
       for (std::size_t j = 0; j < row; ++j) gr[j] += dr[j];

@@ -22,6 +22,24 @@ namespace tg::test {
 constexpr std::size_t kSteps = 6, kInputs = 3, kItems = 21, kBatch = 7, kHidden = 5;
 
 template <class T>
+std::vector<Var<T>> vars_of(const std::vector<NamedParameter<T>>& params) {
+  std::vector<Var<T>> out;
+  for (auto& p : params) out.push_back(p.var);
+  return out;
+}
+
+// Every parameter's gradient (`grads`) or value, flattened in order.
+template <class T>
+std::vector<T> flat(const std::vector<NamedParameter<T>>& params, bool grads) {
+  std::vector<T> out;
+  for (auto& p : params) {
+    const Tensor<T>& t = grads ? p.var.grad() : p.var.value();
+    out.insert(out.end(), t.begin(), t.end());
+  }
+  return out;
+}
+
+template <class T>
 struct Problem {
   explicit Problem(std::size_t hidden = kHidden)
       : rnn(tape,
@@ -52,11 +70,7 @@ struct Problem {
     head.collect("head.", out);
     return out;
   }
-  std::vector<Var<T>> params() const {
-    std::vector<Var<T>> out;
-    for (auto& p : named()) out.push_back(p.var);
-    return out;
-  }
+  std::vector<Var<T>> params() const { return vars_of(named()); }
 
   // The mean loss over `items`.
   Var<T> loss(const std::vector<std::size_t>& items) {
@@ -80,17 +94,8 @@ struct Problem {
     return o;
   }
 
-  // Every parameter's gradient, flattened in order.
-  std::vector<T> grads() const {
-    std::vector<T> out;
-    for (auto& p : named()) out.insert(out.end(), p.var.grad().begin(), p.var.grad().end());
-    return out;
-  }
-  std::vector<T> weights() const {
-    std::vector<T> out;
-    for (auto& p : named()) out.insert(out.end(), p.var.value().begin(), p.var.value().end());
-    return out;
-  }
+  std::vector<T> grads() const { return flat(named(), true); }
+  std::vector<T> weights() const { return flat(named(), false); }
 };
 
 template <class T>
