@@ -29,7 +29,7 @@ void run(Backend b, bool ta, bool tb, int m, int n, int k, float alpha, const fl
 
 // Microseconds per product on each backend: warm-up, then runs of `reps`
 // products taking turns (so a busy spell of a shared machine hits both), the
-// fastest run of each; at least 3 runs, up to 9 while under ~0.2 s.
+// fastest run of each; at least 5 runs, up to 15 while under ~0.3 s.
 std::pair<double, double> time_both(bool ta, bool tb, int m, int n, int k) {
   std::vector<float> a(std::size_t(m) * k), b(std::size_t(k) * n), c(std::size_t(m) * n, 0.0f);
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(i * 7919 % 2001) / 1000 - 1;
@@ -40,8 +40,8 @@ std::pair<double, double> time_both(bool ta, bool tb, int m, int n, int k) {
   const Backend backends[2] = {Backend::own, Backend::openblas};
   for (Backend be : backends) run(be, ta, tb, m, n, k, 1, a.data(), b.data(), 1, c.data());
   const auto start = Clock::now();
-  for (int r = 0; r < 9; ++r) {
-    if (r >= 3 && Clock::now() - start > std::chrono::milliseconds(200)) break;
+  for (int r = 0; r < 15; ++r) {
+    if (r >= 5 && Clock::now() - start > std::chrono::milliseconds(300)) break;
     for (int i = 0; i < 2; ++i) {
       const auto t0 = Clock::now();
       for (int rep = 0; rep < reps; ++rep)
