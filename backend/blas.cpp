@@ -51,6 +51,10 @@ std::string float_gemm_backend() {
   return blas_threads == 1 ? d : d + "; threaded OpenBLAS above 2^24 multiply-adds";
 }
 
+const char* float_gemm_backend_for(bool ta, bool tb, int m, int n, int k) {
+  return float_chooser().backend_for(ta, tb, m, n, k) == Backend::own ? "own" : "openblas";
+}
+
 void set_num_threads(int n) {
   blas_threads = n < 1 ? 1 : n;
   openblas_set_num_threads(blas_threads);

@@ -20,6 +20,10 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, 
 // for a bad TAPEGRAD_GEMM, as the first float product does.
 std::string float_gemm_backend();
 
+// "own" or "openblas": where gemm<float> sends this shape (choosing now if
+// need be), ignoring the threaded-OpenBLAS rule below. For benchmarks, logs.
+const char* float_gemm_backend_for(bool trans_a, bool trans_b, int m, int n, int k);
+
 // OpenBLAS's float product, whatever the choice (benchmarks, tests).
 void openblas_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
                     const float* b, float beta, float* c);
