@@ -3,22 +3,19 @@
 #include <cblas.h>
 
 #include <cstdlib>
-#include <cstring>
 
-#include <tapegrad/backend/sgemm_avx512.hpp>
+#include <tapegrad/backend/gemm_cache.hpp>
+#include <tapegrad/backend/gemm_choice.hpp>
 
 namespace tg::blas {
 namespace {
 
 int blas_threads = 1;
 
-// Our AVX-512 kernel, unless the CPU lacks it or TAPEGRAD_GEMM=openblas.
-bool use_own_kernel() {
-  static const bool use = [] {
-    const char* choice = std::getenv("TAPEGRAD_GEMM");
-    return avx512::supported() && !(choice && std::strcmp(choice, "openblas") == 0);
-  }();
-  return use;
+// Made at the first float product, from TAPEGRAD_GEMM and the cache file.
+GemmChooser& float_chooser() {
+  static GemmChooser chooser(parse_gemm_mode(std::getenv("TAPEGRAD_GEMM")), gemm_cache::default_path());
+  return chooser;
 }
 
 // Products this large (in multiply-adds) go to OpenBLAS when it may use more
@@ -27,13 +24,19 @@ constexpr long kThreadedWork = 1L << 24;
 
 }  // namespace
 
+void openblas_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, const float* b,
+                    float beta, float* c) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+              k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+}
+
 template <>
 void gemm<float>(bool ta, bool tb, int m, int n, int k, float alpha, const float* a,
                  const float* b, float beta, float* c) {
-  if (use_own_kernel() && (blas_threads == 1 || long(m) * n * k < kThreadedWork))
-    return avx512::sgemm(ta, tb, m, n, k, alpha, a, b, beta, c);
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-              k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+  GemmChooser& chooser = float_chooser();
+  if (blas_threads > 1 && long(m) * n * k >= kThreadedWork)
+    return openblas_sgemm(ta, tb, m, n, k, alpha, a, b, beta, c);
+  chooser.gemm(ta, tb, m, n, k, alpha, a, b, beta, c);
 }
 
 template <>
@@ -43,10 +46,13 @@ void gemm<double>(bool ta, bool tb, int m, int n, int k, double alpha, const dou
               k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
 }
 
-const char* float_gemm_backend() {
-  if (!use_own_kernel()) return "OpenBLAS";
-  return blas_threads == 1 ? "tapegrad's AVX-512 kernel"
-                           : "tapegrad's AVX-512 kernel (threaded OpenBLAS above 2^24 multiply-adds)";
+std::string float_gemm_backend() {
+  const std::string d = float_chooser().describe();
+  return blas_threads == 1 ? d : d + "; threaded OpenBLAS above 2^24 multiply-adds";
+}
+
+const char* float_gemm_backend_for(bool ta, bool tb, int m, int n, int k) {
+  return float_chooser().backend_for(ta, tb, m, n, k) == Backend::own ? "own" : "openblas";
 }
 
 void set_num_threads(int n) {

@@ -11,7 +11,10 @@
 #include <vector>
 
 #include <tapegrad/backend/blas.hpp>
+#include <tapegrad/backend/gemm_choice.hpp>
 #include <tapegrad/backend/sgemm_avx512.hpp>
+
+#include "tests/datasets/tmpdir.hpp"  // TmpDir
 
 namespace {
 
@@ -86,6 +89,19 @@ void check_all(Gemm gemm) {
 TEST_CASE("tg::blas::gemm<float> matches a double loop", "[blas]") {
   INFO("backend: " << tg::blas::float_gemm_backend());
   check_all(tg::blas::gemm<float>);
+}
+
+TEST_CASE("gemm<float> under TAPEGRAD_GEMM=auto, own and openblas matches a double loop", "[blas]") {
+  static tg::blas::GemmChooser* chooser = nullptr;
+  for (const char* mode : {"auto", "own", "openblas"}) {
+    if (std::string(mode) == "own" && !tg::blas::avx512::supported()) continue;
+    INFO("TAPEGRAD_GEMM=" << mode);
+    tg::data::test::TmpDir dir;
+    tg::blas::GemmChooser c(tg::blas::parse_gemm_mode(mode), (dir / "gemm.json").string());
+    chooser = &c;
+    check_all([](bool ta, bool tb, int m, int n, int k, float alpha, const float* a, const float* b,
+                 float beta, float* out) { chooser->gemm(ta, tb, m, n, k, alpha, a, b, beta, out); });
+  }
 }
 
 TEST_CASE("the AVX-512 kernel matches a double loop on every tail", "[blas]") {
