@@ -218,7 +218,7 @@ RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, 
       },
       [&] {
         const train::Metrics m = accuracies(model, s, d, &eval_seconds);
-        res.eval_seconds = eval_seconds;
+        if (!m.empty()) res.eval_seconds = eval_seconds;
         // The Trainer saves the checkpoint right after this returns: the
         // vocabulary goes first, so a checkpoint on disk has its vocabulary.
         if (!f.save.empty() && ddp.is_root() && !vocab_saved) d.vocab.save(vocab_path(f.save));
