@@ -93,6 +93,17 @@ class Recurrent : public Module<T> {
   // token (half the products of an LSTM's forward). Unidirectional only.
   RecurrentOutput<T> forward_left_padded_projected(const Var<T>& projected,
                                                    const std::vector<std::size_t>& lengths) const;
+  // Both from ids into a table instead of a sequence: the input of layer 0
+  // is gathered row by row straight into the packed order (one copy, no
+  // (T, B, F) sequence), and the padding check compares ids. ids (T, B), or
+  // (B, T) with batch_first; no_grad_index as index_select's (a padding id
+  // whose row gets no gradient).
+  RecurrentOutput<T> forward_left_padded(const Var<T>& table, const Tensor<std::int64_t>& ids,
+                                         const std::vector<std::size_t>& lengths,
+                                         std::int64_t no_grad_index = -1, Rng* rng = nullptr) const;
+  RecurrentOutput<T> forward_left_padded_projected(const Var<T>& projected_table,
+                                                   const Tensor<std::int64_t>& ids,
+                                                   const std::vector<std::size_t>& lengths) const;
 
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
   // nn.RNN / nn.LSTM / nn.GRU names (weight_ih_l0, ..._reverse) and layouts;
@@ -108,8 +119,16 @@ class Recurrent : public Module<T> {
   bool training = true;
 
  private:
-  RecurrentOutput<T> packed_forward(const Var<T>& x, const std::vector<std::size_t>& lengths,
-                                    bool projected) const;
+  // Layer 0's input of a packed forward: a sequence x, or ids into a table;
+  // `projected`: it is already cell(0, 0).project of the input.
+  struct PackedInput {
+    const Var<T>* x = nullptr;
+    const Var<T>* table = nullptr;
+    const Tensor<std::int64_t>* ids = nullptr;
+    std::int64_t no_grad_index = -1;
+    bool projected = false;
+  };
+  RecurrentOutput<T> packed_forward(const PackedInput& in, const std::vector<std::size_t>& lengths) const;
   Var<T> run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
                        const std::vector<Tensor<T>>& step_masks, State<T>& state,
                        bool keep_outputs) const;

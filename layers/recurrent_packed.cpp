@@ -55,11 +55,11 @@ Packing pack(const std::vector<std::size_t>& lengths, std::size_t steps) {
   return p;
 }
 
-// The packed rows of x (T, B, in) as indices into its (T*B, in) rows; throws
-// where a padded row's input differs from the shared one.
-template <class T>
-std::vector<std::int64_t> input_rows(const Packing& p, const Tensor<T>& x) {
-  const std::size_t in = x.shape()[2];
+// The packed rows as indices into the (T*B) rows of the input, time-major;
+// throws where a padded row's input differs from the shared one
+// (same(r, s): rows r and s hold the same input).
+template <class Same>
+std::vector<std::int64_t> input_rows(const Packing& p, Same same) {
   std::vector<std::int64_t> idx;
   idx.reserve(p.rows);
   for (std::size_t t = 0; t < p.steps; ++t) {
@@ -67,14 +67,12 @@ std::vector<std::int64_t> input_rows(const Packing& p, const Tensor<T>& x) {
     if (!p.shared(t)) continue;
     const std::size_t shared = t * p.batch + p.order[p.batch - 1];
     idx.push_back(std::int64_t(shared));
-    for (std::size_t i = p.begun[t]; i + 1 < p.batch; ++i) {
-      const std::size_t r = t * p.batch + p.order[i];
-      if (std::memcmp(x.data() + r * in, x.data() + shared * in, in * sizeof(T)) != 0)
+    for (std::size_t i = p.begun[t]; i + 1 < p.batch; ++i)
+      if (!same(t * p.batch + p.order[i], shared))
         throw Error("Recurrent::forward_left_padded: at step " + std::to_string(t) + " row " +
                     std::to_string(p.order[i]) + " is in its padding but its input differs from row " +
                     std::to_string(p.order[p.batch - 1]) +
                     "'s (padding steps must all hold the same input)");
-    }
   }
   return idx;
 }
@@ -112,34 +110,69 @@ RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
                   " lengths for a batch of " + std::to_string(x_in.shape()[o.batch_first ? 0 : 1]));
     return forward(x_in, nullptr, nullptr, rng);
   }
-  return packed_forward(x_in, lengths, false);
+  PackedInput in;
+  in.x = &x_in;
+  return packed_forward(in, lengths);
+}
+
+template <class T>
+RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& table, const Tensor<std::int64_t>& ids,
+                                                     const std::vector<std::size_t>& lengths,
+                                                     std::int64_t no_grad_index, Rng* rng) const {
+  if (options.bidirectional || (training && options.dropout > 0 && options.num_layers > 1))
+    return forward_left_padded(index_select(table, ids, no_grad_index), lengths, rng);
+  PackedInput in;
+  in.table = &table;
+  in.ids = &ids;
+  in.no_grad_index = no_grad_index;
+  return packed_forward(in, lengths);
 }
 
 template <class T>
 RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(const Var<T>& projected,
                                                                const std::vector<std::size_t>& lengths) const {
-  if (options.bidirectional || (training && options.dropout > 0 && options.num_layers > 1))
-    throw Error("Recurrent::forward_left_padded_projected: not for bidirectional layers or dropout "
-                "between layers in training (use forward_left_padded on the unprojected input)");
-  return packed_forward(projected, lengths, true);
+  PackedInput in;
+  in.x = &projected;
+  in.projected = true;
+  return packed_forward(in, lengths);
 }
 
 template <class T>
-RecurrentOutput<T> Recurrent<T>::packed_forward(const Var<T>& x_in, const std::vector<std::size_t>& lengths,
-                                                bool projected) const {
+RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(const Var<T>& projected_table,
+                                                               const Tensor<std::int64_t>& ids,
+                                                               const std::vector<std::size_t>& lengths) const {
+  PackedInput in;
+  in.table = &projected_table;
+  in.ids = &ids;
+  in.projected = true;
+  return packed_forward(in, lengths);
+}
+
+template <class T>
+RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
+                                                const std::vector<std::size_t>& lengths) const {
   const RecurrentOptions& o = options;
+  if (in.projected && (o.bidirectional || (training && o.dropout > 0 && o.num_layers > 1)))
+    throw Error("Recurrent::forward_left_padded_projected: not for bidirectional layers or dropout "
+                "between layers in training (use forward_left_padded on the unprojected input)");
+  const Var<T>& source = in.x ? *in.x : *in.table;
   // A projected input is (..., G*H), G gates: its width a multiple of H (a
   // wrong G fails in the first step, naming the shapes).
-  const bool fits = x_in.dim() == 3 && (projected ? x_in.shape()[2] % o.hidden_size == 0 &&
-                                                        x_in.shape()[2] > 0
-                                                  : x_in.shape()[2] == o.input_size);
+  const std::size_t rank = in.x ? 3 : 2;
+  const std::size_t width = source.dim() == rank ? source.shape()[rank - 1] : 0;
+  const bool fits = in.projected ? width % o.hidden_size == 0 && width > 0 : width == o.input_size;
   if (!fits)
-    throw Error("Recurrent: input has shape " + shape_str(x_in.shape()) + "; expected (" +
-                (o.batch_first ? "batch, time, " : "time, batch, ") +
-                (projected ? "G * " + std::to_string(o.hidden_size) + ") (layer 0's projected input)"
-                           : std::to_string(o.input_size) + ")"));
-  const Var<T> x = o.batch_first ? transpose(x_in, {1, 0, 2}) : x_in;
-  const std::size_t steps = x.shape()[0], batch = x.shape()[1], H = o.hidden_size;
+    throw Error("Recurrent: " + std::string(in.x ? "input" : "table") + " has shape " +
+                shape_str(source.shape()) + "; expected (" +
+                (in.x ? (o.batch_first ? "batch, time, " : "time, batch, ") : "rows, ") +
+                (in.projected ? "G * " + std::to_string(o.hidden_size) + ") (layer 0's projected input)"
+                              : std::to_string(o.input_size) + ")"));
+  if (in.ids && in.ids->dimension() != 2)
+    throw Error("Recurrent::forward_left_padded: ids have shape " + shape_str(in.ids->shape()) +
+                "; expected (" + (o.batch_first ? "batch, time" : "time, batch") + ")");
+  const auto& dims = in.x ? in.x->shape() : in.ids->shape();
+  const std::size_t steps = dims[o.batch_first ? 1 : 0], batch = dims[o.batch_first ? 0 : 1];
+  const std::size_t H = o.hidden_size;
   if (lengths.size() != batch)
     throw Error("Recurrent::forward_left_padded: " + std::to_string(lengths.size()) +
                 " lengths for a batch of " + std::to_string(batch));
@@ -148,18 +181,36 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const Var<T>& x_in, const std::v
       throw Error("Recurrent::forward_left_padded: length " + std::to_string(lengths[b]) + " of row " +
                   std::to_string(b) + " is longer than the " + std::to_string(steps) + " steps");
   const Packing p = pack(lengths, steps);
-  const std::vector<std::int64_t> rows = input_rows(p, x.value());
-  Var<T> input = index_select(reshape(x, Shape{steps * batch, x.shape()[2]}), rows.data(),
-                              Shape{rows.size()});
+  Var<T> input;
+  if (in.x) {
+    const Var<T> x = o.batch_first ? transpose(*in.x, {1, 0, 2}) : *in.x;
+    const T* v = x.value().data();
+    const std::vector<std::int64_t> rows = input_rows(p, [&](std::size_t r, std::size_t s) {
+      return std::memcmp(v + r * width, v + s * width, width * sizeof(T)) == 0;
+    });
+    input = index_select(reshape(x, Shape{steps * batch, width}), rows.data(), Shape{rows.size()});
+  } else {
+    // One gather from the table: no (T, B, F) sequence is ever built.
+    const std::int64_t* id = in.ids->data();
+    auto id_at = [&](std::size_t r) {  // r: time-major row t * B + b
+      const std::size_t t = r / batch, b = r % batch;
+      return id[o.batch_first ? b * steps + t : r];
+    };
+    std::vector<std::int64_t> rows = input_rows(
+        p, [&](std::size_t r, std::size_t s) { return id_at(r) == id_at(s); });
+    for (std::int64_t& r : rows) r = id_at(std::size_t(r));
+    input = index_select(*in.table, rows.data(), Shape{rows.size()}, in.no_grad_index);
+  }
+  Tape<T>& tape = source.tape();
 
   RecurrentOutput<T> out;
   for (std::size_t l = 0; l < o.num_layers; ++l) {
     const Cell<T>& c = cell(l, 0);
     // (rows, G*H), every step at once
-    const Var<T> proj = l == 0 && projected ? input : c.project(input);
+    const Var<T> proj = l == 0 && in.projected ? input : c.project(input);
     State<T> state;
-    state.h = x.tape().constant(tg::zeros<T>(Shape{p.count(0), H}));
-    if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{p.count(0), H}));
+    state.h = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
+    if (c.has_cell_state()) state.c = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
     const bool keep = o.return_sequences || l + 1 < o.num_layers;
     std::vector<Var<T>> hs;
     for (std::size_t t = 0; t < steps; ++t) {
@@ -186,13 +237,18 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const Var<T>& x_in, const std::v
   return out;
 }
 
-template RecurrentOutput<float> Recurrent<float>::forward_left_padded(
-    const Var<float>&, const std::vector<std::size_t>&, Rng*) const;
-template RecurrentOutput<double> Recurrent<double>::forward_left_padded(
-    const Var<double>&, const std::vector<std::size_t>&, Rng*) const;
-template RecurrentOutput<float> Recurrent<float>::forward_left_padded_projected(
-    const Var<float>&, const std::vector<std::size_t>&) const;
-template RecurrentOutput<double> Recurrent<double>::forward_left_padded_projected(
-    const Var<double>&, const std::vector<std::size_t>&) const;
+#define TG_INSTANTIATE(T)                                                                         \
+  template RecurrentOutput<T> Recurrent<T>::forward_left_padded(                                  \
+      const Var<T>&, const std::vector<std::size_t>&, Rng*) const;                                \
+  template RecurrentOutput<T> Recurrent<T>::forward_left_padded(                                  \
+      const Var<T>&, const Tensor<std::int64_t>&, const std::vector<std::size_t>&, std::int64_t,   \
+      Rng*) const;                                                                                 \
+  template RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(                        \
+      const Var<T>&, const std::vector<std::size_t>&) const;                                      \
+  template RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(                        \
+      const Var<T>&, const Tensor<std::int64_t>&, const std::vector<std::size_t>&) const;
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+#undef TG_INSTANTIATE
 
 }  // namespace tg

@@ -33,6 +33,13 @@ Var<double> embed(const Var<double>& table, const Tensor<std::int64_t>& ids, boo
   return batch_first ? transpose(x, {1, 0, 2}) : x;
 }
 
+// The same skipping the gradient of row `no_grad_index` (a padding id).
+Var<double> embed_with(const Var<double>& table, const Tensor<std::int64_t>& ids, bool batch_first,
+                       std::int64_t no_grad_index) {
+  Var<double> x = index_select(table, ids, no_grad_index);
+  return batch_first ? transpose(x, {1, 0, 2}) : x;
+}
+
 Var<double> everything(const RecurrentOutput<double>& out) {
   std::vector<Var<double>> parts;
   if (out.output.defined()) parts.push_back(reshape(out.output, Shape{out.output.size()}));
@@ -179,4 +186,59 @@ TEST_CASE("forward_left_padded_projected: the table projected once equals every 
   Recurrent<double> both(tape, o, rng);
   const Var<double> x = tape.constant(uniform<double>(Shape{4, 3, 4 * kHidden}, -1, 1, rng));
   REQUIRE_THROWS_WITH(both.forward_left_padded_projected(x, {3, 4, 2}), Catch::Contains("bidirectional"));
+}
+
+TEST_CASE("forward_left_padded from ids into a table equals it from the gathered sequence",
+          "[layers][recurrent][packed]") {
+  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU})
+    for (std::size_t layers : {1, 2})
+      for (bool batch_first : {false, true}) {
+        INFO("cell " << int(cell) << ", layers " << layers << ", batch first " << batch_first);
+        RecurrentOptions o = options(cell, layers);
+        o.batch_first = batch_first;
+        o.return_sequences = layers == 1;
+        Tape<double> tape;
+        Rng rng(12);
+        Recurrent<double> layer(tape, o, rng);
+        Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
+        const Tensor<std::int64_t> time_major = padded_ids(kLengths, 7, rng);
+        const Tensor<std::int64_t> ids = batch_first ? Tensor<std::int64_t>(xt::transpose(time_major))
+                                                     : time_major;
+        const Var<double> weights = tape.constant(uniform<double>(Shape{1}, 1, 2, rng));
+        auto grads_of = [&](const Var<double>& all) {
+          tape.backward(sum(square(all)) * weights);
+          std::vector<Tensor<double>> g;
+          for (Var<double> p : layer.parameters()) g.push_back(p.grad()), p.zero_grad();
+          g.push_back(table.grad());
+          table.zero_grad();
+          tape.clear();
+          return g;
+        };
+        // no_grad_index 0: the padding row gets no gradient on either path.
+        const Var<double> gathered = everything(
+            layer.forward_left_padded(embed_with(table, time_major, batch_first, 0), kLengths));
+        const Tensor<double> want = gathered.value();
+        const auto want_grads = grads_of(gathered);
+        const Var<double> looked_up = everything(layer.forward_left_padded(table, ids, kLengths, 0));
+        REQUIRE(xt::allclose(looked_up.value(), want, 1e-13, 1e-14));
+        const auto grads = grads_of(looked_up);
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+          INFO("gradient " << i);
+          REQUIRE(xt::allclose(grads[i], want_grads[i], 1e-12, 1e-13));
+        }
+        auto no_grad = tape.no_grad();
+        const Var<double> projected_table = layer.cell(0, 0).project(table);
+        REQUIRE(xt::allclose(
+            everything(layer.forward_left_padded_projected(projected_table, ids, kLengths)).value(), want,
+            1e-13, 1e-14));
+      }
+  Tape<double> tape;
+  Rng rng(1);
+  Recurrent<double> layer(tape, options(CellType::LSTM, 1), rng);
+  Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
+  Tensor<std::int64_t> ids = tg::zeros<std::int64_t>(Shape{3, 2});
+  ids(0, 1) = 2;  // row 1 is padded at step 0 (length 2) but holds id 2
+  REQUIRE_THROWS_WITH(layer.forward_left_padded(table, ids, {1, 2}), Catch::Contains("step 0 row 1"));
+  REQUIRE_THROWS_WITH(layer.forward_left_padded(table, Tensor<std::int64_t>(Shape{6}), {1, 2}),
+                      Catch::Contains("ids have shape"));
 }
