@@ -409,10 +409,12 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
     out = rnn.forward(embedding(ids), settings.mask ? &mask : nullptr, nullptr, rng);
   } else {
     const std::vector<std::size_t> real(lengths.begin(), lengths.end());
+    // Straight from the ids: each real token's row gathered once, in the
+    // packed order.
     if (projected_vocab_.defined() && !training && !tape.recording())
-      out = rnn.forward_left_padded_projected(index_select(projected_vocab_, ids), real);
+      out = rnn.forward_left_padded_projected(projected_vocab_, ids, real);
     else
-      out = rnn.forward_left_padded(embedding(ids), real, rng);  // x: (T, B, E)
+      out = rnn.forward_left_padded(embedding.weight, ids, real, embedding.padding_id, rng);
   }
   Var<float> h = out.last();  // (B, D*H)
   if (training && settings.dropout > 0) {
