@@ -60,6 +60,19 @@ RecurrentOptions options(CellType cell, std::size_t layers) {
   return o;
 }
 
+// f(options) for RNN, LSTM and GRU, 1 and 2 layers, time- and batch-first.
+template <class F>
+void for_each_layout(F f) {
+  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU})
+    for (std::size_t layers : {1, 2})
+      for (bool batch_first : {false, true}) {
+        INFO("cell " << int(cell) << ", layers " << layers << ", batch first " << batch_first);
+        RecurrentOptions o = options(cell, layers);
+        o.batch_first = batch_first;
+        f(o);
+      }
+}
+
 // Values of both paths, and the gradients of one weighted sum of them.
 struct Run {
   Tensor<double> values;
@@ -150,31 +163,28 @@ TEST_CASE("forward_left_padded: padding that differs, bad lengths, bidirectional
 
 TEST_CASE("forward_left_padded_projected: the table projected once equals every token projected",
           "[layers][recurrent][packed]") {
-  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU})
-    for (std::size_t layers : {1, 2})
-      for (bool batch_first : {false, true}) {
-        INFO("cell " << int(cell) << ", layers " << layers << ", batch first " << batch_first);
-        RecurrentOptions o = options(cell, layers);
-        o.batch_first = batch_first;
-        Tape<double> tape;
-        Rng rng(9);
-        Recurrent<double> layer(tape, o, rng);
-        Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
-        const Tensor<std::int64_t> ids = padded_ids(kLengths, 7, rng);
-        const Tensor<double> want =
-            everything(layer.forward_left_padded(embed(table, ids, batch_first), kLengths)).value();
-        auto projected_run = [&] {
-          const Var<double> projected_table = layer.cell(0, 0).project(table);  // (vocab, G*H)
-          return everything(
-              layer.forward_left_padded_projected(embed(projected_table, ids, batch_first), kLengths));
-        };
-        REQUIRE(xt::allclose(projected_run().value(), want, 1e-13, 1e-14));
-        if (layers == 2 && !batch_first) {
-          std::vector<Var<double>> inputs = layer.parameters();
-          inputs.push_back(table);
-          require_gradcheck(tape, inputs, projected_run);
-        }
-      }
+  for_each_layout([](RecurrentOptions o) {
+    const std::size_t layers = o.num_layers;
+    const bool batch_first = o.batch_first;
+    Tape<double> tape;
+    Rng rng(9);
+    Recurrent<double> layer(tape, o, rng);
+    Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
+    const Tensor<std::int64_t> ids = padded_ids(kLengths, 7, rng);
+    const Tensor<double> want =
+        everything(layer.forward_left_padded(embed(table, ids, batch_first), kLengths)).value();
+    auto projected_run = [&] {
+      const Var<double> projected_table = layer.cell(0, 0).project(table);  // (vocab, G*H)
+      return everything(
+          layer.forward_left_padded_projected(embed(projected_table, ids, batch_first), kLengths));
+    };
+    REQUIRE(xt::allclose(projected_run().value(), want, 1e-13, 1e-14));
+    if (layers == 2 && !batch_first) {
+      std::vector<Var<double>> inputs = layer.parameters();
+      inputs.push_back(table);
+      require_gradcheck(tape, inputs, projected_run);
+    }
+  });
   Tape<double> tape;
   Rng rng(2);
   RecurrentOptions o = options(CellType::LSTM, 1);
@@ -190,48 +200,45 @@ TEST_CASE("forward_left_padded_projected: the table projected once equals every 
 
 TEST_CASE("forward_left_padded from ids into a table equals it from the gathered sequence",
           "[layers][recurrent][packed]") {
-  for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU})
-    for (std::size_t layers : {1, 2})
-      for (bool batch_first : {false, true}) {
-        INFO("cell " << int(cell) << ", layers " << layers << ", batch first " << batch_first);
-        RecurrentOptions o = options(cell, layers);
-        o.batch_first = batch_first;
-        o.return_sequences = layers == 1;
-        Tape<double> tape;
-        Rng rng(12);
-        Recurrent<double> layer(tape, o, rng);
-        Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
-        const Tensor<std::int64_t> time_major = padded_ids(kLengths, 7, rng);
-        const Tensor<std::int64_t> ids = batch_first ? Tensor<std::int64_t>(xt::transpose(time_major))
-                                                     : time_major;
-        const Var<double> weights = tape.constant(uniform<double>(Shape{1}, 1, 2, rng));
-        auto grads_of = [&](const Var<double>& all) {
-          tape.backward(sum(square(all)) * weights);
-          std::vector<Tensor<double>> g;
-          for (Var<double> p : layer.parameters()) g.push_back(p.grad()), p.zero_grad();
-          g.push_back(table.grad());
-          table.zero_grad();
-          tape.clear();
-          return g;
-        };
-        // no_grad_index 0: the padding row gets no gradient on either path.
-        const Var<double> gathered = everything(
-            layer.forward_left_padded(embed_with(table, time_major, batch_first, 0), kLengths));
-        const Tensor<double> want = gathered.value();
-        const auto want_grads = grads_of(gathered);
-        const Var<double> looked_up = everything(layer.forward_left_padded(table, ids, kLengths, 0));
-        REQUIRE(xt::allclose(looked_up.value(), want, 1e-13, 1e-14));
-        const auto grads = grads_of(looked_up);
-        for (std::size_t i = 0; i < grads.size(); ++i) {
-          INFO("gradient " << i);
-          REQUIRE(xt::allclose(grads[i], want_grads[i], 1e-12, 1e-13));
-        }
-        auto no_grad = tape.no_grad();
-        const Var<double> projected_table = layer.cell(0, 0).project(table);
-        REQUIRE(xt::allclose(
-            everything(layer.forward_left_padded_projected(projected_table, ids, kLengths)).value(), want,
-            1e-13, 1e-14));
-      }
+  for_each_layout([](RecurrentOptions o) {
+    const std::size_t layers = o.num_layers;
+    const bool batch_first = o.batch_first;
+    o.return_sequences = layers == 1;
+    Tape<double> tape;
+    Rng rng(12);
+    Recurrent<double> layer(tape, o, rng);
+    Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
+    const Tensor<std::int64_t> time_major = padded_ids(kLengths, 7, rng);
+    const Tensor<std::int64_t> ids = batch_first ? Tensor<std::int64_t>(xt::transpose(time_major))
+                                                 : time_major;
+    const Var<double> weights = tape.constant(uniform<double>(Shape{1}, 1, 2, rng));
+    auto grads_of = [&](const Var<double>& all) {
+      tape.backward(sum(square(all)) * weights);
+      std::vector<Tensor<double>> g;
+      for (Var<double> p : layer.parameters()) g.push_back(p.grad()), p.zero_grad();
+      g.push_back(table.grad());
+      table.zero_grad();
+      tape.clear();
+      return g;
+    };
+    // no_grad_index 0: the padding row gets no gradient on either path.
+    const Var<double> gathered = everything(
+        layer.forward_left_padded(embed_with(table, time_major, batch_first, 0), kLengths));
+    const Tensor<double> want = gathered.value();
+    const auto want_grads = grads_of(gathered);
+    const Var<double> looked_up = everything(layer.forward_left_padded(table, ids, kLengths, 0));
+    REQUIRE(xt::allclose(looked_up.value(), want, 1e-13, 1e-14));
+    const auto grads = grads_of(looked_up);
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      INFO("gradient " << i);
+      REQUIRE(xt::allclose(grads[i], want_grads[i], 1e-12, 1e-13));
+    }
+    auto no_grad = tape.no_grad();
+    const Var<double> projected_table = layer.cell(0, 0).project(table);
+    REQUIRE(xt::allclose(
+        everything(layer.forward_left_padded_projected(projected_table, ids, kLengths)).value(), want,
+        1e-13, 1e-14));
+  });
   Tape<double> tape;
   Rng rng(1);
   Recurrent<double> layer(tape, options(CellType::LSTM, 1), rng);
