@@ -14,6 +14,11 @@
 // Leaves keep their gradients until zero_grad(); an intermediate result's
 // gradient is released as soon as backward has passed it on.
 //
+// An intermediate value is released as soon as no Var holds it and no
+// backward will read it (an op's backward reads its inputs' values and its
+// result unless the op declares fewer: see `saves_chosen`). A chain
+// y = y * c + d then keeps one buffer alive, not one per op.
+//
 // One backward per graph: a second backward through records an earlier one
 // ran throws (it would add the same gradients into the leaves again). To
 // differentiate again, clear() and run the forward pass again; to run
@@ -60,6 +65,13 @@ using scalar_t = typename scalar_arg<T>::type;
 template <class T>
 using tensor_arg_t = typename scalar_arg<Tensor<T>>::type;
 
+// Passed to tape_of and Tape::result by an op whose backward reads only some
+// of the values around it: the op then names those with Tape::save, and the
+// others can be released once no Var holds them. Without it every input and
+// the result are kept until clear().
+struct SavesChosen {};
+inline constexpr SavesChosen saves_chosen{};
+
 // One value in a graph. Leaves (parameters, inputs) are made by the tape;
 // every other node is the result of an op.
 template <class T>
@@ -71,6 +83,11 @@ struct Node {
   Tensor<T> grad;            // meaningful only when has_grad
   bool has_grad = false;
   bool requires_grad = false;
+  // A backward may read `value` (see SavesChosen); when false, the value of
+  // an op's result is released with its last Var.
+  bool saved = true;
+  bool value_released = false;
+  int handles = 0;  // Vars holding this node; closures are not counted
   Tape<T>* tape = nullptr;
   std::uint64_t generation = 0;  // 0 for leaves; else the tape generation of the op
   // The rows index_select wrote into, for leaves an index_select's backward
@@ -124,6 +141,15 @@ struct Node {
     if (grad_rows) grad_rows->dense = true;
   }
 
+  // Called when the last Var lets go. The shape stays (backwards size their
+  // gradients by it); the storage goes back to the block cache, where the
+  // next result of the same size finds it warm.
+  void last_handle_gone() noexcept {
+    if (saved || generation == 0 || value_released) return;
+    typename Tensor<T>::storage_type().swap(value.storage());
+    value_released = true;
+  }
+
  private:
   Tensor<T>& zero_filled_grad();
 };
@@ -133,7 +159,28 @@ template <class T>
 class Var {
  public:
   Var() = default;
-  explicit Var(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {}
+  explicit Var(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {
+    if (!node_) return;
+    if (node_->value_released)
+      throw Error("Var: the value of this node was released (no Var held it and no backward reads it)");
+    ++node_->handles;
+  }
+  Var(const Var& o) : node_(o.node_) {
+    if (node_) ++node_->handles;
+  }
+  Var(Var&& o) noexcept : node_(std::move(o.node_)) {}
+  Var& operator=(const Var& o) {
+    Var copy(o);
+    return *this = std::move(copy);
+  }
+  Var& operator=(Var&& o) noexcept {
+    if (this != &o) {
+      drop();
+      node_ = std::move(o.node_);
+    }
+    return *this;
+  }
+  ~Var() { drop(); }
 
   const Tensor<T>& value() const { return node_->value; }
   // Writable for optimizers and initialisers; do not change the shape.
@@ -174,6 +221,10 @@ class Var {
   bool defined() const { return node_ != nullptr; }
 
  private:
+  void drop() noexcept {
+    if (node_ && --node_->handles == 0) node_->last_handle_gone();
+    node_.reset();
+  }
   std::shared_ptr<Node<T>> node_;
 };
 
@@ -231,14 +282,16 @@ class Tape {
   // Used by ops: wrap a freshly computed value. It requires grad when any
   // input does and the tape is recording.
   Var<T> result(Tensor<T>&& value, bool any_input_requires_grad) {
-    auto n = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
-    n->requires_grad = any_input_requires_grad && recording();
-    n->tape = this;
-    n->generation = generation_;
-    if (anomaly_) check_result(*n);
-    if (profiler::enabled()) profile_result(*n);
-    return Var<T>(std::move(n));
+    return make_result(std::move(value), any_input_requires_grad, true);
   }
+  // The same for an op that names what its backward reads (SavesChosen):
+  // the result is not kept unless the op or a later one saves it.
+  Var<T> result(Tensor<T>&& value, bool any_input_requires_grad, SavesChosen) {
+    return make_result(std::move(value), any_input_requires_grad, false);
+  }
+  // For ops that pass SavesChosen: a value their backward reads.
+  void save(const Var<T>& v) { v.node()->saved = true; }
+
   // Used by ops: append the backward of `out`; it runs only if a gradient
   // reached `out`. The closure keeps alive exactly what it captures.
   template <class F>
@@ -269,9 +322,12 @@ class Tape {
   void set_detect_anomaly(bool on) { anomaly_ = on; }
   bool detect_anomaly() const { return anomaly_; }
   // Called by every op (through tape_of) before it computes: its name, and
-  // its inputs when anomaly detection is on.
-  void begin_op(const char* name, std::initializer_list<const Var<T>*> inputs) {
+  // its inputs when anomaly detection is on. Unless the op chose what it
+  // saves, its inputs are kept for its backward.
+  void begin_op(const char* name, std::initializer_list<const Var<T>*> inputs, bool saves_inputs = true) {
     op_ = name;
+    if (saves_inputs)
+      for (const Var<T>* v : inputs) v->node()->saved = true;
     if (profiler::enabled()) {
       op_start_ = profiler::detail::Clock::now();
       op_results_ = 0;
@@ -333,6 +389,17 @@ class Tape {
   NoGrad no_grad() { return NoGrad(*this); }
 
  private:
+  Var<T> make_result(Tensor<T>&& value, bool any_input_requires_grad, bool saved) {
+    auto n = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
+    n->requires_grad = any_input_requires_grad && recording();
+    n->saved = saved;
+    n->tape = this;
+    n->generation = generation_;
+    if (anomaly_) check_result(*n);
+    if (profiler::enabled()) profile_result(*n);
+    return Var<T>(std::move(n));
+  }
+
   static Tensor<T> unit_seed(const Var<T>& loss) {
     if (loss.size() != 1)
       throw Error("backward(): the output has shape " + shape_str(loss.shape()) +
@@ -423,9 +490,9 @@ class Tape {
   int op_results_ = 0;
 };
 
-// The tape shared by a set of inputs; throws if they come from different tapes.
+namespace detail {
 template <class T>
-Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs) {
+Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs, bool saves_inputs) {
   Tape<T>* t = nullptr;
   for (const Var<T>* v : inputs) {
     if (!v->defined()) throw Error(std::string(op) + ": an input is an empty Var");
@@ -433,8 +500,21 @@ Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs) {
     else if (t != v->node()->tape)
       throw Error(std::string(op) + ": inputs belong to different tapes");
   }
-  t->begin_op(op, inputs);
+  t->begin_op(op, inputs, saves_inputs);
   return *t;
+}
+}  // namespace detail
+
+// The tape shared by a set of inputs; throws if they come from different
+// tapes. The inputs' values are kept for the op's backward.
+template <class T>
+Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs) {
+  return detail::tape_of(op, inputs, true);
+}
+// The same for an op that marks what its backward reads (Tape::save).
+template <class T>
+Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs, SavesChosen) {
+  return detail::tape_of(op, inputs, false);
 }
 
 extern template class Tape<float>;

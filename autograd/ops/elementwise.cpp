@@ -33,9 +33,9 @@ void check_broadcast(const char* op, const Var<T>& a, const Var<T>& b) {
 
 template <class T>
 Var<T> add(const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("add", {&a, &b});
+  Tape<T>& tape = tape_of("add", {&a, &b}, saves_chosen);
   check_broadcast("add", a, b);
-  Var<T> y = tape.result(a.value() + b.value(), a.requires_grad() || b.requires_grad());
+  Var<T> y = tape.result(a.value() + b.value(), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
     if (a->requires_grad) contribute(*a, *y, y->grad);
     if (b->requires_grad) contribute(*b, *y, y->grad);
@@ -45,9 +45,9 @@ Var<T> add(const Var<T>& a, const Var<T>& b) {
 
 template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("sub", {&a, &b});
+  Tape<T>& tape = tape_of("sub", {&a, &b}, saves_chosen);
   check_broadcast("sub", a, b);
-  Var<T> y = tape.result(a.value() - b.value(), a.requires_grad() || b.requires_grad());
+  Var<T> y = tape.result(a.value() - b.value(), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
     if (a->requires_grad) contribute(*a, *y, y->grad);
     if (b->requires_grad) contribute(*b, *y, -y->grad);
@@ -57,9 +57,11 @@ Var<T> sub(const Var<T>& a, const Var<T>& b) {
 
 template <class T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("mul", {&a, &b});
+  Tape<T>& tape = tape_of("mul", {&a, &b}, saves_chosen);
   check_broadcast("mul", a, b);
-  Var<T> y = tape.result(a.value() * b.value(), a.requires_grad() || b.requires_grad());
+  if (a.requires_grad()) tape.save(b);  // the backward reads only the other factor
+  if (b.requires_grad()) tape.save(a);
+  Var<T> y = tape.result(a.value() * b.value(), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
     if (a->requires_grad) contribute(*a, *y, y->grad * b->value);
     if (b->requires_grad) contribute(*b, *y, y->grad * a->value);
@@ -82,32 +84,32 @@ Var<T> div(const Var<T>& a, const Var<T>& b) {
 
 template <class T>
 Var<T> neg(const Var<T>& a) {
-  Tape<T>& tape = tape_of("neg", {&a});
-  Var<T> y = tape.result(-a.value(), a.requires_grad());
+  Tape<T>& tape = tape_of("neg", {&a}, saves_chosen);
+  Var<T> y = tape.result(-a.value(), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(-y->grad); });
   return y;
 }
 
 template <class T>
 Var<T> add_scalar(const Var<T>& a, scalar_t<T> s) {
-  Tape<T>& tape = tape_of("add_scalar", {&a});
-  Var<T> y = tape.result(a.value() + s, a.requires_grad());
+  Tape<T>& tape = tape_of("add_scalar", {&a}, saves_chosen);
+  Var<T> y = tape.result(a.value() + s, a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(y->grad); });
   return y;
 }
 
 template <class T>
 Var<T> mul_scalar(const Var<T>& a, scalar_t<T> s) {
-  Tape<T>& tape = tape_of("mul_scalar", {&a});
-  Var<T> y = tape.result(a.value() * s, a.requires_grad());
+  Tape<T>& tape = tape_of("mul_scalar", {&a}, saves_chosen);
+  Var<T> y = tape.result(a.value() * s, a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node(), s] { a->add_grad(y->grad * s); });
   return y;
 }
 
 template <class T>
 Var<T> rsub_scalar(scalar_t<T> s, const Var<T>& a) {
-  Tape<T>& tape = tape_of("rsub_scalar", {&a});
-  Var<T> y = tape.result(s - a.value(), a.requires_grad());
+  Tape<T>& tape = tape_of("rsub_scalar", {&a}, saves_chosen);
+  Var<T> y = tape.result(s - a.value(), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node()] { a->add_grad(-y->grad); });
   return y;
 }
@@ -222,11 +224,11 @@ Var<T> clamp(const Var<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
 
 template <class T>
 Var<T> where(const tensor_arg_t<T>& cond, const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("where", {&a, &b});
+  Tape<T>& tape = tape_of("where", {&a, &b}, saves_chosen);
   Shape ab = broadcast_shape("where", a.shape(), b.shape());
   broadcast_shape("where", cond.shape(), ab);
   Var<T> y = tape.result(xt::where(xt::not_equal(cond, T(0)), a.value(), b.value()),
-                         a.requires_grad() || b.requires_grad());
+                         a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [c = cond, a = a.node(), b = b.node(), y = y.node()] {
     if (a->requires_grad) contribute(*a, *y, xt::where(xt::not_equal(c, T(0)), y->grad, T(0)));
     if (b->requires_grad) contribute(*b, *y, xt::where(xt::not_equal(c, T(0)), T(0), y->grad));

@@ -22,7 +22,8 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(0),
                 out.data());
-  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
+  // The backward reads the factors, not the product.
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node(), m, n, k] {
     matmul_backward(*a, *b, y->grad.data(), m, n, k);
   });
@@ -61,7 +62,7 @@ Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
   for (std::size_t i = 0; i < B; ++i)
     blas::gemm<T>(trans_a, trans_b, n, m, k, T(1), a.value().data() + i * sa,
                   b.value().data() + i * sb, T(0), out.data() + i * sy);
-  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node(), trans_a, trans_b, B, n, k, m, sa, sb, sy] {
     const T* dy = y->grad.data();
     if (a->requires_grad) {
@@ -90,7 +91,7 @@ Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
 
 template <class T>
 Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
-  Tape<T>& tape = tape_of("transpose", {&a});
+  Tape<T>& tape = tape_of("transpose", {&a}, saves_chosen);
   const std::size_t d = a.dim();
   if (perm.empty()) {
     perm.resize(d);
@@ -104,7 +105,7 @@ Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
                 shape_str(a.shape()));
   std::vector<std::size_t> inverse(d);
   for (std::size_t i = 0; i < d; ++i) inverse[perm[i]] = i;
-  Var<T> y = tape.result(Tensor<T>(xt::transpose(a.value(), perm)), a.requires_grad());
+  Var<T> y = tape.result(Tensor<T>(xt::transpose(a.value(), perm)), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node(), inverse] {
     a->add_grad(xt::transpose(y->grad, inverse));
   });

@@ -31,17 +31,17 @@ Around around_axis(const char* op, const Var<T>& a, int axis_arg, bool keepdims)
 // Sum over all elements scaled by `scale` (1 for sum, 1/n for mean).
 template <class T>
 Var<T> reduce_all(const char* op, const Var<T>& a, T scale) {
-  Tape<T>& tape = tape_of(op, {&a});
+  Tape<T>& tape = tape_of(op, {&a}, saves_chosen);
   T s = 0;
   const T* x = a.value().data();
   for (std::size_t i = 0, n = a.size(); i < n; ++i) s += x[i];
   Tensor<T> out = Tensor<T>::from_shape(Shape{});
   out() = s * scale;
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node(), scale] {
     const T g = y->grad() * scale;
     T* ga = a->zeroed_grad().data();
-    for (std::size_t i = 0, n = a->value.size(); i < n; ++i) ga[i] += g;
+    for (std::size_t i = 0, n = shape_size(a->value.shape()); i < n; ++i) ga[i] += g;
   });
   return y;
 }
@@ -49,7 +49,7 @@ Var<T> reduce_all(const char* op, const Var<T>& a, T scale) {
 // Sum along an axis, scaled.
 template <class T>
 Var<T> reduce_axis(const char* op, const Var<T>& a, int axis, bool keepdims, bool mean) {
-  Tape<T>& tape = tape_of(op, {&a});
+  Tape<T>& tape = tape_of(op, {&a}, saves_chosen);
   const Around r = around_axis(op, a, axis, keepdims);
   const T scale = mean ? T(1) / T(std::max<std::size_t>(r.extent, 1)) : T(1);
   Tensor<T> out = tg::zeros<T>(r.out_shape);
@@ -61,7 +61,7 @@ Var<T> reduce_axis(const char* op, const Var<T>& a, int axis, bool keepdims, boo
         o[i * r.inner + j] += x[(i * r.extent + e) * r.inner + j];
   if (mean)
     for (std::size_t i = 0; i < out.size(); ++i) o[i] *= scale;
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node(), r, scale] {
     T* ga = a->zeroed_grad().data();
     const T* dy = y->grad.data();

@@ -48,19 +48,20 @@ void unjoin_add(const T* src, const std::vector<std::shared_ptr<Node<T>>>& xs,
 template <class T>
 Var<T> join_op(const char* op, const std::vector<Var<T>>& xs, const Shape& out_shape,
                const std::vector<std::size_t>& chunk, std::size_t outer) {
-  Tape<T>& tape = tape_of(op, {&xs[0]});
+  Tape<T>& tape = tape_of(op, {&xs[0]}, saves_chosen);
   bool any = false;
   std::vector<std::shared_ptr<Node<T>>> nodes;
   std::vector<const T*> src;
   for (const Var<T>& x : xs) {
-    if (&tape_of(op, {&x}) != &tape) throw Error(std::string(op) + ": inputs belong to different tapes");
+    if (&tape_of(op, {&x}, saves_chosen) != &tape)
+      throw Error(std::string(op) + ": inputs belong to different tapes");
     any = any || x.requires_grad();
     nodes.push_back(x.node());
     src.push_back(x.value().data());
   }
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   join(src, chunk, outer, out.data());
-  Var<T> y = tape.result(std::move(out), any);
+  Var<T> y = tape.result(std::move(out), any, saves_chosen);
   tape.record(y, [nodes = std::move(nodes), chunk, outer, y = y.node()] {
     unjoin_add(y->grad.data(), nodes, chunk, outer);
   });
@@ -83,17 +84,17 @@ namespace {
 // reshape, unsqueeze and squeeze: one copy, named `op` for errors and the profiler.
 template <class T>
 Var<T> reshape_op(const char* op, const Var<T>& a, const Shape& shape) {
-  Tape<T>& tape = tape_of(op, {&a});
+  Tape<T>& tape = tape_of(op, {&a}, saves_chosen);
   if (shape_size(shape) != a.size())
     throw Error(std::string(op) + ": cannot reshape " + shape_str(a.shape()) + " (" +
                 std::to_string(a.size()) + " elements) to " + shape_str(shape));
   Tensor<T> out = a.value();
   out.reshape(shape);
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node()] {
     T* g = a->zeroed_grad().data();
     const T* dy = y->grad.data();
-    for (std::size_t i = 0, n = a->value.size(); i < n; ++i) g[i] += dy[i];
+    for (std::size_t i = 0, n = shape_size(a->value.shape()); i < n; ++i) g[i] += dy[i];
   });
   return y;
 }
@@ -126,7 +127,7 @@ Var<T> squeeze(const Var<T>& a, int axis) {
 
 template <class T>
 Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) {
-  Tape<T>& tape = tape_of("slice", {&a});
+  Tape<T>& tape = tape_of("slice", {&a}, saves_chosen);
   const std::size_t axis = normalize_axis("slice", axis_arg, a.dim());
   const AxisView v = around(a.shape(), axis);
   if (begin > end || end > v.extent)
@@ -141,7 +142,7 @@ Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) 
   const T* src = a.value().data();
   for (std::size_t o = 0; o < v.outer; ++o)
     std::copy_n(src + o * stride + offset, len, out.data() + o * len);
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node(), outer = v.outer, len, stride, offset] {
     T* g = a->zeroed_grad().data();
     const T* dy = y->grad.data();
@@ -153,7 +154,7 @@ Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) 
 
 template <class T>
 Var<T> select(const Var<T>& a, std::size_t t) {
-  Tape<T>& tape = tape_of("select", {&a});
+  Tape<T>& tape = tape_of("select", {&a}, saves_chosen);
   if (a.dim() < 1 || t >= a.shape()[0])
     throw Error("select: index " + std::to_string(t) + " is out of range for shape " +
                 shape_str(a.shape()));
@@ -161,7 +162,7 @@ Var<T> select(const Var<T>& a, std::size_t t) {
   const std::size_t n = shape_size(out_shape);
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   std::copy_n(a.value().data() + t * n, n, out.data());
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), y = y.node(), t, n] {
     T* g = a->zeroed_grad().data() + t * n;
     const T* dy = y->grad.data();
@@ -236,7 +237,7 @@ std::vector<Var<T>> split(const Var<T>& a, int axis_arg, std::size_t parts) {
 template <class T>
 Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_shape,
                     std::int64_t no_grad_index) {
-  Tape<T>& tape = tape_of("index_select", {&a});
+  Tape<T>& tape = tape_of("index_select", {&a}, saves_chosen);
   if (a.dim() < 1) throw Error("index_select: needs a tensor of rank >= 1, got a scalar");
   const std::size_t rows = a.shape()[0], row = a.size() / std::max<std::size_t>(rows, 1);
   const std::size_t count = shape_size(ids_shape);
@@ -249,7 +250,7 @@ Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_s
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   for (std::size_t i = 0; i < count; ++i)
     std::copy_n(a.value().data() + ids[i] * row, row, out.data() + i * row);
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
+  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
   // Scatter-add into the rows used: a repeated index receives the sum. Into
   // a leaf (an embedding table), the rows are noted (Node::grad_rows).
   tape.record(y, [a = a.node(), y = y.node(), ids = std::vector<std::int64_t>(ids, ids + count),
