@@ -131,7 +131,7 @@ void Tape<T>::spent_graph(RecordIt it, bool ran) {
   for (; it != records_.rend(); ++it)
     for (Node<T>* n : {it->out, it->out2})
       if (n) {
-        n->grad.resize(Shape{0});
+        n->grad.resize(Node<T>::kEmpty);
         n->has_grad = false;
       }
   const char* op = record < op_records_.size() ? op_records_[record].op : nullptr;

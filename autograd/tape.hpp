@@ -27,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
 #include <cstdint>
 #include <new>
@@ -41,6 +42,7 @@
 #include <tapegrad/autograd/grad_rows.hpp>
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/backend/tensor.hpp>
+#include <tapegrad/backend/zip.hpp>
 
 namespace tg {
 
@@ -76,8 +78,10 @@ inline constexpr SavesChosen saves_chosen{};
 // every other node is the result of an op.
 template <class T>
 struct Node {
-  Node() : value(Tensor<T>::from_shape(Shape{0})), grad(Tensor<T>::from_shape(Shape{0})) {}
-  explicit Node(Tensor<T>&& v) : value(std::move(v)), grad(Tensor<T>::from_shape(Shape{0})) {}
+  Node() : value(Tensor<T>::from_shape(kEmpty)), grad(Tensor<T>::from_shape(kEmpty)) {}
+  explicit Node(Tensor<T>&& v) : value(std::move(v)), grad(Tensor<T>::from_shape(kEmpty)) {}
+  // The shape of "no buffer"; an array, so using it allocates nothing.
+  static constexpr std::array<std::size_t, 1> kEmpty{0};
 
   Tensor<T> value;
   Tensor<T> grad;            // meaningful only when has_grad
@@ -111,6 +115,18 @@ struct Node {
         grad = g;
       has_grad = true;
     }
+  }
+  // The common case, a gradient of this node's shape, on raw loops (zip.hpp).
+  void add_grad(const Tensor<T>& g) {
+    if (!shapes_equal(g, value)) return add_grad<Tensor<T>>(g);
+    note_dense();
+    if (has_grad) {
+      add_into(grad.data(), g.data(), g.size());
+      return;
+    }
+    if (!shapes_equal(grad, value)) grad = Tensor<T>::from_shape(value.shape());
+    std::copy_n(g.data(), g.size(), grad.data());
+    has_grad = true;
   }
   // A contribution the caller will not read again (a spent gradient): taken
   // over without a copy when it is the first one.
@@ -443,7 +459,7 @@ class Tape {
       // complete and now spent: hand the buffer back for the records to come.
       for (Node<T>* n : {it->out, n2})
         if (n) {
-          n->grad.resize(Shape{0});
+          n->grad.resize(Node<T>::kEmpty);
           n->has_grad = false;
         }
     }

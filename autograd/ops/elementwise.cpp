@@ -8,20 +8,40 @@
 namespace tg {
 namespace {
 
-template <class T>
-bool same_shape(const Node<T>& a, const Node<T>& b) {
-  return std::equal(a.value.shape().begin(), a.value.shape().end(), b.value.shape().begin(),
-                    b.value.shape().end());
-}
-
 // Adds the gradient expression g (shaped like y) to `in`: directly when the
 // shapes match, summed down to in's shape when `in` was broadcast.
 template <class T, class E>
 void contribute(Node<T>& in, const Node<T>& y, const E& g) {
-  if (same_shape(in, y))
+  if (shapes_equal(in.value, y.value))
     in.add_grad(g);
   else
     in.add_grad_sum_to(Tensor<T>(g));
+}
+
+// The same for a gradient nobody reads afterwards (y's own, which backward
+// drops after this record, or a temporary): `in` takes the buffer when it
+// has no gradient yet.
+template <class T>
+void contribute_spent(Node<T>& in, const Node<T>& y, Tensor<T>& g) {
+  if (shapes_equal(in.value, y.value))
+    in.add_grad_take(g);
+  else
+    in.add_grad_sum_to(g);
+}
+
+// d(a * b)/da = dy * b, on raw loops when b has y's shape.
+template <class T>
+void contribute_product(Node<T>& in, const Node<T>& y, const Tensor<T>& other) {
+  if (!shapes_equal(other, y.value)) return contribute(in, y, y.grad * other);
+  Tensor<T> g = zip(y.grad, other, [](T d, T o) { return d * o; });
+  contribute_spent(in, y, g);
+}
+
+// a op b: raw loops when the shapes match, xtensor's broadcasting otherwise.
+template <class T, class F, class E>
+Tensor<T> binary(const Var<T>& a, const Var<T>& b, F f, E&& broadcast) {
+  if (shapes_equal(a.value(), b.value())) return zip(a.value(), b.value(), f);
+  return Tensor<T>(broadcast);
 }
 
 template <class T>
@@ -35,10 +55,13 @@ template <class T>
 Var<T> add(const Var<T>& a, const Var<T>& b) {
   Tape<T>& tape = tape_of("add", {&a, &b}, saves_chosen);
   check_broadcast("add", a, b);
-  Var<T> y = tape.result(a.value() + b.value(), a.requires_grad() || b.requires_grad(), saves_chosen);
+  Tensor<T> out = binary(a, b, [](T p, T q) { return p + q; }, a.value() + b.value());
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
+  // dy passes on unchanged; the last input to get it may take the buffer.
   tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
-    if (a->requires_grad) contribute(*a, *y, y->grad);
-    if (b->requires_grad) contribute(*b, *y, y->grad);
+    if (a->requires_grad && b->requires_grad) contribute(*a, *y, y->grad);
+    else if (a->requires_grad) contribute_spent(*a, *y, y->grad);
+    if (b->requires_grad) contribute_spent(*b, *y, y->grad);
   });
   return y;
 }
@@ -47,10 +70,15 @@ template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
   Tape<T>& tape = tape_of("sub", {&a, &b}, saves_chosen);
   check_broadcast("sub", a, b);
-  Var<T> y = tape.result(a.value() - b.value(), a.requires_grad() || b.requires_grad(), saves_chosen);
+  Tensor<T> out = binary(a, b, [](T p, T q) { return p - q; }, a.value() - b.value());
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
-    if (a->requires_grad) contribute(*a, *y, y->grad);
-    if (b->requires_grad) contribute(*b, *y, -y->grad);
+    if (a->requires_grad && b->requires_grad) contribute(*a, *y, y->grad);
+    else if (a->requires_grad) contribute_spent(*a, *y, y->grad);
+    if (b->requires_grad) {
+      for (T& g : y->grad) g = -g;  // y's gradient is spent after this record
+      contribute_spent(*b, *y, y->grad);
+    }
   });
   return y;
 }
@@ -61,10 +89,11 @@ Var<T> mul(const Var<T>& a, const Var<T>& b) {
   check_broadcast("mul", a, b);
   if (a.requires_grad()) tape.save(b);  // the backward reads only the other factor
   if (b.requires_grad()) tape.save(a);
-  Var<T> y = tape.result(a.value() * b.value(), a.requires_grad() || b.requires_grad(), saves_chosen);
+  Tensor<T> out = binary(a, b, [](T p, T q) { return p * q; }, a.value() * b.value());
+  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
   tape.record(y, [a = a.node(), b = b.node(), y = y.node()] {
-    if (a->requires_grad) contribute(*a, *y, y->grad * b->value);
-    if (b->requires_grad) contribute(*b, *y, y->grad * a->value);
+    if (a->requires_grad) contribute_product(*a, *y, b->value);
+    if (b->requires_grad) contribute_product(*b, *y, a->value);
   });
   return y;
 }

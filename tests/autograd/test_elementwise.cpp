@@ -45,6 +45,39 @@ TEST_CASE("binary ops with broadcasting (maximum, minimum off ties): gradcheck",
     }
 }
 
+TEST_CASE("add, sub, mul with one side constant or the same value twice: gradcheck", "[ops][elementwise]") {
+  // The backwards hand a spent gradient on without a copy where only one
+  // side needs it; these are the cases where that matters.
+  for (const auto& [sa, sb] : kBroadcastPairs) {
+    Tape<double> tape;
+    Rng rng(4);
+    Var<double> a = rand_param(tape, sa, rng);
+    Var<double> c = tape.constant(uniform<double>(sb, -1, 1, rng));
+    INFO("shapes " << shape_str(sa) << " " << shape_str(sb));
+    require_gradcheck(tape, {a}, [&] { return a + c; });
+    require_gradcheck(tape, {a}, [&] { return c + a; });
+    require_gradcheck(tape, {a}, [&] { return a - c; });
+    require_gradcheck(tape, {a}, [&] { return c - a; });
+    require_gradcheck(tape, {a}, [&] { return a * c; });
+    require_gradcheck(tape, {a}, [&] { return c * a; });
+  }
+  Tape<double> tape;
+  Rng rng(5);
+  Var<double> a = rand_param(tape, {3, 4}, rng);
+  require_gradcheck(tape, {a}, [&] { return a + a; });
+  require_gradcheck(tape, {a}, [&] { return a - a * a; });
+  require_gradcheck(tape, {a}, [&] { return a * a; });
+  Var<double> b = rand_param(tape, {3, 4}, rng);
+  require_gradcheck(tape, {a, b}, [&] { return (a + b) * (a - b); });  // mul keeps both factors
+  // A chain whose intermediate values are released as it goes.
+  Var<double> c = tape.constant(uniform<double>({3, 4}, 0.5, 1.5, rng));
+  require_gradcheck(tape, {a}, [&] {
+    Var<double> y = a;
+    for (int k = 0; k < 12; ++k) y = k % 3 == 0 ? y * c : k % 3 == 1 ? c - y : y + a;
+    return y;
+  });
+}
+
 TEST_CASE("unary ops and activations: gradcheck", "[ops][elementwise][activations]") {
   for (std::uint64_t seed : {1, 2, 3})
     for (const Shape& s : {Shape{7}, Shape{3, 4}, Shape{2, 1, 3}}) {

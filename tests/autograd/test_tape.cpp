@@ -194,3 +194,60 @@ TEST_CASE("memory does not grow over 10,000 steps of a small RNN", "[tape][memor
   // Allow 1 MiB of allocator noise; a leaked graph would be ~50 KiB per step.
   REQUIRE(resident_kib() - after_warmup < 1024);
 }
+
+TEST_CASE("a value no Var holds and no backward reads is released at once", "[tape][memory]") {
+  Tape<float> tape;
+  Rng rng(1);
+  const Shape shape{64, 128};
+  const std::size_t bytes = 64 * 128 * sizeof(float);
+  Var<float> x = tape.parameter(uniform<float>(shape, 0, 1, rng));
+  Var<float> cm = tape.constant(uniform<float>(shape, 0.99f, 1.01f, rng));
+  Var<float> ca = tape.constant(uniform<float>(shape, -0.01f, 0.01f, rng));
+  const std::size_t before = memory::stats().live_bytes;
+  Var<float> y = x;
+  Var<float> held;
+  Tensor<float> expected = x.value();
+  for (int i = 0; i < 1000; ++i) {
+    y = i % 2 == 0 ? y * cm : y + ca;
+    expected = i % 2 == 0 ? Tensor<float>(expected * cm.value()) : Tensor<float>(expected + ca.value());
+    if (i == 500) held = y;
+  }
+  // mul reads only the constant factor and add nothing: of 1,000 results,
+  // the last and the one still held keep their buffers (the records' own
+  // memory is counted too, but it is far below one buffer per op).
+  const std::size_t live = memory::stats().live_bytes - before;
+  INFO("live bytes " << live << ", one value " << bytes);
+  REQUIRE(live < 40 * bytes);
+  REQUIRE(xt::allclose(y.value(), expected));
+  tape.backward(sum(y));
+  Tensor<float> product = xt::ones<float>(shape);
+  for (int i = 0; i < 1000; i += 2) product *= cm.value();
+  REQUIRE(xt::allclose(x.grad(), product, 1e-4, 1e-6));
+  held = Var<float>();
+  tape.clear();
+}
+
+TEST_CASE("a value a backward reads is kept, and a released one cannot be taken up again", "[tape][memory]") {
+  Tape<double> tape;
+  Rng rng(2);
+  Var<double> a = tape.parameter(uniform<double>({3, 4}, -1, 1, rng));
+  Var<double> b = tape.parameter(uniform<double>({3, 4}, -1, 1, rng));
+  std::shared_ptr<Node<double>> product, sum_node;
+  Var<double> out;
+  {
+    Var<double> p = a * b;  // read by tanh's backward (every op saves its inputs by default)
+    Var<double> s = a + b;  // read by nobody
+    product = p.node();
+    sum_node = s.node();
+    out = tanh(p) + s;
+  }
+  REQUIRE_FALSE(product->value_released);
+  REQUIRE(product->value.size() == 12);
+  REQUIRE(sum_node->value_released);
+  REQUIRE_THROWS_WITH(Var<double>(sum_node), Catch::Contains("released"));
+  REQUIRE_NOTHROW(Var<double>(product));
+  tape.backward(sum(out));
+  const Tensor<double> t = xt::tanh(a.value() * b.value());
+  REQUIRE(xt::allclose(a.grad(), (1.0 - t * t) * b.value() + 1.0));
+  REQUIRE(xt::allclose(b.grad(), (1.0 - t * t) * a.value() + 1.0));
+}
