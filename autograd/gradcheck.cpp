@@ -57,7 +57,7 @@ Analytic analytic_side(Tape<double>& tape, const std::vector<Var<double>>& input
                        const std::function<Var<double>()>& f, const GradcheckOptions& opt) {
   Analytic an;
   tape.clear();
-  for (const auto& x : inputs) x.node()->has_grad = false;
+  for (const auto& x : inputs) x.node()->forget_grad();
   Var<double> out;
   {
     WatchStale watch(tape);
@@ -77,7 +77,7 @@ Analytic analytic_side(Tape<double>& tape, const std::vector<Var<double>>& input
   an.rows = opt.mode == GradcheckMode::projection ? 1 : out.size();
   an.grads.assign(an.rows * an.cols, 0.0);
   for (std::size_t j = 0; j < an.rows && out.requires_grad(); ++j) {
-    for (const auto& x : inputs) x.node()->has_grad = false;
+    for (const auto& x : inputs) x.node()->forget_grad();
     if (opt.mode == GradcheckMode::jacobian) {
       seed.fill(0.0);
       seed.data()[j] = 1.0;
@@ -93,7 +93,7 @@ Analytic analytic_side(Tape<double>& tape, const std::vector<Var<double>>& input
     }
   }
   tape.clear();
-  for (const auto& x : inputs) x.node()->has_grad = false;
+  for (const auto& x : inputs) x.node()->forget_grad();
   return an;
 }
 

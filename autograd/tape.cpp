@@ -60,6 +60,7 @@ Tensor<T>& Node<T>::zeroed_grad() {
 
 template <class T>
 GradRows& Node<T>::zeroed_grad_rows() {
+  fill_unwritten();
   if (!grad_rows) grad_rows = std::make_unique<GradRows>();
   if (!has_grad) grad_rows->reset(value.shape()[0]);
   zero_filled_grad();
@@ -67,7 +68,35 @@ GradRows& Node<T>::zeroed_grad_rows() {
 }
 
 template <class T>
+bool Node<T>::first_rows_write(std::size_t r0, std::size_t r1) {
+  note_dense();
+  const std::size_t rows = value.dimension() ? value.shape()[0] : 1;
+  if (!has_grad) {
+    if (!shapes_equal(grad, value)) grad = Tensor<T>::from_shape(value.shape());
+    has_grad = true;
+    unwritten_rows = rows;
+  }
+  if (r1 > unwritten_rows) {
+    fill_unwritten();
+    return false;
+  }
+  const std::size_t row = shape_size(value.shape()) / std::max<std::size_t>(rows, 1);
+  std::fill(grad.data() + r1 * row, grad.data() + unwritten_rows * row, T(0));
+  unwritten_rows = r0;
+  return true;
+}
+
+template <class T>
+void Node<T>::fill_unwritten_rows() {
+  const std::size_t rows = value.dimension() ? value.shape()[0] : 1;
+  const std::size_t row = shape_size(value.shape()) / std::max<std::size_t>(rows, 1);
+  std::fill_n(grad.data(), unwritten_rows * row, T(0));
+  unwritten_rows = 0;
+}
+
+template <class T>
 Tensor<T>& Node<T>::zero_filled_grad() {
+  fill_unwritten();
   if (!has_grad) {
     if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
                     value.shape().end()))
@@ -81,6 +110,7 @@ Tensor<T>& Node<T>::zero_filled_grad() {
 template <class T>
 T Node<T>::grad_beta() {
   note_dense();
+  fill_unwritten();
   if (has_grad) return T(1);
   if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
                   value.shape().end()))
@@ -91,11 +121,11 @@ T Node<T>::grad_beta() {
 
 namespace {
 
-// The index and value of the first NaN/Inf element, or false.
+// The index and value of the first NaN/Inf element from `from` on, or false.
 template <class T>
-bool first_non_finite(const Tensor<T>& t, std::size_t* at, T* value) {
+bool first_non_finite(const Tensor<T>& t, std::size_t* at, T* value, std::size_t from = 0) {
   const T* p = t.data();
-  for (std::size_t i = 0; i < t.size(); ++i)
+  for (std::size_t i = from; i < t.size(); ++i)
     if (!std::isfinite(p[i])) {
       *at = i;
       *value = p[i];
@@ -130,10 +160,7 @@ void Tape<T>::spent_graph(RecordIt it, bool ran) {
   const std::size_t record = std::size_t(records_.rend() - it) - 1;
   for (; it != records_.rend(); ++it)
     for (Node<T>* n : {it->out, it->out2})
-      if (n) {
-        n->grad.resize(Node<T>::kEmpty);
-        n->has_grad = false;
-      }
+      if (n) n->drop_grad();
   const char* op = record < op_records_.size() ? op_records_[record].op : nullptr;
   throw Error("backward(): this graph was already differentiated (tape record " + std::to_string(record) +
               (op ? std::string(", op '") + op + "'" : std::string()) +
@@ -177,7 +204,10 @@ void Tape<T>::check_gradients(std::size_t record) const {
     const Node<T>* n = r.inputs[k];
     std::size_t at;
     T v;
-    if (n->has_grad && first_non_finite(n->grad, &at, &v))
+    // Unwritten rows (Node::first_rows_write) hold no value yet.
+    const std::size_t from =
+        n->unwritten_rows ? n->unwritten_rows * (n->grad.size() / n->value.shape()[0]) : 0;
+    if (n->has_grad && first_non_finite(n->grad, &at, &v, from))
       throw Error("anomaly: the backward of op '" + std::string(r.op) + "' (tape record " +
                   std::to_string(record) + ", inputs " + shapes_of(r.inputs) + ") gave input " +
                   std::to_string(k) + " a gradient of " + std::to_string(v) + " at element " +

@@ -92,6 +92,9 @@ struct Node {
   bool saved = true;
   bool value_released = false;
   int handles = 0;  // Vars holding this node; closures are not counted
+  // Rows [0, unwritten_rows) of `grad` (first axis) hold nothing yet and
+  // read as zero: see first_rows_write.
+  std::size_t unwritten_rows = 0;
   Tape<T>* tape = nullptr;
   std::uint64_t generation = 0;  // 0 for leaves; else the tape generation of the op
   // The rows index_select wrote into, for leaves an index_select's backward
@@ -104,6 +107,7 @@ struct Node {
   template <class E>
   void add_grad(const E& g) {
     note_dense();
+    fill_unwritten();
     if (has_grad) {
       xt::noalias(grad) += g;
     } else {
@@ -120,6 +124,7 @@ struct Node {
   void add_grad(const Tensor<T>& g) {
     if (!shapes_equal(g, value)) return add_grad<Tensor<T>>(g);
     note_dense();
+    fill_unwritten();
     if (has_grad) {
       add_into(grad.data(), g.data(), g.size());
       return;
@@ -131,6 +136,7 @@ struct Node {
   // A contribution the caller will not read again (a spent gradient): taken
   // over without a copy when it is the first one.
   void add_grad_take(Tensor<T>& g) {
+    fill_unwritten();
     if (!has_grad && std::equal(g.shape().begin(), g.shape().end(), value.shape().begin(),
                                 value.shape().end())) {
       note_dense();
@@ -157,6 +163,26 @@ struct Node {
     if (grad_rows) grad_rows->dense = true;
   }
 
+  // For a backward adding into rows [r0, r1) of the first axis of an op
+  // result's gradient: true when the caller is to write them (nothing is
+  // there yet), false when it is to add. The steps of a sequence, met in
+  // reverse by backward, each write their own rows below the last ones, so
+  // a (T*B, 4H) gradient is never zero-filled as a whole: only gaps are.
+  bool first_rows_write(std::size_t r0, std::size_t r1);
+  // Zero-fills the unwritten rows; every other access does this first.
+  void fill_unwritten() {
+    if (unwritten_rows) fill_unwritten_rows();
+  }
+  // No gradient from here on; drop_grad hands the buffer back too.
+  void forget_grad() {
+    has_grad = false;
+    unwritten_rows = 0;
+  }
+  void drop_grad() {
+    grad.resize(kEmpty);
+    forget_grad();
+  }
+
   // Called when the last Var lets go. The shape stays (backwards size their
   // gradients by it); the storage goes back to the block cache, where the
   // next result of the same size finds it warm.
@@ -168,6 +194,7 @@ struct Node {
 
  private:
   Tensor<T>& zero_filled_grad();
+  void fill_unwritten_rows();
 };
 
 // A handle to a node: cheap to copy, shares the node.
@@ -209,6 +236,7 @@ class Var {
   bool has_grad() const { return node_->has_grad; }
   // The gradient accumulated by backward; throws if none reached this value.
   const Tensor<T>& grad() const {
+    node_->fill_unwritten();
     if (!node_->has_grad)
       throw Error("grad(): this value has no gradient (no backward reached it" +
                   std::string(node_->requires_grad ? ")" : "; it does not require grad)"));
@@ -217,7 +245,7 @@ class Var {
   Tensor<T>& grad() { return const_cast<Tensor<T>&>(std::as_const(*this).grad()); }
   // The rows noted beside the gradient (grad_rows) are cleared by its next
   // first contribution.
-  void zero_grad() { node_->has_grad = false; }
+  void zero_grad() { node_->forget_grad(); }
   // The rows of the gradient that received anything, when only index_select
   // wrote into it (an embedding table; rows of a padding id are not
   // counted); null otherwise, and when there is no gradient.
@@ -445,6 +473,8 @@ class Tape {
       Node<T>* n2 = it->out2;
       if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
       if (it->spent) spent_graph(it, ran);
+      for (Node<T>* n : {it->out, n2})
+        if (n) n->fill_unwritten();
       if (profiler::enabled()) {
         const auto t0 = profiler::detail::Clock::now();
         it->run(it->closure);
@@ -458,10 +488,7 @@ class Tape {
       // Every use of an output came later on the tape, so its gradient is
       // complete and now spent: hand the buffer back for the records to come.
       for (Node<T>* n : {it->out, n2})
-        if (n) {
-          n->grad.resize(Node<T>::kEmpty);
-          n->has_grad = false;
-        }
+        if (n) n->drop_grad();
     }
   }
 

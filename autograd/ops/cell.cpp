@@ -104,6 +104,23 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
 
 namespace {
 
+// src's gradient at elements [offset, offset + n) += d. The steps of a
+// sequence each cover their own rows of an op's result: there the first
+// contribution writes (Node::first_rows_write), and the gradient of the
+// whole sequence is never zero-filled.
+template <class T>
+void add_rows_grad(Node<T>& src, std::size_t offset, const T* d, std::size_t n) {
+  const std::size_t rows = src.value.dimension() ? src.value.shape()[0] : 0;
+  const std::size_t row = rows ? shape_size(src.value.shape()) / rows : 0;
+  if (src.generation != 0 && row && offset % row == 0 && n % row == 0 &&
+      src.first_rows_write(offset / row, (offset + n) / row)) {
+    std::copy_n(d, n, src.grad.data() + offset);
+    return;
+  }
+  T* g = src.zeroed_grad().data() + offset;
+  for (std::size_t i = 0; i < n; ++i) g[i] += d[i];
+}
+
 // y = src[rows first .. first + m) + a b, src read as (rows, n): the step
 // of a (T, m, n) sequence or the rows of a packed (N, n) one; with
 // `tanh_out`, y = tanh of that (an Elman step in one op).
@@ -127,10 +144,7 @@ Var<T> matmul_add_from(Tape<T>& tape, const Var<T>& src, std::size_t first, cons
       for (std::size_t i = 0; i < step; ++i) dz[i] *= T(1) - v[i] * v[i];
     }
     matmul_backward(*a, *b, dz, m, n, k);
-    if (src->requires_grad) {
-      T* g = src->zeroed_grad().data() + offset;
-      for (std::size_t i = 0; i < step; ++i) g[i] += dz[i];
-    }
+    if (src->requires_grad) add_rows_grad(*src, offset, dz, step);
   });
   return y;
 }

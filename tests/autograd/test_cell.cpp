@@ -57,6 +57,43 @@ TEST_CASE("matmul_add_rows: a row range of a packed sequence, gradcheck", "[ops]
   REQUIRE_THROWS_WITH(matmul_add_rows(packed, 0, a3, a3), Catch::Contains("matmul_add_rows"));
 }
 
+TEST_CASE("steps of an op's result: rows written in any order, repeated, skipped: gradcheck",
+          "[ops][cell]") {
+  // The steps' backwards write their rows of the result's gradient without
+  // zero-filling it first (Node::first_rows_write); every order of steps,
+  // rows no step reads, and other uses of the same result must still sum.
+  const std::vector<std::vector<std::size_t>> orders = {{4, 3, 2, 1, 0}, {0, 1, 2, 3, 4}, {3, 1}, {1, 3},
+                                                        {2, 2, 0}, {4, 0, 4}};
+  Tape<double> tape;
+  Rng rng(9);
+  Var<double> a = rand_param(tape, {2, 2}, rng);
+  Var<double> w = rand_param(tape, {2, 3}, rng);
+  Var<double> x = rand_param(tape, {5, 2, 3}, rng);  // 5 steps of 2 rows
+  Var<double> p = rand_param(tape, {7, 3}, rng);     // 7 packed rows
+  for (const auto& order : orders) {
+    INFO("steps in forward order " << shape_str(order));
+    require_gradcheck(tape, {x, a, w}, [&] {
+      Var<double> seq = x * x;  // an op's result, as the projected input of a layer is
+      Var<double> out = tape.constant(tg::zeros<double>(Shape{2, 3}));
+      for (std::size_t t : order) out = out + tanh(matmul_add(seq, t, a, w));
+      return out;
+    });
+    require_gradcheck(tape, {p, a, w}, [&] {
+      Var<double> packed = p * p;
+      Var<double> out = tape.constant(tg::zeros<double>(Shape{2, 3}));
+      for (std::size_t t : order) out = out + tanh(matmul_add_rows(packed, t, a, w));
+      return out;
+    });
+  }
+  // The same result also used elementwise, before and after the steps.
+  require_gradcheck(tape, {x, a, w}, [&] {
+    Var<double> seq = x * x;
+    Var<double> s = sum(seq * seq);
+    Var<double> y = tanh(matmul_add(seq, 4, a, w)) * s + matmul_add(seq, 2, a, w);
+    return y * sum(seq);
+  });
+}
+
 TEST_CASE("tanh_matmul_add(_rows): tanh of the step, gradcheck", "[ops][cell]") {
   Tape<double> tape;
   Rng rng(8);
