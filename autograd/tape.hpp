@@ -242,7 +242,11 @@ class Var {
                   std::string(node_->requires_grad ? ")" : "; it does not require grad)"));
     return node_->grad;
   }
-  Tensor<T>& grad() { return const_cast<Tensor<T>&>(std::as_const(*this).grad()); }
+  // Writable: whoever writes may touch any row, so grad_rows() says nothing after.
+  Tensor<T>& grad() {
+    node_->note_dense();
+    return const_cast<Tensor<T>&>(std::as_const(*this).grad());
+  }
   // The rows noted beside the gradient (grad_rows) are cleared by its next
   // first contribution.
   void zero_grad() { node_->forget_grad(); }

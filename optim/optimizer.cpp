@@ -74,6 +74,29 @@ void Optimizer<T>::check_sizes(std::size_t i,
                   " (restored from another model?)");
 }
 
+namespace {
+
+// Adds the squares of g[0, n) into the eight partial sums, element k into
+// acc[k % 8] (n a multiple of 8 here; the caller adds a tail to acc[0]).
+template <class T>
+void add_squares(const T* g, std::size_t n, double* acc) {
+  for (std::size_t k = 0; k + 8 <= n; k += 8)
+    for (std::size_t j = 0; j < 8; ++j) acc[j] += double(g[k + j]) * double(g[k + j]);
+}
+
+// The rows of a table's gradient that hold anything, in ascending order, when
+// only index_select wrote into it (the others are exactly zero) and its rows
+// are a multiple of 8 long, so that skipping the zero rows leaves every
+// partial sum of grad_norm as it was, bit for bit; else null.
+template <class T>
+const GradRows* sparse_rows(const Var<T>& p) {
+  const GradRows* rows = p.grad_rows();
+  if (!rows || p.dim() < 1 || p.shape()[0] == 0 || (p.size() / p.shape()[0]) % 8 != 0) return nullptr;
+  return rows;
+}
+
+}  // namespace
+
 template <class T>
 double grad_norm(const std::vector<Var<T>>& params) {
   // Eight independent partial sums: one running sum is a chain of dependent
@@ -84,10 +107,16 @@ double grad_norm(const std::vector<Var<T>>& params) {
     if (!p.has_grad()) continue;
     const T* g = p.grad().data();
     const std::size_t n = p.grad().size();
-    std::size_t k = 0;
-    for (; k + 8 <= n; k += 8)
-      for (std::size_t j = 0; j < 8; ++j) acc[j] += double(g[k + j]) * double(g[k + j]);
-    for (; k < n; ++k) acc[0] += double(g[k]) * double(g[k]);
+    if (const GradRows* rows = sparse_rows(p)) {
+      // An embedding table: only the rows a batch touched (adding 0 to a
+      // partial sum changes nothing).
+      const std::size_t row = n / p.shape()[0];
+      for (std::size_t r = 0; r < rows->mask.size(); ++r)
+        if (rows->mask[r]) add_squares(g + r * row, row, acc);
+      continue;
+    }
+    add_squares(g, n, acc);
+    for (std::size_t k = n - n % 8; k < n; ++k) acc[0] += double(g[k]) * double(g[k]);
   }
   double sumsq = 0;
   for (double a : acc) sumsq += a;
@@ -103,8 +132,17 @@ T clip_grad_norm(const std::vector<Var<T>>& params, T max_norm, double norm_befo
   // gives the same gradients without touching memory.
   const T coef = max_norm / (norm + T(1e-6));
   if (coef < T(1))
-    for (const Var<T>& p : params)
-      if (p.has_grad()) xt::noalias(p.node()->grad) *= coef;
+    for (const Var<T>& p : params) {
+      if (!p.has_grad()) continue;
+      Tensor<T>& g = p.node()->grad;
+      if (const GradRows* rows = sparse_rows(p)) {  // the other rows are zero
+        const std::size_t row = g.size() / p.shape()[0];
+        for (std::size_t r : rows->list)
+          for (T* x = g.data() + r * row; x != g.data() + (r + 1) * row; ++x) *x *= coef;
+      } else {
+        xt::noalias(g) *= coef;
+      }
+    }
   return norm;
 }
 

@@ -1,5 +1,7 @@
 // The rows of a table's gradient that index_select's backward reached
 // (Var::grad_rows), which data-parallel training sends instead of the table.
+#include <utility>
+
 #include "check.hpp"
 
 using namespace tg;
@@ -24,15 +26,16 @@ TEST_CASE("grad_rows: the rows index_select reached, cleared by zero_grad", "[op
   CHECK(rows_of(table) == std::vector<std::size_t>{4, 1});  // not the padding row 0
   const GradRows& r = *table.grad_rows();
   CHECK(std::vector<int>(r.mask.begin(), r.mask.end()) == std::vector<int>{0, 1, 0, 0, 1, 0});
-  // The gradient is still the dense table's.
-  CHECK(table.grad()(4, 2) == 2.0);
-  CHECK(table.grad()(1, 0) == 1.0);
-  CHECK(table.grad()(0, 0) == 0.0);
+  // The gradient is still the dense table's (read without the right to write).
+  const Tensor<double>& g = std::as_const(table).grad();
+  CHECK(g(4, 2) == 2.0);
+  CHECK(g(1, 0) == 1.0);
+  CHECK(g(0, 0) == 0.0);
   // A second backward adds rows.
   tape.clear();
   tape.backward(sum(index_select(table, xt::xarray<std::int64_t>{2, 4})));
   CHECK(rows_of(table) == std::vector<std::size_t>{4, 1, 2});
-  CHECK(table.grad()(4, 0) == 3.0);
+  CHECK(std::as_const(table).grad()(4, 0) == 3.0);
   // zero_grad clears them: the next backward starts anew.
   table.zero_grad();
   CHECK(table.grad_rows() == nullptr);
@@ -69,6 +72,13 @@ TEST_CASE("grad_rows: any other contribution makes the gradient dense", "[ops][s
   tape.backward(sum(index_select(table, ids)));
   CHECK(table.grad_rows() == nullptr);
   // After zero_grad, rows alone again.
+  table.zero_grad();
+  tape.clear();
+  tape.backward(sum(index_select(table, ids)));
+  CHECK(rows_of(table) == std::vector<std::size_t>{3, 1});
+  // The writable gradient (non-const Var::grad) may be written anywhere.
+  table.grad() *= 0.5;
+  CHECK(table.grad_rows() == nullptr);
   table.zero_grad();
   tape.clear();
   tape.backward(sum(index_select(table, ids)));

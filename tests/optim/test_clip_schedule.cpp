@@ -1,4 +1,6 @@
 // Gradient clipping and learning-rate schedules.
+#include <cstring>
+
 #include "helpers.hpp"
 
 using namespace tg;
@@ -80,4 +82,47 @@ TEST_CASE("CosineLR: half a cosine from base to eta_min over T_max", "[schedule]
     REQUIRE(std::abs(opt.lr() - expected[e]) < 1e-15);
   }
   REQUIRE_THROWS_AS(CosineLR<double>(opt, 0), Error);
+}
+
+TEST_CASE("an embedding's row-sparse gradient: norm, clipping and Adam equal the dense ones bit for bit",
+          "[clip][adam][rows]") {
+  // grad_norm, clip_grad_norm and Adam visit only the rows index_select
+  // touched (the others hold zeros); the results must be the very bits of
+  // the dense path, which writing through Var::grad() forces.
+  for (std::size_t row : {8, 12}) {  // 12: rows not a multiple of 8, the norm goes dense
+    INFO("row length " << row);
+    Tape<float> tape;
+    Rng rng(3);
+    const Tensor<float> init = uniform<float>(Shape{50, row}, -1, 1, rng);
+    Var<float> sparse = tape.parameter(init), dense = tape.parameter(init);
+    Var<float> head = tape.parameter(uniform<float>(Shape{row}, -1, 1, rng));
+    Adam<float> opt_sparse({sparse, head}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+    Var<float> head2 = tape.parameter(head.value());
+    Adam<float> opt_dense({dense, head2}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+    for (int step = 0; step < 6; ++step) {
+      std::vector<std::int64_t> ids(30);
+      for (auto& id : ids) id = std::int64_t(rng() % 50);
+      for (auto [table, h] : {std::pair{sparse, head}, std::pair{dense, head2}}) {
+        Var<float> e = index_select(table, ids.data(), Shape{ids.size()});
+        tape.backward(sum(square(e * h)));
+      }
+      dense.grad();  // the non-const access: no rows are known any more
+      REQUIRE(sparse.grad_rows() != nullptr);
+      REQUIRE(dense.grad_rows() == nullptr);
+      const double n_sparse = grad_norm<float>({sparse, head}), n_dense = grad_norm<float>({dense, head2});
+      REQUIRE(n_sparse == n_dense);
+      clip_grad_norm<float>({sparse, head}, 1.0f, n_sparse);
+      clip_grad_norm<float>({dense, head2}, 1.0f, n_dense);
+      REQUIRE(std::memcmp(std::as_const(sparse).grad().data(), std::as_const(dense).grad().data(),
+                          init.size() * sizeof(float)) == 0);
+      REQUIRE(sparse.grad_rows() != nullptr);
+      opt_sparse.step();
+      opt_dense.step();
+      REQUIRE(std::memcmp(sparse.value().data(), dense.value().data(), init.size() * sizeof(float)) == 0);
+      opt_sparse.zero_grad();
+      opt_dense.zero_grad();
+      tape.clear();
+    }
+    REQUIRE_FALSE(xt::allclose(sparse.value(), init));  // it did train
+  }
 }
