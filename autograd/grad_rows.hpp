@@ -14,6 +14,9 @@ struct GradRows {
   std::vector<std::uint8_t> mask;  // per row: 1 when it received gradient
   std::vector<std::size_t> list;   // the rows set in mask, in the order first reached
   bool dense = false;              // another op wrote into the gradient too: rows say nothing
+  // The gradient buffer was zeroed when these rows began and, while not
+  // dense, holds nothing outside them: the next zeroing may zero just them.
+  bool zero_elsewhere = false;
 
   // No row reached, for a table of `rows` rows. Costs the rows reached, not the table.
   void reset(std::size_t rows) {

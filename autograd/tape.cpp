@@ -61,10 +61,25 @@ Tensor<T>& Node<T>::zeroed_grad() {
 template <class T>
 GradRows& Node<T>::zeroed_grad_rows() {
   fill_unwritten();
-  if (!grad_rows) grad_rows = std::make_unique<GradRows>();
-  if (!has_grad) grad_rows->reset(value.shape()[0]);
-  zero_filled_grad();
-  return *grad_rows;
+  if (!grad_rows) {
+    grad_rows = std::make_unique<GradRows>();
+    grad_rows->dense = has_grad;  // a contribution came before the bookkeeping began
+  }
+  GradRows& rows = *grad_rows;
+  if (!has_grad) {
+    if (rows.zero_elsewhere && !rows.dense && shapes_equal(grad, value)) {
+      // Only the rows of the last backward can hold anything: zero those,
+      // not the whole table (an embedding's gradient is as large as it).
+      const std::size_t row = grad.size() / std::max<std::size_t>(value.shape()[0], 1);
+      for (std::size_t r : rows.list) std::fill_n(grad.data() + r * row, row, T(0));
+      has_grad = true;
+    } else {
+      zero_filled_grad();
+    }
+    rows.reset(value.shape()[0]);
+    rows.zero_elsewhere = true;
+  }
+  return rows;
 }
 
 template <class T>
