@@ -3,9 +3,15 @@
 #include <algorithm>
 
 #include <tapegrad/backend/activation.hpp>
+#include <tapegrad/backend/cpu.hpp>
 #include <tapegrad/backend/lstm_rows.hpp>
 
 namespace tg::lstm {
+namespace avx512 {
+void forward(const Forward<float>& f);
+void backward(const Backward<float>& r, bool add_g, bool add_c);
+}  // namespace avx512
+
 namespace {
 using Compiled = xsimd::default_arch;
 
@@ -33,12 +39,16 @@ void forward_rows(const Forward<T>& f) {
 }  // namespace
 
 template <>
-void forward<float>(const Forward<float>& f) { forward_rows(f); }
+void forward<float>(const Forward<float>& f) {
+  if (cpu::avx512()) return avx512::forward(f);
+  forward_rows(f);
+}
 template <>
 void forward<double>(const Forward<double>& f) { forward_rows(f); }
 
 template <>
 void backward<float>(const Backward<float>& r, bool add_g, bool add_c) {
+  if (cpu::avx512()) return avx512::backward(r, add_g, add_c);
   rows::backward<Compiled>(r, add_g, add_c);
 }
 template <>

@@ -1,6 +1,7 @@
-// The LSTM backward rows for one xsimd architecture, instantiated by
-// lstm.cpp for the compiled-for one (a file built for a wider one would
-// instantiate its own, sharing no symbol). Internal: users call tg::lstm.
+// The LSTM backward rows for one xsimd architecture. Included by lstm.cpp
+// (the compiled-for architecture) and lstm_avx512.cpp (built with AVX-512
+// flags), each instantiating it with its own Arch, so the two never share a
+// symbol. Internal: users call tg::lstm.
 #pragma once
 
 #include <cstddef>
