@@ -69,35 +69,39 @@ inline V tanh(V x) {
   return _mm512_or_ps(y, _mm512_and_ps(x, splat(-0.f)));
 }
 
-// One pass per row, 16 columns at a time; the tail runs the same math on a
-// masked vector.
+// 16 columns of one row: whole vectors, or a masked tail. Masked memory
+// operations only in the tail: a masked store into lines not yet in the
+// cache ran 3x slower than the whole loop of plain ones.
+template <bool GTanh, bool HTanh, bool Tail>
+inline void columns(const Forward<float>& f, std::size_t b, std::size_t j, __mmask16 k) {
+  const std::size_t H = f.H;
+  const auto load = [k](const float* p) { return Tail ? _mm512_maskz_loadu_ps(k, p) : _mm512_loadu_ps(p); };
+  const auto store = [k](float* p, V v) {
+    if (Tail) _mm512_mask_storeu_ps(p, k, v);
+    else _mm512_storeu_ps(p, v);
+  };
+  const float* z = f.gates + b * 4 * H + j;
+  float* a = f.act + b * 4 * H + j;
+  const V i = sigmoid(load(z)), fg = sigmoid(load(z + H)), o = sigmoid(load(z + 3 * H));
+  const V g = GTanh ? tanh(load(z + 2 * H)) : load(z + 2 * H);
+  const V c = _mm512_fmadd_ps(fg, load(f.c_prev + b * H + j), _mm512_mul_ps(i, g));
+  const V hc = HTanh ? tanh(c) : c;
+  store(a, i);
+  store(a + H, fg);
+  store(a + 2 * H, g);
+  store(a + 3 * H, o);
+  store(f.c + b * H + j, c);
+  store(f.hc + b * H + j, hc);
+  store(f.h + b * H + j, _mm512_mul_ps(o, hc));
+}
+
 template <bool GTanh, bool HTanh>
 void forward_rows(const Forward<float>& f) {
   const std::size_t H = f.H;
   for (std::size_t b = 0; b < f.B; ++b) {
-    const float* z = f.gates + b * 4 * H;
-    const float* cp = f.c_prev + b * H;
-    float* a = f.act + b * 4 * H;
-    float* cb = f.c + b * H;
-    float* hcb = f.hc + b * H;
-    float* hb = f.h + b * H;
-    for (std::size_t j = 0; j < H; j += 16) {
-      const __mmask16 k = H - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (H - j)) - 1);
-      const V i = sigmoid(_mm512_maskz_loadu_ps(k, z + j));
-      const V fg = sigmoid(_mm512_maskz_loadu_ps(k, z + H + j));
-      const V zg = _mm512_maskz_loadu_ps(k, z + 2 * H + j);
-      const V g = GTanh ? tanh(zg) : zg;
-      const V o = sigmoid(_mm512_maskz_loadu_ps(k, z + 3 * H + j));
-      const V c = _mm512_fmadd_ps(fg, _mm512_maskz_loadu_ps(k, cp + j), _mm512_mul_ps(i, g));
-      const V hc = HTanh ? tanh(c) : c;
-      _mm512_mask_storeu_ps(a + j, k, i);
-      _mm512_mask_storeu_ps(a + H + j, k, fg);
-      _mm512_mask_storeu_ps(a + 2 * H + j, k, g);
-      _mm512_mask_storeu_ps(a + 3 * H + j, k, o);
-      _mm512_mask_storeu_ps(cb + j, k, c);
-      _mm512_mask_storeu_ps(hcb + j, k, hc);
-      _mm512_mask_storeu_ps(hb + j, k, _mm512_mul_ps(o, hc));
-    }
+    std::size_t j = 0;
+    for (; j + 16 <= H; j += 16) columns<GTanh, HTanh, false>(f, b, j, 0xFFFF);
+    if (j < H) columns<GTanh, HTanh, true>(f, b, j, __mmask16((1u << (H - j)) - 1));
   }
 }
 
