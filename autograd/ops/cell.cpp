@@ -1,86 +1,11 @@
 #include <tapegrad/autograd/ops/cell.hpp>
 
-#include <xsimd/xsimd.hpp>
-
 #include <tapegrad/backend/activation.hpp>
 #include <tapegrad/backend/blas.hpp>
+#include <tapegrad/backend/lstm.hpp>
 #include <tapegrad/autograd/ops/linalg.hpp>
 
 namespace tg {
-namespace {
-
-// The buffers of one lstm_cell backward; null gradients are replaced by the
-// zero row (inputs) or the scratch rows (outputs) of `spare` (6H long).
-template <class T>
-struct CellRows {
-  const T* act;     // (B, 4H) activated gates
-  const T* hc;      // (B, H) h_act(c)
-  const T* c_prev;  // (B, H)
-  const T* dh;      // (B, H) or null
-  const T* dc_out;  // (B, H) or null
-  T* dgates;        // (B, 4H) or null
-  T* dc_prev;       // (B, H) or null
-  T* spare;
-  std::size_t H;
-  T g_tanh, h_tanh;  // 1 for tanh, 0 for the identity
-};
-
-// AddG / AddC: add into the input gradients (an earlier contribution is
-// there) or write them (fresh buffers, not zero-filled).
-template <class T, bool AddG, bool AddC>
-void lstm_cell_backward_rows(const CellRows<T>& r, std::size_t B) {
-  const std::size_t H = r.H;
-  const T* zero = r.spare;          // H zeros, read only
-  T* scratch_g = r.spare + H;       // 4H, written only
-  T* scratch_c = r.spare + 5 * H;   // H, written only
-  for (std::size_t b = 0; b < B; ++b) {
-    const T* __restrict a = r.act + b * 4 * H;
-    const T* __restrict hcb = r.hc + b * H;
-    const T* __restrict cp = r.c_prev + b * H;
-    const T* __restrict dh = r.dh ? r.dh + b * H : zero;
-    const T* __restrict dco = r.dc_out ? r.dc_out + b * H : zero;
-    T* __restrict dg = r.dgates ? r.dgates + b * 4 * H : scratch_g;
-    T* __restrict dcp = r.dc_prev ? r.dc_prev + b * H : scratch_c;
-    const T gt = r.g_tanh, ht = r.h_tanh;
-    // Explicit vectors: GCC 12 leaves this loop scalar ("no vectype").
-    using V = xsimd::batch<T>;
-    const V one(T(1));
-    std::size_t j = 0;
-    for (; j + V::size <= H; j += V::size) {
-      const V i = V::load_unaligned(a + j), f = V::load_unaligned(a + H + j);
-      const V g = V::load_unaligned(a + 2 * H + j), o = V::load_unaligned(a + 3 * H + j);
-      const V hcj = V::load_unaligned(hcb + j), dhj = V::load_unaligned(dh + j);
-      const V dc = V::load_unaligned(dco + j) + dhj * o * (one - V(ht) * hcj * hcj);
-      V di = dc * g * i * (one - i), df = dc * V::load_unaligned(cp + j) * f * (one - f);
-      V dz = dc * i * (one - V(gt) * g * g), dout = dhj * hcj * o * (one - o);
-      V dcpj = dc * f;
-      if (AddG) {
-        di += V::load_unaligned(dg + j);
-        df += V::load_unaligned(dg + H + j);
-        dz += V::load_unaligned(dg + 2 * H + j);
-        dout += V::load_unaligned(dg + 3 * H + j);
-      }
-      if (AddC) dcpj += V::load_unaligned(dcp + j);
-      di.store_unaligned(dg + j);
-      df.store_unaligned(dg + H + j);
-      dz.store_unaligned(dg + 2 * H + j);
-      dout.store_unaligned(dg + 3 * H + j);
-      dcpj.store_unaligned(dcp + j);
-    }
-    for (; j < H; ++j) {
-      const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j], hcj = hcb[j];
-      const T dc = dco[j] + dh[j] * o * (T(1) - ht * hcj * hcj);
-      const T di = dc * g * i * (T(1) - i), df = dc * cp[j] * f * (T(1) - f);
-      const T dz = dc * i * (T(1) - gt * g * g), dout = dh[j] * hcj * o * (T(1) - o);
-      dg[j] = (AddG ? dg[j] : T(0)) + di;
-      dg[H + j] = (AddG ? dg[H + j] : T(0)) + df;
-      dg[2 * H + j] = (AddG ? dg[2 * H + j] : T(0)) + dz;
-      dg[3 * H + j] = (AddG ? dg[3 * H + j] : T(0)) + dout;
-      dcp[j] = (AddC ? dcp[j] : T(0)) + dc * f;
-    }
-  }
-}
-}  // namespace
 
 template <class T>
 Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
@@ -248,22 +173,8 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
   Tensor<T> c = Tensor<T>::from_shape(c_prev.shape());
   Tensor<T> h = Tensor<T>::from_shape(c_prev.shape());
   Tensor<T> hc = Tensor<T>::from_shape(c_prev.shape());
-  for (std::size_t b = 0; b < B; ++b) {
-    const T* z = gates.value().data() + b * 4 * H;
-    T* a = act.data() + b * 4 * H;
-    activation::sigmoid(z, a, 2 * H);                  // i, f
-    if (g_tanh) activation::tanh(z + 2 * H, a + 2 * H, H);
-    else std::copy_n(z + 2 * H, H, a + 2 * H);
-    activation::sigmoid(z + 3 * H, a + 3 * H, H);      // o
-    const T* cp = c_prev.value().data() + b * H;
-    T* cb = c.data() + b * H;
-    for (std::size_t j = 0; j < H; ++j) cb[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
-    T* hcb = hc.data() + b * H;
-    if (h_tanh) activation::tanh(cb, hcb, H);
-    else std::copy_n(cb, H, hcb);
-    T* hb = h.data() + b * H;
-    for (std::size_t j = 0; j < H; ++j) hb[j] = a[3 * H + j] * hcb[j];
-  }
+  lstm::forward<T>({gates.value().data(), c_prev.value().data(), act.data(), c.data(), hc.data(),
+                    h.data(), B, H, g_tanh, h_tanh});
   const bool needs = gates.requires_grad() || c_prev.requires_grad();
   Var<T> h_var = tape.result(std::move(h), needs);
   Var<T> c_var = tape.result(std::move(c), needs);
@@ -289,15 +200,9 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
     std::vector<T> zeros(dgates && dc_prev && h->has_grad && c->has_grad ? 0 : 6 * H, T(0));
     const T* dh = h->has_grad ? h->grad.data() : nullptr;
     const T* dc_out = c->has_grad ? c->grad.data() : nullptr;
-    const CellRows<T> rows{act.data(), hc.data(), c_prev->value.data(), dh, dc_out, dgates, dc_prev,
-                           zeros.data(), H, T(g_tanh), T(h_tanh)};
-    if (add_g) {
-      if (add_c) lstm_cell_backward_rows<T, true, true>(rows, B);
-      else lstm_cell_backward_rows<T, true, false>(rows, B);
-    } else {
-      if (add_c) lstm_cell_backward_rows<T, false, true>(rows, B);
-      else lstm_cell_backward_rows<T, false, false>(rows, B);
-    }
+    lstm::backward<T>({act.data(), hc.data(), c_prev->value.data(), dh, dc_out, dgates, dc_prev,
+                       zeros.data(), B, H, T(g_tanh), T(h_tanh)},
+                      add_g, add_c);
   });
   return {h_var, c_var};
 }

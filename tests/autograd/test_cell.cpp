@@ -178,6 +178,47 @@ TEST_CASE("lstm_cell over 12 chained steps: gradcheck through time", "[ops][cell
   REQUIRE_THROWS_WITH(lstm_cell(W, W), Catch::Contains("(B, 4H) and (B, H)"));
 }
 
+namespace {
+// One lstm_cell and its backward in T from the same double inputs; `shared`
+// also feeds gates and c_prev to later ops, so the backward adds into them.
+template <class T>
+std::vector<Tensor<double>> cell_run(const std::vector<Tensor<double>>& in, bool g_tanh, bool h_tanh,
+                                     bool shared) {
+  Tape<T> tape;
+  Var<T> gates = tape.parameter(xt::cast<T>(in[0]));
+  Var<T> c_prev = tape.parameter(xt::cast<T>(in[1]));
+  auto [h, c] = lstm_cell(gates, c_prev, g_tanh, h_tanh);
+  Var<T> loss = sum(h * tape.constant(xt::cast<T>(in[2]))) + sum(c * tape.constant(xt::cast<T>(in[3])));
+  if (shared) loss = loss + sum(gates * gates) * T(0.5) + sum(c_prev) * T(0.3);
+  tape.backward(loss);
+  return {xt::cast<double>(h.value()), xt::cast<double>(c.value()), xt::cast<double>(gates.grad()),
+          xt::cast<double>(c_prev.grad())};
+}
+}  // namespace
+
+TEST_CASE("lstm_cell in float: values and gradients as in double", "[ops][cell]") {
+  // H 5 and 33 leave a tail of a 16-float vector; 16 and 128 do not. The
+  // gates reach saturation (-9 .. 9). Float differs from double by the
+  // rounding of its inputs' products, a few ulp.
+  for (std::size_t H : {5, 16, 33, 128})
+    for (bool g_tanh : {true, false})
+      for (bool h_tanh : {true, false})
+        for (bool shared : {false, true}) {
+          INFO("H " << H << ", g tanh " << g_tanh << ", h tanh " << h_tanh << ", shared " << shared);
+          Rng rng(H);
+          const std::vector<Tensor<double>> in{
+              uniform<double>(Shape{3, 4 * H}, -9, 9, rng), uniform<double>(Shape{3, H}, -2, 2, rng),
+              uniform<double>(Shape{3, H}, -1, 1, rng), uniform<double>(Shape{3, H}, -1, 1, rng)};
+          const auto f = cell_run<float>(in, g_tanh, h_tanh, shared);
+          const auto d = cell_run<double>(in, g_tanh, h_tanh, shared);
+          for (std::size_t k = 0; k < 4; ++k) {
+            INFO("h, c, d gates, d c_prev: " << k << ", max |float - double| "
+                                              << xt::amax(xt::abs(f[k] - d[k]))());
+            REQUIRE(xt::allclose(f[k], d[k], 1e-6, 1e-6));
+          }
+        }
+}
+
 TEST_CASE("gru_cell: gradcheck and agreement with the composed ops", "[ops][cell]") {
   Tape<double> tape;
   Rng rng(5);
