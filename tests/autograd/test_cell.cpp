@@ -94,6 +94,31 @@ TEST_CASE("steps of an op's result: rows written in any order, repeated, skipped
   });
 }
 
+TEST_CASE("a step from a constant state of zeros skips its product: same values, gradcheck",
+          "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(10);
+  Var<double> seq = rand_param(tape, {3, 2, 4}, rng);
+  Var<double> w = rand_param(tape, {4, 4}, rng);
+  Var<double> h0 = tape.constant(tg::zeros<double>(Shape{2, 4}));
+  REQUIRE(xt::allclose(tanh_matmul_add(seq, 0, h0, w).value(), tanh(select(seq, 0)).value()));
+  // One step alone: w still gets a gradient, of zeros, as from the product.
+  tape.clear();
+  w.zero_grad();
+  tape.backward(sum(matmul_add(seq, 0, h0, w)));
+  REQUIRE(w.has_grad());
+  REQUIRE(xt::all(xt::equal(w.grad(), 0.0)));
+  tape.clear();
+  require_gradcheck(tape, {seq, w}, [&] {
+    Var<double> h = h0;
+    for (std::size_t t = 0; t < 3; ++t) h = tanh_matmul_add(seq, t, h, w);
+    return h;
+  });
+  // A parameter of zeros is not a constant: its gradient is computed.
+  Var<double> z = tape.parameter(tg::zeros<double>(Shape{2, 4}));
+  require_gradcheck(tape, {seq, w, z}, [&] { return square(tanh_matmul_add(seq, 1, z, w)); });
+}
+
 TEST_CASE("tanh_matmul_add(_rows): tanh of the step, gradcheck", "[ops][cell]") {
   Tape<double> tape;
   Rng rng(8);
