@@ -113,8 +113,7 @@ template <class T>
 Tensor<T>& Node<T>::zero_filled_grad() {
   fill_unwritten();
   if (!has_grad) {
-    if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
-                    value.shape().end()))
+    if (!shapes_equal(grad, value))
       grad = Tensor<T>::from_shape(value.shape());
     grad.fill(T(0));
     has_grad = true;
@@ -127,8 +126,7 @@ T Node<T>::grad_beta() {
   note_dense();
   fill_unwritten();
   if (has_grad) return T(1);
-  if (!std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
-                  value.shape().end()))
+  if (!shapes_equal(grad, value))
     grad = Tensor<T>::from_shape(value.shape());
   has_grad = true;
   return T(0);

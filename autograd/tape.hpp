@@ -112,8 +112,7 @@ struct Node {
       xt::noalias(grad) += g;
     } else {
       // Reuse the buffer of an earlier step (parameters) when it fits.
-      if (std::equal(grad.shape().begin(), grad.shape().end(), value.shape().begin(),
-                     value.shape().end()))
+      if (shapes_equal(grad, value))
         xt::noalias(grad) = g;
       else
         grad = g;
@@ -137,10 +136,9 @@ struct Node {
   // over without a copy when it is the first one.
   void add_grad_take(Tensor<T>& g) {
     fill_unwritten();
-    if (!has_grad && std::equal(g.shape().begin(), g.shape().end(), value.shape().begin(),
-                                value.shape().end())) {
+    if (!has_grad && shapes_equal(g, value)) {
       note_dense();
-      std::swap(grad, g);
+      grad = std::move(g);  // g is spent: its owner drops or reshapes it next
       has_grad = true;
     } else {
       add_grad(g);
@@ -197,12 +195,32 @@ struct Node {
   void fill_unwritten_rows();
 };
 
+// The shared ownership of a node. A graph belongs to one thread (its tape),
+// so the counts need no atomic updates: with libstdc++ its single-threaded
+// policy is used (an op on a tiny tensor spent a quarter of its time in the
+// seven atomic updates of its closure's captures).
+#if defined(__GLIBCXX__)
+template <class T>
+using NodePtr = std::__shared_ptr<Node<T>, __gnu_cxx::_S_single>;
+template <class T>
+NodePtr<T> make_node(Tensor<T>&& value) {
+  return std::__allocate_shared<Node<T>, __gnu_cxx::_S_single>(PoolAllocator<Node<T>>(), std::move(value));
+}
+#else
+template <class T>
+using NodePtr = std::shared_ptr<Node<T>>;
+template <class T>
+NodePtr<T> make_node(Tensor<T>&& value) {
+  return std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
+}
+#endif
+
 // A handle to a node: cheap to copy, shares the node.
 template <class T>
 class Var {
  public:
   Var() = default;
-  explicit Var(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {
+  explicit Var(NodePtr<T> node) : node_(std::move(node)) {
     if (!node_) return;
     if (node_->value_released)
       throw Error("Var: the value of this node was released (no Var held it and no backward reads it)");
@@ -265,7 +283,7 @@ class Var {
   }
 
   Tape<T>& tape() const { return *node_->tape; }
-  const std::shared_ptr<Node<T>>& node() const { return node_; }
+  const NodePtr<T>& node() const { return node_; }
   bool defined() const { return node_ != nullptr; }
 
  private:
@@ -273,7 +291,7 @@ class Var {
     if (node_ && --node_->handles == 0) node_->last_handle_gone();
     node_.reset();
   }
-  std::shared_ptr<Node<T>> node_;
+  NodePtr<T> node_;
 };
 
 void tune_allocator();  // see tape.cpp
@@ -321,7 +339,7 @@ class Tape {
   // A leaf without gradient: inputs, targets, masks.
   Var<T> constant(Tensor<T> value) { return leaf(std::move(value), false); }
   Var<T> leaf(Tensor<T> value, bool requires_grad) {
-    auto n = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
+    NodePtr<T> n = make_node(std::move(value));
     n->requires_grad = requires_grad;
     n->tape = this;
     return Var<T>(std::move(n));
@@ -438,7 +456,7 @@ class Tape {
 
  private:
   Var<T> make_result(Tensor<T>&& value, bool any_input_requires_grad, bool saved) {
-    auto n = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));
+    NodePtr<T> n = make_node(std::move(value));
     n->requires_grad = any_input_requires_grad && recording();
     n->saved = saved;
     n->tape = this;
@@ -468,7 +486,7 @@ class Tape {
     if (out.node()->generation != 0 && out.node()->generation != generation_)
       throw Error("backward(): the tape was cleared after this output was computed; "
                   "run the forward pass again, then call backward before clear()");
-    if (!std::equal(seed.shape().begin(), seed.shape().end(), out.shape().begin(), out.shape().end()))
+    if (!shapes_equal(seed, out))
       throw Error("backward(): seed shape " + shape_str(seed.shape()) +
                   " differs from output shape " + shape_str(out.shape()));
     out.node()->add_grad(seed);

@@ -16,7 +16,13 @@ namespace tg {
 
 template <class A, class B>
 bool shapes_equal(const A& a, const B& b) {
-  return std::equal(a.shape().begin(), a.shape().end(), b.shape().begin(), b.shape().end());
+  // A loop, not std::equal: that becomes a memcmp call, costly for 1-4 extents.
+  const auto& s = a.shape();
+  const auto& t = b.shape();
+  if (s.size() != t.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s[i] != t[i]) return false;
+  return true;
 }
 
 // out[i] = f(a[i], b[i]); a and b of one shape.

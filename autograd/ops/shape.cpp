@@ -33,7 +33,7 @@ void join(const std::vector<const T*>& src, const std::vector<std::size_t>& chun
 }
 
 template <class T>
-void unjoin_add(const T* src, const std::vector<std::shared_ptr<Node<T>>>& xs,
+void unjoin_add(const T* src, const std::vector<NodePtr<T>>& xs,
                 const std::vector<std::size_t>& chunk, std::size_t outer) {
   for (std::size_t o = 0; o < outer; ++o)
     for (std::size_t j = 0; j < xs.size(); ++j) {
@@ -50,7 +50,7 @@ Var<T> join_op(const char* op, const std::vector<Var<T>>& xs, const Shape& out_s
                const std::vector<std::size_t>& chunk, std::size_t outer) {
   Tape<T>& tape = tape_of(op, {&xs[0]}, saves_chosen);
   bool any = false;
-  std::vector<std::shared_ptr<Node<T>>> nodes;
+  std::vector<NodePtr<T>> nodes;
   std::vector<const T*> src;
   for (const Var<T>& x : xs) {
     if (&tape_of(op, {&x}, saves_chosen) != &tape)

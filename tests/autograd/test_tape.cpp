@@ -232,7 +232,7 @@ TEST_CASE("a value a backward reads is kept, and a released one cannot be taken 
   Rng rng(2);
   Var<double> a = tape.parameter(uniform<double>({3, 4}, -1, 1, rng));
   Var<double> b = tape.parameter(uniform<double>({3, 4}, -1, 1, rng));
-  std::shared_ptr<Node<double>> product, sum_node;
+  NodePtr<double> product, sum_node;
   Var<double> out;
   {
     Var<double> p = a * b;  // read by tanh's backward (every op saves its inputs by default)
