@@ -53,6 +53,24 @@ void Node<T>::add_grad_sum_to(const Tensor<T>& g) {
 }
 
 template <class T>
+const T* Node<T>::transposed_value() {
+  const std::size_t r = value.shape()[0], c = value.shape()[1];
+  if (!value_t || value_t_sweep != tape->sweeps() || value_t->size() != value.size()) {
+    if (!value_t || value_t->size() != value.size())
+      value_t = std::make_unique<Tensor<T>>(Tensor<T>::from_shape(Shape{c, r}));
+    const T* v = value.data();
+    T* t = value_t->data();
+    // In 16 x 16 tiles: both sides stay in cache lines already loaded.
+    for (std::size_t i0 = 0; i0 < r; i0 += 16)
+      for (std::size_t j0 = 0; j0 < c; j0 += 16)
+        for (std::size_t i = i0; i < std::min(i0 + 16, r); ++i)
+          for (std::size_t j = j0; j < std::min(j0 + 16, c); ++j) t[j * r + i] = v[i * c + j];
+    value_t_sweep = tape->sweeps();
+  }
+  return value_t->data();
+}
+
+template <class T>
 Tensor<T>& Node<T>::zeroed_grad() {
   note_dense();
   return zero_filled_grad();

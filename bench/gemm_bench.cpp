@@ -57,9 +57,10 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({1400, 128, 28, 0, backend});                        // input projection
     b->Args({64, 512, 128, 0, backend});                         // LSTM step, 4 gates
     b->Args({64, 128, 512, 1, backend});                         // its dh
+    for (int c : {0, 1}) b->Args({50, 128, 512, c, backend});  // MNIST lstm dh: NT, or NN on U^T
     b->Args({512, 512, 512, 0, backend});                        // a large square product
     b->Args({12800, 512, 128, 0, backend});  // IMDB input projection, 64 x 200 steps
-    b->Args({12800, 128, 512, 1, backend});  // its gradient to the embeddings
+    for (int c : {0, 1}) b->Args({12800, 128, 512, c, backend});  // its gradient to the embeddings
     b->Args({128, 512, 12800, 2, backend});  // its dW
   }
 }

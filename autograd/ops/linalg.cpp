@@ -34,7 +34,10 @@ template <class T>
 void matmul_backward(Node<T>& a, Node<T>& b, const T* dy, int m, int n, int k) {
   if (a.requires_grad) {
     const T beta = a.grad_beta();  // before grad.data(): it may allocate
-    blas::gemm<T>(false, true, m, k, n, T(1), dy, b.value.data(), beta, a.grad.data());
+    if (b.generation == 0 && b.value.dimension() == 2)  // a weight: B^T made once per sweep
+      blas::gemm<T>(false, false, m, k, n, T(1), dy, b.transposed_value(), beta, a.grad.data());
+    else
+      blas::gemm<T>(false, true, m, k, n, T(1), dy, b.value.data(), beta, a.grad.data());
   }
   if (b.requires_grad) {
     const T beta = b.grad_beta();

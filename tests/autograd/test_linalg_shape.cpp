@@ -189,3 +189,21 @@ TEST_CASE("unsqueeze and squeeze: shapes, values, gradcheck, errors", "[ops][sha
   REQUIRE_THROWS_WITH(unsqueeze(a, 3), Catch::Contains("unsqueeze: axis 3"));
   REQUIRE_THROWS_WITH(squeeze(a, -3), Catch::Contains("squeeze: axis -3"));
 }
+
+TEST_CASE("matmul's input gradient reads the weight as it is at each backward", "[ops][linalg]") {
+  // dA = dY W^T reads a transposed copy of a weight, made once per backward
+  // sweep: a weight changed between two backwards must be read anew.
+  Tape<double> tape;
+  Rng rng(12);
+  Var<double> a = tg::test::rand_param(tape, {2, 3}, rng);
+  Var<double> w = tg::test::rand_param(tape, {3, 4}, rng);
+  tape.backward(sum(matmul(a, w)));
+  const Tensor<double> first = a.grad();
+  const Tensor<double> w_rows = xt::sum(w.value(), {1});  // dY is ones: each row of dA is W's row sums
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t k = 0; k < 3; ++k) REQUIRE(first(i, k) == Approx(w_rows(k)));
+  w.value() *= 2.0;
+  a.zero_grad();
+  tape.backward(sum(matmul(a, w)));  // a second graph on the same tape, no clear() between
+  REQUIRE(xt::allclose(a.grad(), 2.0 * first));
+}
