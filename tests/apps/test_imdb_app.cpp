@@ -136,7 +136,7 @@ TEST_CASE("imdb app: the masked, stacked, bidirectional variants learn too", "[a
   CHECK(r.test_acc >= 0.9);
 }
 
-TEST_CASE("imdb app: --steps N trains N batches; --eval none and test skip accuracies",
+TEST_CASE("imdb app: --steps N trains N batches, --eval none and test skip accuracies",
           "[apps][imdb]") {
   SECTION("a quick timing: 5 steps, no evaluation") {
     const imdb::RunResult r = App({"--steps", "5", "--eval", "none"}).run();

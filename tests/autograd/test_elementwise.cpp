@@ -236,7 +236,7 @@ TEST_CASE("activations: values against reference numbers", "[ops][elementwise][a
   REQUIRE((leaky_relu(x, 0.1).value() == Tensor<double>{-0.2, -0.05, 0.0, 1.0, 3.0}));
 }
 
-TEST_CASE("softplus is stable for large inputs; leaky_relu's slope at the kink", "[ops][elementwise][activations]") {
+TEST_CASE("softplus is stable for large inputs, leaky_relu's slope at the kink", "[ops][elementwise][activations]") {
   Tape<double> tape;
   Var<double> x = tape.parameter(Tensor<double>{-800.0, 800.0, 40.0});
   Var<double> y = softplus(x);

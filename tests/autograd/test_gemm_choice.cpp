@@ -45,7 +45,7 @@ class CaptureCerr {
 
 }  // namespace
 
-TEST_CASE("TAPEGRAD_GEMM: auto, own, openblas; any other value is an error naming it", "[blas]") {
+TEST_CASE("TAPEGRAD_GEMM: auto, own, openblas, any other value is an error naming it", "[blas]") {
   CHECK(parse_gemm_mode(nullptr) == GemmMode::automatic);
   CHECK(parse_gemm_mode("") == GemmMode::automatic);
   CHECK(parse_gemm_mode("auto") == GemmMode::automatic);

@@ -69,7 +69,7 @@ TEST_CASE("layer_norm: the fused op equals its composition, values and gradients
     }
 }
 
-TEST_CASE("layer_norm in float agrees with float64; normalises rows", "[ops][norm]") {
+TEST_CASE("layer_norm in float agrees with float64, normalises rows", "[ops][norm]") {
   Rng rng(4);
   const Tensor<double> xv = uniform<double>(Shape{5, 16}, -3, 3, rng);
   const Tensor<double> gv = uniform<double>(Shape{16}, 0.5, 1.5, rng), bv = uniform<double>(Shape{16}, -1, 1, rng);

@@ -17,7 +17,7 @@ void run(Tape<float>& tape, Var<float>& w) {
 }
 }  // namespace
 
-TEST_CASE("profiler: calls, backward calls and bytes per op; off records nothing", "[autograd][profiler]") {
+TEST_CASE("profiler: calls, backward calls and bytes per op, off records nothing", "[autograd][profiler]") {
   Tape<float> tape;
   Var<float> w = tape.parameter(Tensor<float>::from_shape({8, 8}));
   w.value().fill(0.1f);

