@@ -71,6 +71,12 @@ State<T> RNNCell<T>::step_rows(const Var<T>& packed, std::size_t first, const St
 }
 
 template <class T>
+State<T> RNNCell<T>::step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
+                                 const State<T>& prev) const {
+  return {activate(activation, matmul_add_gather(table, ids, prev.h, weight_hh, no_grad_index)), {}};
+}
+
+template <class T>
 void RNNCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
   this->add(out, prefix, "weight_ih", weight_ih);
   this->add(out, prefix, "weight_hh", weight_hh);
@@ -123,6 +129,12 @@ State<T> LSTMCell<T>::step_at(const Var<T>& projected, std::size_t t, const Stat
 template <class T>
 State<T> LSTMCell<T>::step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const {
   return from_gates(matmul_add_rows(packed, first, prev.h, weight_hh), prev);
+}
+
+template <class T>
+State<T> LSTMCell<T>::step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
+                                  const State<T>& prev) const {
+  return from_gates(matmul_add_gather(table, ids, prev.h, weight_hh, no_grad_index), prev);
 }
 
 template <class T>

@@ -39,6 +39,12 @@ class Cell : public Module<T> {
   virtual State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const {
     return step(slice(packed, 0, first, first + prev.h.shape()[0]), prev);
   }
+  // The step whose projected input is the rows `ids` (prev.h rows of them)
+  // of a projected table, read in place (Recurrent's projected vocabulary).
+  virtual State<T> step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
+                               const State<T>& prev) const {
+    return step(index_select(table, ids, Shape{prev.h.shape()[0]}, no_grad_index), prev);
+  }
 };
 
 // How weights start. Glorot-uniform input weights, orthogonal recurrent
@@ -60,6 +66,8 @@ class RNNCell : public Cell<T> {
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
   State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const override;
+  State<T> step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
+                       const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias;
@@ -102,6 +110,8 @@ class LSTMCell : public Cell<T> {
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
   State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const override;
+  State<T> step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
+                       const State<T>& prev) const override;
   void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
 
   Var<T> weight_ih, weight_hh, bias;

@@ -182,6 +182,7 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
                   std::to_string(b) + " is longer than the " + std::to_string(steps) + " steps");
   const Packing p = pack(lengths, steps);
   Var<T> input;
+  std::vector<std::int64_t> table_rows;  // the packed rows' ids, for a projected table
   if (in.x) {
     const Var<T> x = o.batch_first ? transpose(*in.x, {1, 0, 2}) : *in.x;
     const T* v = x.value().data();
@@ -199,15 +200,18 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
     std::vector<std::int64_t> rows = input_rows(
         p, [&](std::size_t r, std::size_t s) { return id_at(r) == id_at(s); });
     for (std::int64_t& r : rows) r = id_at(std::size_t(r));
-    input = index_select(*in.table, rows.data(), Shape{rows.size()}, in.no_grad_index);
+    // A projected table is read in place by each step (Cell::step_gather).
+    if (in.projected) table_rows = std::move(rows);
+    else input = index_select(*in.table, rows.data(), Shape{rows.size()}, in.no_grad_index);
   }
   Tape<T>& tape = source.tape();
 
   RecurrentOutput<T> out;
   for (std::size_t l = 0; l < o.num_layers; ++l) {
     const Cell<T>& c = cell(l, 0);
-    // (rows, G*H), every step at once
-    const Var<T> proj = l == 0 && in.projected ? input : c.project(input);
+    // (rows, G*H), every step at once; none for rows read from a projected table
+    const bool gather = l == 0 && in.projected && in.table;
+    const Var<T> proj = gather ? Var<T>() : l == 0 && in.projected ? input : c.project(input);
     State<T> state;
     state.h = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
     if (c.has_cell_state()) state.c = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
@@ -218,7 +222,8 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
         state.h = carry(p, t, state.h);
         if (state.c.defined()) state.c = carry(p, t, state.c);
       }
-      state = c.step_rows(proj, p.offset[t], state);
+      state = gather ? c.step_gather(*in.table, table_rows.data() + p.offset[t], in.no_grad_index, state)
+                     : c.step_rows(proj, p.offset[t], state);
       if (keep) hs.push_back(state.h);
     }
     State<T> final;

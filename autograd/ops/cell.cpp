@@ -138,6 +138,42 @@ Var<T> tanh_matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T
 }
 
 template <class T>
+Var<T> matmul_add_gather(const Var<T>& table, const std::int64_t* ids, const Var<T>& a, const Var<T>& b,
+                         std::int64_t no_grad_index) {
+  Tape<T>& tape = tape_of("matmul_add_gather", {&table, &a, &b});
+  if (table.dim() != 2 || a.dim() != 2 || b.dim() != 2 || a.shape()[1] != b.shape()[0] ||
+      table.shape()[1] != b.shape()[1])
+    throw Error("matmul_add_gather: rows of " + shape_str(table.shape()) + " + " + shape_str(a.shape()) +
+                " x " + shape_str(b.shape()) + " do not fit (need (V, n) + (m, k) x (k, n))");
+  const int m = int(a.shape()[0]), k = int(a.shape()[1]), n = int(b.shape()[1]);
+  const std::size_t rows = table.shape()[0];
+  for (int i = 0; i < m; ++i)
+    if (ids[i] < 0 || std::size_t(ids[i]) >= rows)
+      throw Error("matmul_add_gather: id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                  " is out of range for " + std::to_string(rows) + " rows");
+  Tensor<T> out = Tensor<T>::from_shape(Shape{std::size_t(m), std::size_t(n)});
+  for (int i = 0; i < m; ++i)
+    std::copy_n(table.value().data() + ids[i] * n, n, out.data() + std::size_t(i) * n);
+  const bool zero_a = zero_constant(a);
+  if (!zero_a)
+    blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(1), out.data());
+  Var<T> y = tape.result(std::move(out), table.requires_grad() || a.requires_grad() || b.requires_grad());
+  if (!y.requires_grad()) return y;  // evaluation: no copy of the ids
+  tape.record(y, [table = table.node(), a = a.node(), b = b.node(), y = y.node(),
+                  ids = std::vector<std::int64_t>(ids, ids + m), m, n, k, zero_a, no_grad_index] {
+    const T* dz = y->grad.data();
+    if (!zero_a) matmul_backward(*a, *b, dz, m, n, k);
+    else if (b->requires_grad && !b->has_grad) b->zeroed_grad();
+    if (!table->requires_grad) return;
+    T* g = table->zeroed_grad().data();
+    for (int i = 0; i < m; ++i)
+      if (ids[i] != no_grad_index)
+        for (int j = 0; j < n; ++j) g[ids[i] * n + j] += dz[std::size_t(i) * n + j];
+  });
+  return y;
+}
+
+template <class T>
 Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
   Tape<T>& tape = tape_of("affine", {&x, &w, &b});
   if (x.dim() < 1 || w.dim() != 2 || b.dim() != 1 || x.shape().back() != w.shape()[0] ||
@@ -307,6 +343,10 @@ template Var<double> matmul_add(const Var<double>&, std::size_t, const Var<doubl
 template Var<double> matmul_add_rows(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
 template Var<double> tanh_matmul_add(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
 template Var<double> tanh_matmul_add_rows(const Var<double>&, std::size_t, const Var<double>&, const Var<double>&);
+template Var<float> matmul_add_gather(const Var<float>&, const std::int64_t*, const Var<float>&,
+                                     const Var<float>&, std::int64_t);
+template Var<double> matmul_add_gather(const Var<double>&, const std::int64_t*, const Var<double>&,
+                                      const Var<double>&, std::int64_t);
 template Var<float> affine(const Var<float>&, const Var<float>&, const Var<float>&);
 template Var<double> affine(const Var<double>&, const Var<double>&, const Var<double>&);
 template Var<double> matmul_add(const Var<double>&, const Var<double>&, const Var<double>&);

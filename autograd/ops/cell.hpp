@@ -3,6 +3,8 @@
 // tests); backpropagation through time still comes from the tape.
 #pragma once
 
+#include <cstdint>
+
 #include <tapegrad/autograd/tape.hpp>
 
 namespace tg {
@@ -23,6 +25,14 @@ Var<T> matmul_add(const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T
 //   dpacked[first .. first + m) += dy   da = dy b^T   db = a^T dy
 template <class T>
 Var<T> matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T>& a, const Var<T>& b);
+
+// y = table[ids[0 .. m)] + a b: a step whose input rows are rows of a table
+// (a vocabulary's projection), read in place: no gathered sequence is built.
+// Rows whose id is no_grad_index (padding) pass no gradient to the table.
+//   dtable[ids[i]] += dy[i]   da = dy b^T   db = a^T dy
+template <class T>
+Var<T> matmul_add_gather(const Var<T>& table, const std::int64_t* ids, const Var<T>& a, const Var<T>& b,
+                         std::int64_t no_grad_index = -1);
 
 // y = tanh(seq[t] + a b) and y = tanh(packed[first ..] + a b): the Elman
 // step in one op (the tanh applied while the product is in cache).

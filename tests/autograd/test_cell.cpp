@@ -119,6 +119,29 @@ TEST_CASE("a step from a constant state of zeros skips its product: same values,
   require_gradcheck(tape, {seq, w, z}, [&] { return square(tanh_matmul_add(seq, 1, z, w)); });
 }
 
+TEST_CASE("matmul_add_gather: a step from table rows, as index_select then matmul_add, gradcheck",
+          "[ops][cell]") {
+  Tape<double> tape;
+  Rng rng(11);
+  Var<double> table = rand_param(tape, {5, 4}, rng);
+  Var<double> h = rand_param(tape, {3, 2}, rng);
+  Var<double> w = rand_param(tape, {2, 4}, rng);
+  const std::vector<std::int64_t> ids = {3, 0, 3};  // a repeated row gets both gradients
+  REQUIRE(xt::allclose(matmul_add_gather(table, ids.data(), h, w).value(),
+                       matmul_add(index_select(table, ids.data(), Shape{3}), h, w).value()));
+  require_gradcheck(tape, {table, h, w}, [&] { return square(matmul_add_gather(table, ids.data(), h, w)); });
+  // The padding id passes no gradient, as with index_select.
+  tape.clear();
+  tape.backward(sum(matmul_add_gather(table, ids.data(), h, w, /*no_grad_index=*/3)));
+  for (std::size_t j = 0; j < 4; ++j) {
+    REQUIRE(table.grad()(3, j) == 0.0);
+    REQUIRE(table.grad()(0, j) == 1.0);
+  }
+  const std::vector<std::int64_t> bad = {1, 5, 0};
+  REQUIRE_THROWS_WITH(matmul_add_gather(table, bad.data(), h, w), Catch::Contains("id 5 at position 1"));
+  REQUIRE_THROWS_WITH(matmul_add_gather(table, ids.data(), h, h), Catch::Contains("matmul_add_gather"));
+}
+
 TEST_CASE("tanh_matmul_add(_rows): tanh of the step, gradcheck", "[ops][cell]") {
   Tape<double> tape;
   Rng rng(8);

@@ -233,6 +233,15 @@ TEST_CASE("forward_left_padded from ids into a table equals it from the gathered
       INFO("gradient " << i);
       REQUIRE(xt::allclose(grads[i], want_grads[i], 1e-12, 1e-13));
     }
+    // Through a projected table, with gradients (each step reads its rows of
+    // the table in place): the gradients of projecting every gathered token.
+    const auto all_rows = grads_of(everything(layer.forward_left_padded(table, ids, kLengths)));
+    const auto via_table = grads_of(
+        everything(layer.forward_left_padded_projected(layer.cell(0, 0).project(table), ids, kLengths)));
+    for (std::size_t i = 0; i < all_rows.size(); ++i) {
+      INFO("gradient " << i << " through the projected table");
+      REQUIRE(xt::allclose(via_table[i], all_rows[i], 1e-12, 1e-13));
+    }
     auto no_grad = tape.no_grad();
     const Var<double> projected_table = layer.cell(0, 0).project(table);
     REQUIRE(xt::allclose(
