@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <vector>
 
 #include <tapegrad/autograd/autograd.hpp>
 
@@ -65,4 +66,24 @@ TEST_CASE("anomaly: works over a retained graph and names the op of a spent one"
   x.value()(1) = 0.0;  // sqrt's derivative is infinite at 0, found by a retained backward too
   Var<double> again = sum(sqrt(x));
   REQUIRE_THROWS_WITH(tape.backward(again, retain_graph), Contains("backward of op 'sqrt'"));
+}
+
+TEST_CASE("anomaly: rows of a gradient not written yet are not read as NaN", "[autograd][anomaly]") {
+  // The steps of a sequence write their rows of its gradient last step
+  // first (Node::first_rows_write); the rows still unwritten hold whatever
+  // the reused buffer held. Fill the buffer cache with NaN first.
+  memory::release_cached();
+  {
+    std::vector<Tensor<float>> poison(64, Tensor<float>::from_shape(Shape{4, 2, 3}));
+    for (auto& p : poison) p.fill(std::nanf(""));
+  }
+  Tape<float> tape;
+  tape.set_detect_anomaly(true);
+  Var<float> x = tape.parameter(Tensor<float>(xt::ones<float>({4, 2, 3})));
+  Var<float> w = tape.parameter(Tensor<float>(xt::ones<float>({3, 3}) * 0.1f));
+  Var<float> seq = x * 2.0f;  // an op's result: its gradient goes row block by row block
+  Var<float> h = tape.constant(tg::zeros<float>(Shape{2, 3}));
+  for (std::size_t t = 0; t < 4; ++t) h = tanh(matmul_add(seq, t, h, w));
+  REQUIRE_NOTHROW(tape.backward(sum(h)));
+  REQUIRE(xt::all(xt::isfinite(x.grad())));
 }
