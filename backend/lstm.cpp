@@ -1,6 +1,7 @@
 #include <tapegrad/backend/lstm.hpp>
 
 #include <algorithm>
+#include <vector>
 
 #include <tapegrad/backend/activation.hpp>
 #include <tapegrad/backend/cpu.hpp>
@@ -19,9 +20,10 @@ using Compiled = xsimd::default_arch;
 template <class T>
 void forward_rows(const Forward<T>& f) {
   const std::size_t H = f.H;
+  std::vector<T> scratch(f.act ? 0 : 5 * H);  // one row's act and hc when not kept
   for (std::size_t b = 0; b < f.B; ++b) {
     const T* z = f.gates + b * 4 * H;
-    T* a = f.act + b * 4 * H;
+    T* a = f.act ? f.act + b * 4 * H : scratch.data();
     activation::sigmoid(z, a, 2 * H);                  // i, f
     if (f.g_tanh) activation::tanh(z + 2 * H, a + 2 * H, H);
     else std::copy_n(z + 2 * H, H, a + 2 * H);
@@ -29,7 +31,7 @@ void forward_rows(const Forward<T>& f) {
     const T* cp = f.c_prev + b * H;
     T* cb = f.c + b * H;
     for (std::size_t j = 0; j < H; ++j) cb[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
-    T* hcb = f.hc + b * H;
+    T* hcb = f.hc ? f.hc + b * H : scratch.data() + 4 * H;
     if (f.h_tanh) activation::tanh(cb, hcb, H);
     else std::copy_n(cb, H, hcb);
     T* hb = f.h + b * H;

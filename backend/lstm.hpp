@@ -15,6 +15,7 @@ namespace tg::lstm {
 // gates (B, 4H) = [i f z o] pre-activations and c_prev (B, H) in; out:
 // act (B, 4H) the activated gates [i f g o] and, each (B, H),
 //   c = f c_prev + i g,  hc = h_act(c),  h = o hc.
+// act and hc, kept for the backward, may both be null (no backward will run).
 // g and h_act are tanh (true) or the identity (false).
 template <class T>
 struct Forward {

@@ -72,7 +72,7 @@ inline V tanh(V x) {
 // 16 columns of one row: whole vectors, or a masked tail. Masked memory
 // operations only in the tail: a masked store into lines not yet in the
 // cache ran 3x slower than the whole loop of plain ones.
-template <bool GTanh, bool HTanh, bool Tail>
+template <bool GTanh, bool HTanh, bool Tail, bool Save>
 inline void columns(const Forward<float>& f, std::size_t b, std::size_t j, __mmask16 k) {
   const std::size_t H = f.H;
   const auto load = [k](const float* p) { return Tail ? _mm512_maskz_loadu_ps(k, p) : _mm512_loadu_ps(p); };
@@ -81,40 +81,48 @@ inline void columns(const Forward<float>& f, std::size_t b, std::size_t j, __mma
     else _mm512_storeu_ps(p, v);
   };
   const float* z = f.gates + b * 4 * H + j;
-  float* a = f.act + b * 4 * H + j;
   const V i = sigmoid(load(z)), fg = sigmoid(load(z + H)), o = sigmoid(load(z + 3 * H));
   const V g = GTanh ? tanh(load(z + 2 * H)) : load(z + 2 * H);
   const V c = _mm512_fmadd_ps(fg, load(f.c_prev + b * H + j), _mm512_mul_ps(i, g));
   const V hc = HTanh ? tanh(c) : c;
-  store(a, i);
-  store(a + H, fg);
-  store(a + 2 * H, g);
-  store(a + 3 * H, o);
+  if (Save) {  // kept for the backward
+    float* a = f.act + b * 4 * H + j;
+    store(a, i);
+    store(a + H, fg);
+    store(a + 2 * H, g);
+    store(a + 3 * H, o);
+    store(f.hc + b * H + j, hc);
+  }
   store(f.c + b * H + j, c);
-  store(f.hc + b * H + j, hc);
   store(f.h + b * H + j, _mm512_mul_ps(o, hc));
 }
 
-template <bool GTanh, bool HTanh>
+template <bool GTanh, bool HTanh, bool Save>
 void forward_rows(const Forward<float>& f) {
   const std::size_t H = f.H;
   for (std::size_t b = 0; b < f.B; ++b) {
     std::size_t j = 0;
-    for (; j + 16 <= H; j += 16) columns<GTanh, HTanh, false>(f, b, j, 0xFFFF);
-    if (j < H) columns<GTanh, HTanh, true>(f, b, j, __mmask16((1u << (H - j)) - 1));
+    for (; j + 16 <= H; j += 16) columns<GTanh, HTanh, false, Save>(f, b, j, 0xFFFF);
+    if (j < H) columns<GTanh, HTanh, true, Save>(f, b, j, __mmask16((1u << (H - j)) - 1));
+  }
+}
+
+template <bool Save>
+void forward_saving(const Forward<float>& f) {
+  if (f.g_tanh) {
+    if (f.h_tanh) forward_rows<true, true, Save>(f);
+    else forward_rows<true, false, Save>(f);
+  } else {
+    if (f.h_tanh) forward_rows<false, true, Save>(f);
+    else forward_rows<false, false, Save>(f);
   }
 }
 
 }  // namespace
 
 void forward(const Forward<float>& f) {
-  if (f.g_tanh) {
-    if (f.h_tanh) forward_rows<true, true>(f);
-    else forward_rows<true, false>(f);
-  } else {
-    if (f.h_tanh) forward_rows<false, true>(f);
-    else forward_rows<false, false>(f);
-  }
+  if (f.act) forward_saving<true>(f);
+  else forward_saving<false>(f);
 }
 
 void backward(const Backward<float>& r, bool add_g, bool add_c) {

@@ -219,14 +219,15 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
                 shape_str(c_prev.shape()) + " do not fit (need (B, 4H) and (B, H))");
   const std::size_t B = c_prev.shape()[0], H = c_prev.shape()[1];
   // act holds the activated gates [i f g o] and is kept for the backward,
-  // with hc = h_act(c).
-  Tensor<T> act = Tensor<T>::from_shape(gates.shape());
+  // with hc = h_act(c); neither is made when no backward will run.
+  const bool needs = gates.requires_grad() || c_prev.requires_grad();
+  const bool keep = needs && tape.recording();
+  Tensor<T> act = Tensor<T>::from_shape(keep ? to_shape(gates.shape()) : Shape{0});
   Tensor<T> c = Tensor<T>::from_shape(c_prev.shape());
   Tensor<T> h = Tensor<T>::from_shape(c_prev.shape());
-  Tensor<T> hc = Tensor<T>::from_shape(c_prev.shape());
-  lstm::forward<T>({gates.value().data(), c_prev.value().data(), act.data(), c.data(), hc.data(),
-                    h.data(), B, H, g_tanh, h_tanh});
-  const bool needs = gates.requires_grad() || c_prev.requires_grad();
+  Tensor<T> hc = Tensor<T>::from_shape(keep ? to_shape(c_prev.shape()) : Shape{0});
+  lstm::forward<T>({gates.value().data(), c_prev.value().data(), keep ? act.data() : nullptr, c.data(),
+                    keep ? hc.data() : nullptr, h.data(), B, H, g_tanh, h_tanh});
   Var<T> h_var = tape.result(std::move(h), needs);
   Var<T> c_var = tape.result(std::move(c), needs);
   tape.record2(h_var, c_var, [gates = gates.node(), c_prev = c_prev.node(), h = h_var.node(),

@@ -1,5 +1,7 @@
 // The fused recurrent-step ops: gradchecks, and agreement with the same
 // computation composed from primitive ops.
+#include <cstring>
+
 #include "check.hpp"
 
 using namespace tg;
@@ -291,4 +293,27 @@ TEST_CASE("gru_cell: gradcheck and agreement with the composed ops", "[ops][cell
     return s;
   });
   REQUIRE_THROWS_WITH(gru_cell(seq, 3, hh, h), Catch::Contains("gru_cell"));
+}
+
+TEST_CASE("lstm_cell under no_grad keeps nothing for a backward and gives the same h and c",
+          "[ops][cell]") {
+  auto check = [](auto zero) {
+    using T = decltype(zero);
+    for (std::size_t H : {5, 16, 33}) {
+      INFO("H " << H);
+      Tape<T> tape;
+      Rng rng(13);
+      Var<T> gates = tape.parameter(uniform<T>(Shape{3, 4 * H}, T(-3), T(3), rng));
+      Var<T> c0 = tape.parameter(uniform<T>(Shape{3, H}, T(-1), T(1), rng));
+      for (bool g_tanh : {true, false}) {
+        auto [h, c] = lstm_cell(gates, c0, g_tanh, true);
+        auto guard = tape.no_grad();
+        auto [h2, c2] = lstm_cell(gates, c0, g_tanh, true);
+        REQUIRE(std::memcmp(h.value().data(), h2.value().data(), h.size() * sizeof(T)) == 0);
+        REQUIRE(std::memcmp(c.value().data(), c2.value().data(), c.size() * sizeof(T)) == 0);
+      }
+    }
+  };
+  check(0.0f);
+  check(0.0);
 }
