@@ -6,6 +6,7 @@
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/backend/lstm.hpp>
 #include <tapegrad/autograd/ops/linalg.hpp>
+#include <tapegrad/autograd/ops/shape.hpp>
 
 namespace tg {
 
@@ -56,6 +57,14 @@ bool zero_constant(const Var<T>& a) {
   return std::all_of(v, v + a.size(), [](T x) { return x == T(0); });
 }
 
+// The backward of a step's product a b. When a was a constant of zeros the
+// product was skipped: b still gets a gradient, of zeros, as it would have.
+template <class T>
+void step_product_backward(Node<T>& a, Node<T>& b, const T* dz, int m, int n, int k, bool zero_a) {
+  if (!zero_a) matmul_backward(a, b, dz, m, n, k);
+  else if (b.requires_grad && !b.has_grad) b.zeroed_grad();
+}
+
 // y = src[rows first .. first + m) + a b, src read as (rows, n): the step
 // of a (T, m, n) sequence or the rows of a packed (N, n) one; with
 // `tanh_out`, y = tanh of that (an Elman step in one op).
@@ -82,8 +91,7 @@ Var<T> matmul_add_from(Tape<T>& tape, const Var<T>& src, std::size_t first, cons
       const T* v = y->value.data();
       for (std::size_t i = 0; i < step; ++i) dz[i] *= T(1) - v[i] * v[i];
     }
-    if (!zero_a) matmul_backward(*a, *b, dz, m, n, k);
-    else if (b->requires_grad && !b->has_grad) b->zeroed_grad();  // zeros, as the product gives
+    step_product_backward(*a, *b, dz, m, n, k, zero_a);
     if (src->requires_grad) add_rows_grad(*src, offset, dz, step);
   });
   return y;
@@ -162,13 +170,8 @@ Var<T> matmul_add_gather(const Var<T>& table, const std::int64_t* ids, const Var
   tape.record(y, [table = table.node(), a = a.node(), b = b.node(), y = y.node(),
                   ids = std::vector<std::int64_t>(ids, ids + m), m, n, k, zero_a, no_grad_index] {
     const T* dz = y->grad.data();
-    if (!zero_a) matmul_backward(*a, *b, dz, m, n, k);
-    else if (b->requires_grad && !b->has_grad) b->zeroed_grad();
-    if (!table->requires_grad) return;
-    T* g = table->zeroed_grad().data();
-    for (int i = 0; i < m; ++i)
-      if (ids[i] != no_grad_index)
-        for (int j = 0; j < n; ++j) g[ids[i] * n + j] += dz[std::size_t(i) * n + j];
+    step_product_backward(*a, *b, dz, m, n, k, zero_a);
+    if (table->requires_grad) scatter_rows_grad(*table, ids, dz, std::size_t(n), no_grad_index);
   });
   return y;
 }

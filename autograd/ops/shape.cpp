@@ -254,19 +254,22 @@ Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_s
   // Scatter-add into the rows used: a repeated index receives the sum. Into
   // a leaf (an embedding table), the rows are noted (Node::grad_rows).
   tape.record(y, [a = a.node(), y = y.node(), ids = std::vector<std::int64_t>(ids, ids + count),
-                  row, no_grad_index] {
-    GradRows* rows = a->generation == 0 ? &a->zeroed_grad_rows() : nullptr;
-    T* g = rows ? a->grad.data() : a->zeroed_grad().data();
-    const T* dy = y->grad.data();
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] == no_grad_index) continue;
-      if (rows) rows->add(std::size_t(ids[i]));
-      T* gr = g + ids[i] * row;
-      const T* dr = dy + i * row;
-      for (std::size_t j = 0; j < row; ++j) gr[j] += dr[j];
-    }
-  });
+                  row, no_grad_index] { scatter_rows_grad(*a, ids, y->grad.data(), row, no_grad_index); });
   return y;
+}
+
+template <class T>
+void scatter_rows_grad(Node<T>& a, const std::vector<std::int64_t>& ids, const T* dy, std::size_t row,
+                       std::int64_t no_grad_index) {
+  GradRows* rows = a.generation == 0 ? &a.zeroed_grad_rows() : nullptr;
+  T* g = rows ? a.grad.data() : a.zeroed_grad().data();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == no_grad_index) continue;
+    if (rows) rows->add(std::size_t(ids[i]));
+    T* gr = g + ids[i] * row;
+    const T* dr = dy + i * row;
+    for (std::size_t j = 0; j < row; ++j) gr[j] += dr[j];
+  }
 }
 
 #define TG_INSTANTIATE(T)                                                                 \
@@ -279,7 +282,9 @@ Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_s
   template Var<T> stack(const std::vector<Var<T>>&, int);                                 \
   template std::vector<Var<T>> split(const Var<T>&, int, const std::vector<std::size_t>&); \
   template std::vector<Var<T>> split(const Var<T>&, int, std::size_t);                    \
-  template Var<T> index_select(const Var<T>&, const std::int64_t*, const Shape&, std::int64_t);
+  template Var<T> index_select(const Var<T>&, const std::int64_t*, const Shape&, std::int64_t);     \
+  template void scatter_rows_grad(Node<T>&, const std::vector<std::int64_t>&, const T*, std::size_t, \
+                                  std::int64_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

@@ -135,6 +135,8 @@ TEST_CASE("matmul_add_gather: a step from table rows, as index_select then matmu
   // The padding id passes no gradient, as with index_select.
   tape.clear();
   tape.backward(sum(matmul_add_gather(table, ids.data(), h, w, /*no_grad_index=*/3)));
+  REQUIRE(table.grad_rows() != nullptr);  // a leaf table's rows are noted, as by index_select
+  REQUIRE(table.grad_rows()->list == std::vector<std::size_t>{0});
   for (std::size_t j = 0; j < 4; ++j) {
     REQUIRE(table.grad()(3, j) == 0.0);
     REQUIRE(table.grad()(0, j) == 1.0);
