@@ -29,6 +29,10 @@ std::string GradcheckResult::report() const {
     s << "\n  f used a value built outside it: " << stale
       << "; gradients stop there and its value ignores the perturbations: build the whole graph "
          "inside f (or pass tape.constant(v.value()) if it is meant as a constant)";
+  if (!unchecked.empty())
+    s << "\n  f's output reaches " << unchecked
+      << ", which is not among the inputs checked: a model's parameters are all checked with "
+         "gradcheck(tape, model.parameters(), f); a value meant as a constant is made with tape.constant()";
   return s.str();
 }
 
@@ -51,13 +55,14 @@ struct Analytic {
   std::vector<double> grads;  // rows x cols, inputs concatenated
   std::vector<bool> reached;  // per input
   std::string stale;
+  std::string unchecked;  // a parameter f reaches that is not an input
 };
 
 Analytic analytic_side(Tape<double>& tape, const std::vector<Var<double>>& inputs,
                        const std::function<Var<double>()>& f, const GradcheckOptions& opt) {
   Analytic an;
   tape.clear();
-  for (const auto& x : inputs) x.node()->forget_grad();
+  tape.parameter_notes().forget_grads();
   Var<double> out;
   {
     WatchStale watch(tape);
@@ -91,8 +96,14 @@ Analytic analytic_side(Tape<double>& tape, const std::vector<Var<double>>& input
       }
       col += inputs[k].size();
     }
+    if (j == 0) {
+      std::vector<const Node<double>*> known;
+      for (const auto& x : inputs) known.push_back(x.node().get());
+      an.unchecked = tape.parameter_notes().first_unknown_with_grad(known, false);
+    }
   }
   tape.clear();
+  tape.parameter_notes().forget_grads();
   for (const auto& x : inputs) x.node()->forget_grad();
   return an;
 }
@@ -132,6 +143,8 @@ GradcheckResult gradcheck(Tape<double>& tape, const std::vector<Var<double>>& in
   r.outputs = shape_size(an.out_shape);
   r.stale = an.stale;
   if (!an.stale.empty()) r.ok = false;
+  r.unchecked = an.unchecked;
+  if (!an.unchecked.empty()) r.ok = false;
   for (std::size_t k = 0; k < inputs.size(); ++k)
     if (!an.reached[k]) {
       r.unused_inputs.push_back(k);

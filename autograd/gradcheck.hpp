@@ -62,13 +62,17 @@ struct GradcheckResult {
   std::size_t entries_checked = 0;   // numbers compared: elements (projection), outputs x elements (jacobian)
   std::vector<std::size_t> unused_inputs;  // inputs f's output does not reach
   std::string stale;  // a value f used that was built outside it ("" if none)
+  // A parameter of the tape (not an input) that f's output reaches: it
+  // would not be checked ("" if none). Fails the check.
+  std::string unchecked;
   std::string report() const;
 };
 
 // Checks the gradient of f with respect to every element of every input.
 // f rebuilds its graph on `tape` at each call (the tape is cleared between
 // calls) and may return any shape. Inputs are leaves (tape.parameter); their
-// values are perturbed and restored, their gradients left zeroed.
+// values are perturbed and restored; every parameter's gradient is left
+// zeroed (so one that f reaches but is not an input is seen, and fails).
 GradcheckResult gradcheck(Tape<double>& tape, const std::vector<Var<double>>& inputs,
                           const std::function<Var<double>()>& f,
                           const GradcheckOptions& options = {});

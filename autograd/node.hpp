@@ -155,12 +155,16 @@ struct Node {
 template <class T>
 using NodePtr = std::__shared_ptr<Node<T>, __gnu_cxx::_S_single>;
 template <class T>
+using WeakNodePtr = std::__weak_ptr<Node<T>, __gnu_cxx::_S_single>;
+template <class T>
 NodePtr<T> make_node(Tensor<T>&& value) {
   return std::__allocate_shared<Node<T>, __gnu_cxx::_S_single>(PoolAllocator<Node<T>>(), std::move(value));
 }
 #else
 template <class T>
 using NodePtr = std::shared_ptr<Node<T>>;
+template <class T>
+using WeakNodePtr = std::weak_ptr<Node<T>>;
 template <class T>
 NodePtr<T> make_node(Tensor<T>&& value) {
   return std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>(), std::move(value));

@@ -40,6 +40,7 @@
 #include <xtensor/xnoalias.hpp>
 
 #include <tapegrad/autograd/node.hpp>
+#include <tapegrad/autograd/parameter_notes.hpp>
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/backend/tensor.hpp>
 #include <tapegrad/backend/zip.hpp>
@@ -110,6 +111,14 @@ class Var {
   std::size_t size() const { return node_->value.size(); }
 
   bool requires_grad() const { return node_->requires_grad; }
+  // Freezes (false) or unfreezes a parameter: a leaf only (an op's result
+  // requires grad when its inputs do).
+  void set_requires_grad(bool on) {
+    if (node_->generation != 0)
+      throw Error("set_requires_grad(): only a leaf (tape.parameter) can be frozen or unfrozen; "
+                  "this value is the result of an op");
+    node_->requires_grad = on;
+  }
   bool has_grad() const { return node_->has_grad; }
   // The gradient accumulated by backward; throws if none reached this value.
   const Tensor<T>& grad() const {
@@ -193,8 +202,18 @@ class Tape {
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
-  // A leaf that receives gradients and survives clear(): a weight.
-  Var<T> parameter(Tensor<T> value) { return leaf(std::move(value), true); }
+  // A leaf that receives gradients and survives clear(): a weight. The
+  // tape notes where it was made (the caller's file and line), to name it
+  // if it receives gradients that no optimizer applies.
+  Var<T> parameter(Tensor<T> value, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    Var<T> v = leaf(std::move(value), true);
+    parameter_notes_.add(v.node(), file, line);
+    return v;
+  }
+  // The tape's notes on its parameters (autograd/parameter_notes.hpp):
+  // modules label them, optimizers hold them.
+  ParameterNotes<T>& parameter_notes() { return parameter_notes_; }
+  const ParameterNotes<T>& parameter_notes() const { return parameter_notes_; }
   // A leaf without gradient: inputs, targets, masks.
   Var<T> constant(Tensor<T> value) { return leaf(std::move(value), false); }
   Var<T> leaf(Tensor<T> value, bool requires_grad) {
@@ -392,6 +411,7 @@ class Tape {
   [[noreturn]] void spent_graph(RecordIt it, bool ran);
   std::vector<Record> records_;
   Arena arena_;
+  ParameterNotes<T> parameter_notes_;
   std::uint64_t generation_ = 1;
   std::uint64_t sweeps_ = 0;
   int no_grad_depth_ = 0;

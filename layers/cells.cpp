@@ -46,6 +46,9 @@ RNNCell<T>::RNNCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Activatio
   weight_ih = tape.parameter(std::move(w_ih));
   weight_hh = tape.parameter(std::move(w_hh));
   bias = tape.parameter(gate_bias<T>(hidden, hidden, init, rng, /*summed=*/true));
+  this->register_parameter("weight_ih", weight_ih);
+  this->register_parameter("weight_hh", weight_hh);
+  this->register_parameter("bias", bias);
 }
 
 template <class T>
@@ -76,12 +79,6 @@ State<T> RNNCell<T>::step_gather(const Var<T>& table, const std::int64_t* ids, s
   return {activate(activation, matmul_add_gather(table, ids, prev.h, weight_hh, no_grad_index)), {}};
 }
 
-template <class T>
-void RNNCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
-  this->add(out, prefix, "weight_ih", weight_ih);
-  this->add(out, prefix, "weight_hh", weight_hh);
-  this->add(out, prefix, "bias", bias);
-}
 
 // ---- LSTM ------------------------------------------------------------------
 
@@ -102,6 +99,12 @@ LSTMCell<T>::LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const O
     peep_f = tape.parameter(tg::zeros<T>(Shape{hidden}));
     peep_o = tape.parameter(tg::zeros<T>(Shape{hidden}));
   }
+  this->register_parameter("weight_ih", weight_ih);
+  this->register_parameter("weight_hh", weight_hh);
+  this->register_parameter("bias", bias);
+  this->register_parameter("peep_i", peep_i);
+  this->register_parameter("peep_f", peep_f);
+  this->register_parameter("peep_o", peep_o);
 }
 
 template <class T>
@@ -157,15 +160,6 @@ State<T> LSTMCell<T>::from_gates(const Var<T>& gates, const State<T>& prev) cons
   return {h, c};
 }
 
-template <class T>
-void LSTMCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
-  this->add(out, prefix, "weight_ih", weight_ih);
-  this->add(out, prefix, "weight_hh", weight_hh);
-  this->add(out, prefix, "bias", bias);
-  this->add(out, prefix, "peep_i", peep_i);
-  this->add(out, prefix, "peep_f", peep_f);
-  this->add(out, prefix, "peep_o", peep_o);
-}
 
 // ---- GRU -------------------------------------------------------------------
 
@@ -177,6 +171,10 @@ GRUCell<T>::GRUCell(Tape<T>& tape, std::size_t in, std::size_t hidden, Recurrent
   weight_hh = tape.parameter(std::move(w_hh));
   bias_ih = tape.parameter(gate_bias<T>(3 * hidden, hidden, init, rng));
   bias_hh = tape.parameter(gate_bias<T>(3 * hidden, hidden, init, rng));
+  this->register_parameter("weight_ih", weight_ih);
+  this->register_parameter("weight_hh", weight_hh);
+  this->register_parameter("bias_ih", bias_ih);
+  this->register_parameter("bias_hh", bias_hh);
 }
 
 template <class T>
@@ -200,12 +198,26 @@ State<T> GRUCell<T>::step_at(const Var<T>& projected, std::size_t t, const State
   return {gru_cell(projected, t, affine(prev.h, weight_hh, bias_hh), prev.h), {}};
 }
 
+
+namespace {
+std::string sizes(const char* kind, std::size_t in, std::size_t hidden) {
+  return std::string(kind) + "(input_size=" + std::to_string(in) + ", hidden_size=" + std::to_string(hidden);
+}
+}  // namespace
+
 template <class T>
-void GRUCell<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
-  this->add(out, prefix, "weight_ih", weight_ih);
-  this->add(out, prefix, "weight_hh", weight_hh);
-  this->add(out, prefix, "bias_ih", bias_ih);
-  this->add(out, prefix, "bias_hh", bias_hh);
+std::string RNNCell<T>::describe() const {
+  return sizes("RNNCell", weight_ih.shape()[0], hidden_size()) +
+         (activation == Activation::Tanh ? "" : std::string(", nonlinearity='") + activation_name(activation) + "'") +
+         ")";
+}
+template <class T>
+std::string LSTMCell<T>::describe() const {
+  return sizes("LSTMCell", weight_ih.shape()[0], hidden_size()) + (options.peephole ? ", peephole=True" : "") + ")";
+}
+template <class T>
+std::string GRUCell<T>::describe() const {
+  return sizes("GRUCell", weight_ih.shape()[0], hidden_size()) + ")";
 }
 
 template class RNNCell<float>;

@@ -20,9 +20,43 @@ struct State {
   Var<T> c;  // cell state: LSTM only
 };
 
+// The same values as constants: no gradient flows back through them. For a
+// state carried across batches (truncated BPTT), as PyTorch's h.detach().
+template <class T>
+State<T> detach(const State<T>& s) {
+  auto constant = [](const Var<T>& v) { return v.defined() ? v.tape().constant(v.value()) : Var<T>(); };
+  return {constant(s.h), constant(s.c)};
+}
+template <class T>
+std::vector<State<T>> detach(const std::vector<State<T>>& states) {
+  std::vector<State<T>> out;
+  out.reserve(states.size());
+  for (const State<T>& s : states) out.push_back(detach(s));
+  return out;
+}
+
+// A cell is a module of its own too, used step by step as PyTorch's
+// nn.LSTMCell is (a decoder):
+//   State<float> s = decoder(x_t, s);      // x_t (B, in) -> s.h (B, H), s.c
+//   State<float> s0 = decoder(x_0);        // from a state of zeros
 template <class T>
 class Cell : public Module<T> {
  public:
+  // One step from the raw input x (B, in): project(x), then step.
+  State<T> forward(const Var<T>& x, const State<T>& prev) const { return step(project(x), prev); }
+  State<T> operator()(const Var<T>& x, const State<T>& prev) const { return forward(x, prev); }
+  // The same from a state of zeros.
+  State<T> forward(const Var<T>& x) const { return forward(x, zero_state(x)); }
+  State<T> operator()(const Var<T>& x) const { return forward(x); }
+  // Zeros (B, H) for h (and c), B the rows of x: constants on x's tape.
+  State<T> zero_state(const Var<T>& x) const {
+    if (x.dim() != 2)
+      throw Error("cell: the input of one step is (batch, features); got shape " + shape_str(x.shape()));
+    Shape s{x.shape()[0], hidden_size()};
+    return {x.tape().constant(tg::zeros<T>(s)),
+            has_cell_state() ? x.tape().constant(tg::zeros<T>(s)) : Var<T>()};
+  }
+
   virtual std::size_t hidden_size() const = 0;
   virtual bool has_cell_state() const { return false; }
   // x (..., in) -> the input part of every gate, (..., G*H).
@@ -68,7 +102,8 @@ class RNNCell : public Cell<T> {
   State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const override;
   State<T> step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
                        const State<T>& prev) const override;
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+  std::string describe() const override;  // "RNNCell(28, 128, nonlinearity='tanh')"
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override;  // nn.RNNCell
 
   Var<T> weight_ih, weight_hh, bias;
   Activation activation;
@@ -112,7 +147,8 @@ class LSTMCell : public Cell<T> {
   State<T> step_rows(const Var<T>& packed, std::size_t first, const State<T>& prev) const override;
   State<T> step_gather(const Var<T>& table, const std::int64_t* ids, std::int64_t no_grad_index,
                        const State<T>& prev) const override;
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+  std::string describe() const override;  // "LSTMCell(28, 128)"
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override;  // nn.LSTMCell
 
   Var<T> weight_ih, weight_hh, bias;
   Var<T> peep_i, peep_f, peep_o;  // (H) each, defined with peephole
@@ -138,7 +174,8 @@ class GRUCell : public Cell<T> {
   // The fused gru_cell op unless `fused` is false (tests compare both).
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
   bool fused = true;
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+  std::string describe() const override;  // "GRUCell(28, 128)"
+  void collect_torch(const std::string& prefix, TorchState<T>& out) const override;  // nn.GRUCell
 
   Var<T> weight_ih, weight_hh, bias_ih, bias_hh;
 };

@@ -1,5 +1,7 @@
 #include <tapegrad/layers/linear.hpp>
 
+#include <fmt/format.h>
+
 #include <tapegrad/layers/init.hpp>
 
 namespace tg {
@@ -8,6 +10,14 @@ template <class T>
 Linear<T>::Linear(Tape<T>& tape, std::size_t in, std::size_t out, Rng& rng, bool with_bias) {
   weight = tape.parameter(init::fan_in_uniform<T>(Shape{in, out}, in, rng));
   if (with_bias) bias = tape.parameter(init::fan_in_uniform<T>(Shape{out}, in, rng));
+  this->register_parameter("weight", weight);
+  this->register_parameter("bias", bias);
+}
+
+template <class T>
+std::string Linear<T>::describe() const {
+  return "Linear(in_features=" + std::to_string(weight.shape()[0]) + ", out_features=" +
+         std::to_string(weight.shape()[1]) + ", bias=" + (bias.defined() ? "True" : "False") + ")";
 }
 
 template <class T>
@@ -27,11 +37,25 @@ Embedding<T>::Embedding(Tape<T>& tape, std::size_t num, std::size_t dim, Rng& rn
     std::fill_n(w.data() + pad * dim, dim, T(0));
   }
   weight = tape.parameter(std::move(w));
+  this->register_parameter("weight", weight);
+}
+
+template <class T>
+std::string Embedding<T>::describe() const {
+  return "Embedding(" + std::to_string(weight.shape()[0]) + ", " + std::to_string(weight.shape()[1]) +
+         (padding_id >= 0 ? ", padding_idx=" + std::to_string(padding_id) : std::string()) + ")";
+}
+
+template <class T>
+std::string Dropout<T>::describe() const {
+  return fmt::format("Dropout(p={})", p);
 }
 
 template class Linear<float>;
 template class Linear<double>;
 template class Embedding<float>;
 template class Embedding<double>;
+template class Dropout<float>;
+template class Dropout<double>;
 
 }  // namespace tg

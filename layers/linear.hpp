@@ -16,10 +16,8 @@ class Linear : public Module<T> {
   Var<T> forward(const Var<T>& x) const;
   Var<T> operator()(const Var<T>& x) const { return forward(x); }
 
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
-    this->add(out, prefix, "weight", weight);
-    this->add(out, prefix, "bias", bias);
-  }
+  // "Linear(in_features=128, out_features=10, bias=True)"
+  std::string describe() const override;
   // nn.Linear: weight (out, in), bias (out). Defined in torch_io.cpp.
   void collect_torch(const std::string& prefix, TorchState<T>& out) const override;
 
@@ -47,9 +45,8 @@ class Embedding : public Module<T> {
     return forward(ids);
   }
 
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
-    this->add(out, prefix, "weight", weight);
-  }
+  // "Embedding(10000, 64, padding_idx=0)"
+  std::string describe() const override;
   // nn.Embedding: weight (num, dim), padding_idx. Defined in torch_io.cpp.
   void collect_torch(const std::string& prefix, TorchState<T>& out) const override;
 
@@ -57,12 +54,16 @@ class Embedding : public Module<T> {
   std::int64_t padding_id;
 };
 
-// Dropout as a module: the probability and whether it is training.
+// Dropout as a module: zeroes each element with probability p and scales
+// the rest by 1 / (1 - p) while training (Module::train), nothing in eval().
 template <class T>
-struct Dropout {
-  T p = 0;
-  bool training = true;
-  Var<T> forward(const Var<T>& x, Rng& rng) const { return dropout(x, p, training, rng); }
+class Dropout : public Module<T> {
+ public:
+  explicit Dropout(T p = 0) : p(p) {}
+  Var<T> forward(const Var<T>& x, Rng& rng) const { return dropout(x, p, this->is_training(), rng); }
+  Var<T> operator()(const Var<T>& x, Rng& rng) const { return forward(x, rng); }
+  std::string describe() const override;
+  T p;
 };
 
 }  // namespace tg

@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include <fmt/format.h>
+
 namespace tg {
 
 CellType parse_cell_type(const std::string& name) {
@@ -42,6 +44,7 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng,
         throw Error("Recurrent: the cell factory must return a cell of hidden size " +
                     std::to_string(opt.hidden_size));
     }
+  register_cells();
 }
 
 template <class T>
@@ -73,13 +76,36 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
           break;
       }
     }
+  register_cells();
 }
 
 template <class T>
-void Recurrent<T>::collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const {
+void Recurrent<T>::register_cells() {
   for (std::size_t l = 0; l < options.num_layers; ++l)
     for (std::size_t d = 0; d < directions(); ++d)
-      cell(l, d).collect(prefix + "l" + std::to_string(l) + (d ? ".bwd." : ".fwd."), out);
+      this->register_module("l" + std::to_string(l) + (d ? ".bwd" : ".fwd"), cell(l, d));
+}
+
+template <class T>
+std::string Recurrent<T>::describe() const {
+  const RecurrentOptions& o = options;
+  static const char* kinds[] = {"RNN", "LSTM", "GRU"};
+  std::string s = std::string(kinds[int(o.cell)]) + "(input_size=" + std::to_string(o.input_size) +
+                  ", hidden_size=" + std::to_string(o.hidden_size);
+  if (o.num_layers > 1) s += ", num_layers=" + std::to_string(o.num_layers);
+  if (o.bidirectional) s += ", bidirectional=True";
+  if (o.batch_first) s += ", batch_first=True";
+  if (o.dropout > 0) s += ", dropout=" + fmt::format("{}", o.dropout);
+  if (o.cell == CellType::RNN && o.activation != Activation::Tanh)
+    s += std::string(", nonlinearity='") + activation_name(o.activation) + "'";
+  if (o.cell == CellType::LSTM) {
+    if (o.peephole) s += ", peephole=True";
+    if (o.cell_activation != Activation::Tanh)
+      s += std::string(", cell_activation='") + activation_name(o.cell_activation) + "'";
+    if (o.output_activation != Activation::Tanh)
+      s += std::string(", output_activation='") + activation_name(o.output_activation) + "'";
+  }
+  return s + ")";
 }
 
 template <class T>
@@ -163,7 +189,7 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
     }
     if (!direction_outputs[0].defined()) break;  // top layer, final states only
     layer_input = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
-    if (training && o.dropout > 0 && l + 1 < o.num_layers) {
+    if (this->is_training() && o.dropout > 0 && l + 1 < o.num_layers) {
       if (!rng) throw Error("Recurrent: dropout between layers needs an Rng in forward()");
       layer_input = dropout(layer_input, T(o.dropout), true, *rng);
     }

@@ -105,7 +105,9 @@ class Recurrent : public Module<T> {
                                                    const Tensor<std::int64_t>& ids,
                                                    const std::vector<std::size_t>& lengths) const;
 
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override;
+  // "LSTM(input_size=28, hidden_size=128, num_layers=2)", with our options
+  // PyTorch lacks (peephole=True) too.
+  std::string describe() const override;
   // nn.RNN / nn.LSTM / nn.GRU names (weight_ih_l0, ..._reverse) and layouts;
   // throws for what PyTorch has no equivalent of (custom cells, peepholes,
   // activations other than PyTorch's). Defined in torch_io.cpp.
@@ -116,7 +118,6 @@ class Recurrent : public Module<T> {
   }
 
   RecurrentOptions options;
-  bool training = true;
 
  private:
   // Layer 0's input of a packed forward: a sequence x, or ids into a table;
@@ -132,6 +133,7 @@ class Recurrent : public Module<T> {
   Var<T> run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
                        const std::vector<Tensor<T>>& step_masks, State<T>& state,
                        bool keep_outputs) const;
+  void register_cells();  // as "l0.fwd", "l0.bwd", "l1.fwd", ...
   std::vector<std::unique_ptr<Cell<T>>> cells_;
 };
 

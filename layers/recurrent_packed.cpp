@@ -104,7 +104,7 @@ RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
   const RecurrentOptions& o = options;
   // What the packing cannot share: a reverse direction (it meets the padding
   // last, from different states) and per-row dropout masks between layers.
-  if (o.bidirectional || (training && o.dropout > 0 && o.num_layers > 1)) {
+  if (o.bidirectional || (this->is_training() && o.dropout > 0 && o.num_layers > 1)) {
     if (x_in.dim() == 3 && lengths.size() != x_in.shape()[o.batch_first ? 0 : 1])
       throw Error("Recurrent::forward_left_padded: " + std::to_string(lengths.size()) +
                   " lengths for a batch of " + std::to_string(x_in.shape()[o.batch_first ? 0 : 1]));
@@ -119,7 +119,7 @@ template <class T>
 RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& table, const Tensor<std::int64_t>& ids,
                                                      const std::vector<std::size_t>& lengths,
                                                      std::int64_t no_grad_index, Rng* rng) const {
-  if (options.bidirectional || (training && options.dropout > 0 && options.num_layers > 1))
+  if (options.bidirectional || (this->is_training() && options.dropout > 0 && options.num_layers > 1))
     return forward_left_padded(index_select(table, ids, no_grad_index), lengths, rng);
   PackedInput in;
   in.table = &table;
@@ -152,7 +152,7 @@ template <class T>
 RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
                                                 const std::vector<std::size_t>& lengths) const {
   const RecurrentOptions& o = options;
-  if (in.projected && (o.bidirectional || (training && o.dropout > 0 && o.num_layers > 1)))
+  if (in.projected && (o.bidirectional || (this->is_training() && o.dropout > 0 && o.num_layers > 1)))
     throw Error("Recurrent::forward_left_padded_projected: not for bidirectional layers or dropout "
                 "between layers in training (use forward_left_padded on the unprojected input)");
   const Var<T>& source = in.x ? *in.x : *in.table;

@@ -63,7 +63,62 @@ std::string torch_class(const Cell<T>& cell, const std::string& where) {
               "nn.LSTM and nn.GRU)");
 }
 
+// A cell's tensors under PyTorch's names for its kind ("RNN", "LSTM",
+// "GRU"), each name ending in `suffix` ("_l0_reverse" in nn.LSTM, "" in
+// nn.LSTMCell). Our RNN's and LSTM's one bias is PyTorch's b_ih + b_hh.
+template <class T>
+void add_cell_tensors(TorchState<T>& out, const std::string& prefix, const std::string& suffix,
+                      const Cell<T>& c, const std::string& kind) {
+  auto weights = [&](const Var<T>& ih, const Var<T>& hh) {
+    out.add(prefix + "weight_ih" + suffix, ih, TorchLayout::Transposed);
+    out.add(prefix + "weight_hh" + suffix, hh, TorchLayout::Transposed);
+  };
+  auto one_bias = [&](const Var<T>& b) {
+    out.add(prefix + "bias_ih" + suffix, b, TorchLayout::Summand);
+    out.add(prefix + "bias_hh" + suffix, b, TorchLayout::Summand);
+  };
+  if (kind == "RNN") {
+    const auto& r = static_cast<const RNNCell<T>&>(c);
+    weights(r.weight_ih, r.weight_hh);
+    one_bias(r.bias);
+  } else if (kind == "LSTM") {
+    const auto& m = static_cast<const LSTMCell<T>&>(c);
+    weights(m.weight_ih, m.weight_hh);
+    one_bias(m.bias);
+  } else {
+    const auto& g = static_cast<const GRUCell<T>&>(c);
+    weights(g.weight_ih, g.weight_hh);
+    out.add(prefix + "bias_ih" + suffix, g.bias_ih);
+    out.add(prefix + "bias_hh" + suffix, g.bias_hh);
+  }
+}
+
+// A cell used on its own: nn.RNNCell / nn.LSTMCell / nn.GRUCell.
+template <class T>
+void cell_collect_torch(const Cell<T>& c, const std::string& prefix, TorchState<T>& out) {
+  const std::string kind = torch_class(c, "PyTorch interop: " + torch_module_str(prefix));
+  add_cell_tensors(out, prefix, "", c, kind);
+  const auto& w = c.named_parameters().front().var;  // weight_ih (in, G*H)
+  std::string call = fmt::format("nn.{}Cell({}, {}", kind, w.shape()[0], c.hidden_size());
+  if (kind == "RNN" && static_cast<const RNNCell<T>&>(c).activation == Activation::Relu)
+    call += ", nonlinearity='relu'";
+  out.describe(prefix, call + ")");
+}
+
 }  // namespace
+
+template <class T>
+void RNNCell<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
+  cell_collect_torch<T>(*this, prefix, out);
+}
+template <class T>
+void LSTMCell<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
+  cell_collect_torch<T>(*this, prefix, out);
+}
+template <class T>
+void GRUCell<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
+  cell_collect_torch<T>(*this, prefix, out);
+}
 
 template <class T>
 void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
@@ -86,30 +141,7 @@ void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) 
     }
   for (std::size_t l = 0; l < o.num_layers; ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
-      const std::string suffix = "_l" + std::to_string(l) + (d ? "_reverse" : "");
-      const Cell<T>& c = cell(l, d);
-      auto weights = [&](const Var<T>& ih, const Var<T>& hh) {
-        out.add(prefix + "weight_ih" + suffix, ih, TorchLayout::Transposed);
-        out.add(prefix + "weight_hh" + suffix, hh, TorchLayout::Transposed);
-      };
-      auto one_bias = [&](const Var<T>& b) {
-        out.add(prefix + "bias_ih" + suffix, b, TorchLayout::Summand);
-        out.add(prefix + "bias_hh" + suffix, b, TorchLayout::Summand);
-      };
-      if (kind == "RNN") {
-        const auto& r = static_cast<const RNNCell<T>&>(c);
-        weights(r.weight_ih, r.weight_hh);
-        one_bias(r.bias);
-      } else if (kind == "LSTM") {
-        const auto& m = static_cast<const LSTMCell<T>&>(c);
-        weights(m.weight_ih, m.weight_hh);
-        one_bias(m.bias);
-      } else {
-        const auto& g = static_cast<const GRUCell<T>&>(c);
-        weights(g.weight_ih, g.weight_hh);
-        out.add(prefix + "bias_ih" + suffix, g.bias_ih);
-        out.add(prefix + "bias_hh" + suffix, g.bias_hh);
-      }
+      add_cell_tensors(out, prefix, "_l" + std::to_string(l) + (d ? "_reverse" : ""), cell(l, d), kind);
     }
   std::string call = fmt::format("nn.{}(input_size={}, hidden_size={}", kind, o.input_size,
                                  o.hidden_size);
@@ -215,6 +247,9 @@ void import_torch(const std::string& path, Module<T>& model, bool strict) {
   template void Linear<T>::collect_torch(const std::string&, TorchState<T>&) const;        \
   template void Embedding<T>::collect_torch(const std::string&, TorchState<T>&) const;     \
   template void Recurrent<T>::collect_torch(const std::string&, TorchState<T>&) const;     \
+  template void RNNCell<T>::collect_torch(const std::string&, TorchState<T>&) const;       \
+  template void LSTMCell<T>::collect_torch(const std::string&, TorchState<T>&) const;      \
+  template void GRUCell<T>::collect_torch(const std::string&, TorchState<T>&) const;       \
   template Checkpoint torch_checkpoint<T>(const Module<T>&);                               \
   template void export_torch<T>(const std::string&, const Module<T>&);                     \
   template void import_torch<T>(const Checkpoint&, Module<T>&, bool);                      \

@@ -25,7 +25,23 @@ Optimizer<T>::Optimizer(std::vector<Var<T>> params, T lr, std::string name)
       throw Error(which + " does not require grad (made by tape.constant()?)");
     if (!seen.insert(p.node().get()).second)
       throw Error(which + " appears twice in the list; it would be updated twice per step");
+    p.tape().parameter_notes().hold(p.node().get(), holder_);
   }
+}
+
+template <class T>
+void Optimizer<T>::count_step() {
+  if (!params_.empty()) {
+    const std::string unheld = params_.front().tape().parameter_notes().first_unknown_with_grad({}, true);
+    if (!unheld.empty())
+      throw Error(name_ + ": " + unheld +
+                  ", received a gradient but no optimizer updates it: it would train as a constant. "
+                  "Register it where the model makes it (register_module(\"name\", member) for a layer, "
+                  "register_parameter for a bare Var) and build the optimizer over model.parameters(); "
+                  "a value meant to stay fixed is made with tape.constant() or frozen with "
+                  "set_requires_grad(false)");
+  }
+  step_count_() += T(1);
 }
 
 template <class T>

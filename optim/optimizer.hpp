@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,7 +67,9 @@ class Optimizer {
   // Throws unless parameter i's gradient and each state tensor have as many
   // elements as its value (a wrong restore would otherwise overrun buffers).
   void check_sizes(std::size_t i, std::initializer_list<const Tensor<T>*> state) const;
-  void count_step() { step_count_() += T(1); }
+  // Counts one step; first checks that every parameter of the tape that
+  // received a gradient is updated by some optimizer (throws naming it).
+  void count_step();
   const std::string& name() const { return name_; }
 
   std::vector<Var<T>> params_;
@@ -75,6 +78,9 @@ class Optimizer {
  private:
   std::string name_;
   Tensor<T> step_count_;  // 0-d
+  // Expires with this optimizer: the tape's notes then no longer count its
+  // parameters as updated.
+  std::shared_ptr<const void> holder_ = std::make_shared<char>(0);
 };
 
 // Scales every gradient by max_norm / (norm + 1e-6) when that factor is below

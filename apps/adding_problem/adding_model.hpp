@@ -56,7 +56,13 @@ struct AddingModel : Module<T> {
   AddingModel(Tape<T>& tape, CellType cell, std::size_t hidden, Rng& rng)
       : rnn(tape, recurrent_options(cell, hidden), rng),
         head_weight(tape.parameter(init::fan_in_uniform<T>(Shape{hidden, 1}, hidden, rng))),
-        head_bias(tape.parameter(zeros<T>(Shape{1}))) {}
+        head_bias(tape.parameter(zeros<T>(Shape{1}))) {
+    // Names for optimizers, checkpoints and gradcheck: "rnn.l0.fwd.weight_ih",
+    // ..., "head.weight", "head.bias".
+    this->register_module("rnn", rnn);
+    this->register_parameter("head.weight", head_weight);
+    this->register_parameter("head.bias", head_bias);
+  }
 
   // x (length, B, 2) -> prediction (B, 1). With a mask (length, B) of 1 for
   // real steps and 0 for padding, each sequence is read up to its own end.
@@ -65,17 +71,10 @@ struct AddingModel : Module<T> {
     return matmul(h, head_weight) + head_bias;  // (B, H) (H, 1) + (1) -> (B, 1)
   }
 
-  // Names for optimizers, checkpoints and gradcheck: "rnn.l0.fwd.weight_ih",
-  // ..., "head.weight", "head.bias".
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
-    rnn.collect(prefix + "rnn.", out);
-    this->add(out, prefix, "head.weight", head_weight);
-    this->add(out, prefix, "head.bias", head_bias);
-  }
-
   // PyTorch (--export-torch): rnn = nn.LSTM/GRU/RNN(2, H), head =
   // nn.Linear(H, 1), whose weight (1, H) is ours transposed; the prediction
-  // is head(h_n[-1]).
+  // is head(h_n[-1]). The head is two bare parameters here (to show ops at
+  // work), so the model says itself how they map.
   void collect_torch(const std::string& prefix, TorchState<T>& out) const override {
     rnn.collect_torch(prefix + "rnn.", out);
     out.add(prefix + "head.weight", head_weight, TorchLayout::Transposed);

@@ -373,18 +373,10 @@ Model::Model(const Settings& s, std::size_t vocab_rows, Rng& rng)
     : settings(s),
       embedding(tape, vocab_rows, s.embed, rng, data::Vocab::kPad),
       rnn(tape, rnn_options(s), rng),
-      head(tape, s.hidden * (s.bidirectional ? 2 : 1), 1, rng) {}
-
-void Model::collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const {
-  embedding.collect(prefix + "embedding.", out);
-  rnn.collect(prefix + "rnn.", out);
-  head.collect(prefix + "head.", out);
-}
-
-void Model::collect_torch(const std::string& prefix, TorchState<float>& out) const {
-  embedding.collect_torch(prefix + "embedding.", out);
-  rnn.collect_torch(prefix + "rnn.", out);
-  head.collect_torch(prefix + "head.", out);
+      head(tape, s.hidden * (s.bidirectional ? 2 : 1), 1, rng) {
+  register_module("embedding", embedding);
+  register_module("rnn", rnn);
+  register_module("head", head);
 }
 
 Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>& lengths,
@@ -399,7 +391,7 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
                   std::to_string(batch));
     mask = sequence_mask<float>(lengths, steps, /*left_padded=*/true);
   }
-  rnn.training = training;
+  train(training);
   // Without a mask the padding runs through the LSTM as in the protocol, and
   // the final state is the one after the last step, where left padding puts
   // every review's last token. Every padded step reads the padding id's

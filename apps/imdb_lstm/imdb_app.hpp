@@ -62,8 +62,6 @@ class Model : public Module<float> {
   // `vocab_rows`: the vocabulary's ids (Vocab::size(), padding and unknown
   // included), which may be fewer than settings.vocab + 2 on small data.
   Model(const Settings& settings, std::size_t vocab_rows, Rng& rng);
-  Model(const Model&) = delete;
-  Model& operator=(const Model&) = delete;
 
   // Logits (B,) of a batch; `lengths` is used with settings.mask. Training
   // mode (dropout on) draws from `rng`.
@@ -79,11 +77,9 @@ class Model : public Module<float> {
   void project_vocabulary();
   void forget_projected_vocabulary() { projected_vocab_ = Var<float>(); }
 
-  void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
   // PyTorch: embedding = nn.Embedding(rows, E, padding_idx=0), rnn =
   // nn.LSTM(E, H, ...), head = nn.Linear(D*H, 1); the logit is
   // head(h_n of the top layer, directions concatenated).
-  void collect_torch(const std::string& prefix, TorchState<float>& out) const override;
 
   Settings settings;
   Tape<float> tape;  // parameters live here; declared before the layers

@@ -159,19 +159,13 @@ Model::Model(Tape<float>& tape, CellType cell, std::size_t hidden, std::size_t l
             return o;
           }(),
           rng),
-      head(tape, hidden, kClasses, rng) {}
+      head(tape, hidden, kClasses, rng) {
+  register_module("rnn", rnn);
+  register_module("head", head);
+}
 
 Var<float> Model::forward(const Var<float>& x) const { return head(rnn.forward(x).last()); }
 
-void Model::collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const {
-  rnn.collect(prefix + "rnn.", out);
-  head.collect(prefix + "head.", out);
-}
-
-void Model::collect_torch(const std::string& prefix, TorchState<float>& out) const {
-  rnn.collect_torch(prefix + "rnn.", out);
-  head.collect_torch(prefix + "head.", out);
-}
 
 Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSplit& split,
                     std::size_t chunk) {

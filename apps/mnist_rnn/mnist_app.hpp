@@ -46,10 +46,8 @@ class Model : public Module<float> {
         RecurrentInit init, Rng& rng);
   // x (28, B, 28) -> logits (B, 10).
   Var<float> forward(const Var<float>& x) const;
-  void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
   // PyTorch: rnn = nn.RNN/LSTM/GRU(28, H, num_layers=L), head = nn.Linear(H, 10);
   // logits = head(h_n[-1]).
-  void collect_torch(const std::string& prefix, TorchState<float>& out) const override;
 
   Recurrent<float> rnn;
   Linear<float> head;

@@ -278,7 +278,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   std::vector<std::int64_t> targets;
   std::vector<float> weights;
   auto loss = [&](const train::Batch& b) {
-    tagger.set_training(true);
+    tagger.train();
     const std::vector<std::size_t>& global = plan.at(b.epoch, b.index);
     slots::Batch batch = slots::make_batch(train_set, global);
     slots::Rng word_rng(f.seed ^ (0x5851F42D4C957F2DULL * b.step));  // word dropout of this step
@@ -311,7 +311,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   res.stopped_early = res.stopped_early || (s.patience > 0 && sel.since >= s.patience);
   if (ddp.size() > 1) say(log, ddp.summary());
   best.restore(tagger);
-  tagger.set_training(false);
+  tagger.eval();
   res.rows = trainer.history();
   frame.report().training(trainer);
   res.last_step = trainer.step();

@@ -29,8 +29,8 @@ xt::xarray<std::int64_t> column(const std::vector<std::int64_t>& ids) {
 // Restores a tagger's training flag when leaving a scope.
 class EvalMode {
  public:
-  explicit EvalMode(Tagger& t) : t_(t), was_(t.training()) { t_.set_training(false); }
-  ~EvalMode() { t_.set_training(was_); }
+  explicit EvalMode(Tagger& t) : t_(t), was_(t.is_training()) { t_.eval(); }
+  ~EvalMode() { t_.train(was_); }
   EvalMode(const EvalMode&) = delete;
   EvalMode& operator=(const EvalMode&) = delete;
 
@@ -77,23 +77,9 @@ Tagger::Tagger(Tape<float>& t, const ModelConfig& c, Rng& rng)
     throw Error("slot tagger: bad shape (vocabulary " + std::to_string(c.vocab_size) + ", tags " +
                 std::to_string(c.tag_count) + ", embed " + std::to_string(c.embed) + ", hidden " +
                 std::to_string(c.hidden) + ", layers " + std::to_string(c.layers) + ")");
-}
-
-void Tagger::set_training(bool on) {
-  training_ = on;
-  rnn.training = on;
-}
-
-void Tagger::collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const {
-  embedding.collect(prefix + "embedding.", out);
-  rnn.collect(prefix + "rnn.", out);
-  output.collect(prefix + "output.", out);
-}
-
-void Tagger::collect_torch(const std::string& prefix, TorchState<float>& out) const {
-  embedding.collect_torch(prefix + "embedding.", out);
-  rnn.collect_torch(prefix + "rnn.", out);
-  output.collect_torch(prefix + "output.", out);
+  register_module("embedding", embedding);
+  register_module("rnn", rnn);
+  register_module("output", output);
 }
 
 Var<float> Tagger::forward(const xt::xarray<std::int64_t>& words, const std::vector<std::size_t>& lengths,
@@ -103,10 +89,10 @@ Var<float> Tagger::forward(const xt::xarray<std::int64_t>& words, const std::vec
                 std::to_string(lengths.size()) + " lengths");
   const float p = static_cast<float>(config.dropout);
   Var<float> e = embedding.forward(words);  // (T, B, E)
-  if (training_ && p > 0) e = dropout(e, p, true, rng);
+  if (is_training() && p > 0) e = dropout(e, p, true, rng);
   const Tensor<float> mask = sequence_mask<float>(lengths, words.shape()[0]);
   Var<float> h = rnn.forward(e, &mask, nullptr, &rng).output;  // (T, B, D*H)
-  if (training_ && p > 0) h = dropout(h, p, true, rng);
+  if (is_training() && p > 0) h = dropout(h, p, true, rng);
   return output.forward(h);  // (T, B, C)
 }
 
@@ -245,7 +231,7 @@ SlotModel load(const std::string& path, const Settings& settings) {
   const BestWeights best(*m.tagger);
   ckpt::load<float>(path, best.with(*m.tagger), nullptr);
   best.restore(*m.tagger);
-  m.tagger->set_training(false);
+  m.tagger->eval();
   return m;
 }
 

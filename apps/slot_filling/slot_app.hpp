@@ -58,24 +58,16 @@ class Tagger : public Module<float> {
   // dropout masks; it is only read while training.
   Var<float> forward(const xt::xarray<std::int64_t>& words, const std::vector<std::size_t>& lengths,
                      Rng& rng);
-  // Dropout on while training, off for evaluation and tagging.
-  void set_training(bool on);
-  bool training() const { return training_; }
-
-  void collect(const std::string& prefix, std::vector<NamedParameter<float>>& out) const override;
+  // Dropout is on in train() mode (the default), off after eval().
   // PyTorch: embedding = nn.Embedding(V, E, padding_idx=0), rnn =
   // nn.LSTM/GRU/RNN(E, H, ..., bidirectional), output = nn.Linear(D*H, C);
   // the scores are output(rnn(embedding(words))[0]).
-  void collect_torch(const std::string& prefix, TorchState<float>& out) const override;
 
   ModelConfig config;
   Tape<float>& tape;
   Embedding<float> embedding;
   Recurrent<float> rnn;
   Linear<float> output;
-
- private:
-  bool training_ = true;
 };
 
 // The tag of highest score per position: scores (T, B, C) -> ids (T, B).

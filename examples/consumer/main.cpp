@@ -67,7 +67,12 @@ struct AttentionPooling : Module<T> {
       : gru(tape, gru_options(hidden), rng),
         score(tape, hidden, hidden, rng),
         query(tape.parameter(uniform<T>(Shape{hidden, 1}, T(-0.5), T(0.5), rng))),
-        head(tape, hidden, kSymbols, rng) {}
+        head(tape, hidden, kSymbols, rng) {
+    this->register_module("gru", gru);
+    this->register_module("score", score);
+    this->register_parameter("query", query);
+    this->register_module("head", head);
+  }
 
   Var<T> forward(const Tensor<T>& x, const Tensor<T>& mask) const {
     Tape<T>& tape = query.tape();
@@ -77,13 +82,6 @@ struct AttentionPooling : Module<T> {
     Var<T> alpha = masked_softmax(scores, mask);
     Var<T> context = squeeze(bmm(unsqueeze(alpha, 1), hs), 1);
     return head(context);
-  }
-
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
-    gru.collect(prefix + "gru.", out);
-    score.collect(prefix + "score.", out);
-    this->add(out, prefix, "query", query);
-    head.collect(prefix + "head.", out);
   }
 
   static RecurrentOptions gru_options(std::size_t hidden) {

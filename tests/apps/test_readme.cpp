@@ -64,8 +64,8 @@ TEST_CASE("the README's model trains as written", "[readme]") {
   Recurrent<float> rnn(tape, opts, rng);
   Linear<float> head(tape, 128, 10, rng);
   std::vector<NamedParameter<float>> params;  // "rnn.l0.fwd.weight_ih", ..., "head.bias"
-  rnn.collect("rnn.", params);
-  head.collect("head.", params);
+  for (auto& q : rnn.named_parameters("rnn.")) params.push_back(q);
+  for (auto& q : head.named_parameters("head.")) params.push_back(q);
   std::vector<Var<float>> weights;
   for (auto& p : params) weights.push_back(p.var);
   Adam<float> opt(weights, 1e-3f);

@@ -172,7 +172,7 @@ TEST_CASE("padding never changes a sentence's tag scores", "[slot_app]") {
     mc.layers = 2;
     mc.bidirectional = bidir;
     SlotModel m = make_model(data, mc, 11);
-    m.tagger->set_training(false);
+    m.tagger->eval();
     tg::Rng rng(0);
     const auto ids_short = m.vocab.encode(slots::tokenize("leave taipei on november 2nd"));
     const auto ids_long = m.vocab.encode(slots::tokenize("i would like to arrive taipei on november 2nd"));

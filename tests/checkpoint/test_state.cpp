@@ -31,8 +31,8 @@ struct TwoLayers {
   TwoLayers(Tape<float>& tape, Rng& rng) : first(tape, 3, 4, rng), second(tape, 4, 2, rng) {}
   std::vector<NamedParameter<float>> named(bool reversed) {
     std::vector<NamedParameter<float>> out;
-    first.collect("first.", out);
-    second.collect("second.", out);
+    for (auto& q : first.named_parameters("first.")) out.push_back(q);
+    for (auto& q : second.named_parameters("second.")) out.push_back(q);
     if (reversed) std::reverse(out.begin(), out.end());
     return out;
   }
@@ -127,7 +127,7 @@ TEST_CASE("state: evaluation loads weights alone, a model of another shape is re
 
   Linear<float> wrong(tape, 3, 5, rng);
   std::vector<NamedParameter<float>> wrong_named;
-  wrong.collect("first.", wrong_named);
+  for (auto& q : wrong.named_parameters("first.")) wrong_named.push_back(q);
   const Tensor<float> before = wrong.weight.value();
   CHECK_THROWS_WITH(ckpt::load<float>(path, wrong_named, nullptr), Catch::Contains("first.weight"));
   CHECK((wrong.weight.value() == before));

@@ -24,6 +24,10 @@ class MGUCell : public Cell<T> {
     bias = tape.parameter(init::fan_in_uniform<T>(Shape{2 * hidden}, hidden, rng));
     weight_f = tape.parameter(init::orthogonal<T>(hidden, hidden, rng));
     weight_n = tape.parameter(init::orthogonal<T>(hidden, hidden, rng));
+    this->register_parameter("weight_ih", weight_ih);
+    this->register_parameter("bias", bias);
+    this->register_parameter("weight_f", weight_f);
+    this->register_parameter("weight_n", weight_n);
   }
   std::size_t hidden_size() const override { return weight_f.shape()[0]; }
 
@@ -35,13 +39,6 @@ class MGUCell : public Cell<T> {
     Var<T> f = sigmoid(matmul_add(xp[0], prev.h, weight_f));
     Var<T> n = tanh(matmul_add(xp[1], f * prev.h, weight_n));
     return {prev.h + f * (n - prev.h), {}};
-  }
-
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
-    this->add(out, prefix, "weight_ih", weight_ih);
-    this->add(out, prefix, "bias", bias);
-    this->add(out, prefix, "weight_f", weight_f);
-    this->add(out, prefix, "weight_n", weight_n);
   }
 
   Var<T> weight_ih, bias, weight_f, weight_n;

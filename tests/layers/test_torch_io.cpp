@@ -54,25 +54,18 @@ RecurrentOptions recurrent_options(const Spec& s) {
   return o;
 }
 
-// A user's model of library layers: collect and collect_torch list the
-// members under the same names.
+// A user's model of library layers: registered once, it maps to PyTorch
+// with no code of its own.
 template <class T>
 struct Net : Module<T> {
   Net(Tape<T>& tape, const Spec& s, Rng& rng)
       : tape(tape),
         embed(s.vocab ? std::make_unique<Embedding<T>>(tape, s.vocab, kIn, rng, 0) : nullptr),
         rnn(tape, recurrent_options(s), rng),
-        head(tape, kHidden * rnn.directions(), s.head_out, rng, s.head_bias) {}
-
-  void collect(const std::string& prefix, std::vector<NamedParameter<T>>& out) const override {
-    if (embed) embed->collect(prefix + "embed.", out);
-    rnn.collect(prefix + "rnn.", out);
-    head.collect(prefix + "head.", out);
-  }
-  void collect_torch(const std::string& prefix, TorchState<T>& out) const override {
-    if (embed) embed->collect_torch(prefix + "embed.", out);
-    rnn.collect_torch(prefix + "rnn.", out);
-    head.collect_torch(prefix + "head.", out);
+        head(tape, kHidden * rnn.directions(), s.head_out, rng, s.head_bias) {
+    if (embed) this->register_module("embed", *embed);
+    this->register_module("rnn", rnn);
+    this->register_module("head", head);
   }
 
   // As the Python model's forward: y = head(outputs), h_n, c_n stacked
@@ -289,18 +282,25 @@ TEST_CASE("export_torch refuses what PyTorch has no equivalent of", "[layers][to
                Contains("PyTorch interop: the model, layer 0: the custom cell") &&
                    Contains("Custom has no PyTorch equivalent"));
 
-  struct Unmapped : Module<float> {
+  // A model's own bare parameter maps as an nn.Parameter of the same name,
+  // in our layout; its layers as themselves.
+  struct Scaled : Module<float> {
     Linear<float> head;
-    Unmapped(Tape<float>& t, Rng& r) : head(t, 2, 2, r) {}
-    void collect(const std::string& prefix,
-                 std::vector<NamedParameter<float>>& out) const override {
-      head.collect(prefix + "head.", out);
+    Var<float> scale;
+    Scaled(Tape<float>& t, Rng& r) : head(t, 2, 3, r), scale(t.parameter(tg::zeros<float>(Shape{3}))) {
+      register_module("head", head);
+      register_parameter("scale", scale);
     }
   };
-  const Unmapped unmapped(tape, rng);
-  REQUIRE_THAT(error_of([&] { export_torch("/nonexistent/x", unmapped); }),
-               Contains("PyTorch interop: the model (") &&
-                   Contains("Unmapped) has no PyTorch mapping: override Module::collect_torch"));
+  const Scaled scaled(tape, rng);
+  const TorchState<float> state = scaled.torch_state();
+  REQUIRE(state.parameters.size() == 3);
+  CHECK(state.parameters[0].name == "head.weight");
+  CHECK(state.parameters[0].layout == TorchLayout::Transposed);
+  CHECK(state.parameters[2].name == "scale");
+  CHECK(state.parameters[2].layout == TorchLayout::Same);
+  REQUIRE(state.modules.size() == 1);
+  CHECK(state.modules[0].first == "head");
 }
 
 // ---- PyTorch itself ---------------------------------------------------------

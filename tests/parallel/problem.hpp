@@ -66,8 +66,8 @@ struct Problem {
 
   std::vector<NamedParameter<T>> named() const {
     std::vector<NamedParameter<T>> out;
-    rnn.collect("rnn.", out);
-    head.collect("head.", out);
+    for (auto& q : rnn.named_parameters("rnn.")) out.push_back(q);
+    for (auto& q : head.named_parameters("head.")) out.push_back(q);
     return out;
   }
   std::vector<Var<T>> params() const { return vars_of(named()); }

@@ -50,9 +50,9 @@ struct Embedded {
 
   std::vector<NamedParameter<T>> named() const {
     std::vector<NamedParameter<T>> out;
-    embed.collect("embed.", out);
-    rnn.collect("rnn.", out);
-    p.head.collect("head.", out);
+    for (auto& q : embed.named_parameters("embed.")) out.push_back(q);
+    for (auto& q : rnn.named_parameters("rnn.")) out.push_back(q);
+    for (auto& q : p.head.named_parameters("head.")) out.push_back(q);
     return out;
   }
   Var<T> loss(const std::vector<std::size_t>& items) {
