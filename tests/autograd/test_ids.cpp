@@ -120,6 +120,8 @@ TEST_CASE("index_select: ids of any integer type, range errors name the index", 
   Rng rng(23);
   Var<double> table = rand_param(tape, {5, 2}, rng);
   const Tensor<double> expected = index_select(table, Tensor<std::int64_t>{{4, 0}, {4, 1}}).value();
+  REQUIRE((expected.shape() == Tensor<double>::shape_type{2, 2, 2}));
+  REQUIRE((index_select(table, std::vector<int>{4, 0}).value().shape() == Tensor<double>::shape_type{2, 2}));
   REQUIRE((index_select(table, xt::xarray<int>{{4, 0}, {4, 1}}).value() == expected));
   REQUIRE((index_select(table, Tensor<int>{{4, 0}, {4, 1}}).value() == expected));
   REQUIRE((index_select(table, xt::xarray<std::size_t>{{4, 0}, {4, 1}}).value() == expected));
