@@ -10,6 +10,7 @@
 #include <tapegrad/autograd/ops/loss.hpp>
 #include <tapegrad/autograd/ops/norm.hpp>
 #include <tapegrad/autograd/ops/reduce.hpp>
+#include <tapegrad/autograd/ops/select.hpp>
 #include <tapegrad/autograd/ops/shape.hpp>
 #include <tapegrad/autograd/random.hpp>
 #include <tapegrad/autograd/tape.hpp>

@@ -35,7 +35,8 @@ class Embedding : public Module<T> {
   Embedding(Tape<T>& tape, std::size_t num, std::size_t dim, Rng& rng,
             std::int64_t padding_id = -1);
 
-  // ids: an xt::xarray<std::int64_t> or a Tensor<std::int64_t>.
+  // ids: of any integer type, in an xt::xarray, a Tensor or a std::vector
+  // (converted to int64 once by index_select; see autograd/ids.hpp).
   template <class Ids>
   Var<T> forward(const Ids& ids) const {
     return index_select(weight, ids, padding_id);

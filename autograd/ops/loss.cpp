@@ -141,16 +141,28 @@ Var<T> log_softmax(const Var<T>& a, int axis) {
 }
 
 template <class T>
-Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::int64_t>& targets,
-                     const std::vector<T>& weights) {
+Var<T> cross_entropy(const Var<T>& logits, const IdList& target_ids, const std::vector<T>& row_weights,
+                     std::optional<std::int64_t> ignore_index) {
   Tape<T>& tape = tape_of("cross_entropy", {&logits});
   if (logits.dim() < 1) throw Error("cross_entropy: logits must have a class axis, got a scalar");
   const std::size_t classes = logits.shape().back();
   const std::size_t rows = logits.size() / std::max<std::size_t>(classes, 1);
-  if (targets.size() != rows)
-    throw Error("cross_entropy: " + std::to_string(targets.size()) + " targets for logits " +
+  if (target_ids.size() != rows)
+    throw Error("cross_entropy: " + std::to_string(target_ids.size()) + " targets for logits " +
                 shape_str(logits.shape()) + " (" + std::to_string(rows) + " rows)");
-  const T total = weight_total("cross_entropy", weights, rows);
+  const std::int64_t* t = target_ids.data("cross_entropy");
+  std::vector<std::int64_t> targets(t, t + rows);
+  // An ignored row is a row of weight 0.
+  T total = weight_total("cross_entropy", row_weights, rows);
+  std::vector<T> weights = row_weights;
+  if (ignore_index) {
+    for (std::size_t i = 0; i < rows; ++i)
+      if (targets[i] == *ignore_index) {
+        if (weights.empty()) weights.assign(rows, T(1));
+        weights[i] = 0;
+      }
+    total = weight_total("cross_entropy", weights, rows);
+  }
   for (std::size_t i = 0; i < rows; ++i)
     if ((weights.empty() || weights[i] != 0) &&
         (targets[i] < 0 || static_cast<std::size_t>(targets[i]) >= classes))
@@ -168,8 +180,8 @@ Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::int64_t>& targ
   Tensor<T> out = Tensor<T>::from_shape(Shape{});
   out() = total > 0 ? loss / total : T(0);
   Var<T> y = tape.result(std::move(out), logits.requires_grad());
-  tape.record(y, [x = logits.node(), y = y.node(), prob = std::move(prob), targets, weights, total,
-                  rows, classes] {
+  tape.record(y, [x = logits.node(), y = y.node(), prob = std::move(prob), targets = std::move(targets),
+                  weights = std::move(weights), total, rows, classes] {
     if (total <= 0) return;
     T* gx = x->zeroed_grad().data();
     const T g = y->grad() / total;
@@ -244,8 +256,8 @@ Var<T> mse(const Var<T>& a, const Var<T>& b) {
   template Var<T> softmax(const Var<T>&, int);                                                  \
   template Var<T> log_softmax(const Var<T>&, int);                                              \
   template Var<T> masked_softmax(const Var<T>&, const Tensor<T>&, int);                         \
-  template Var<T> cross_entropy(const Var<T>&, const std::vector<std::int64_t>&,                \
-                                const std::vector<T>&);                                         \
+  template Var<T> cross_entropy(const Var<T>&, const IdList&, const std::vector<T>&,           \
+                                std::optional<std::int64_t>);                                   \
   template Var<T> bce_with_logits(const Var<T>&, const Tensor<T>&, const std::vector<T>&);      \
   template Var<T> mse(const Var<T>&, const Var<T>&);
 TG_INSTANTIATE(float)

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include <tapegrad/autograd/ids.hpp>
 #include <tapegrad/autograd/ops/elementwise.hpp>
 #include <tapegrad/autograd/tape.hpp>
 
@@ -16,13 +18,19 @@ namespace tg {
 // defined here, beside the cross-entropy that shares their kernel.
 
 // Mean cross-entropy of logits (..., C) against integer class targets, one
-// per row (targets.size() = number of rows). With weights (one per row; 0 for
-// padded positions) the loss is sum_i w_i nll_i / sum_i w_i, and rows of
-// weight 0 are skipped entirely (their target is not even read).
+// per row (targets.size() = number of rows; any integer type, from a
+// std::vector, an xtensor array or a Tensor: see IdList). With weights (one
+// per row; 0 for padded positions) the loss is sum_i w_i nll_i / sum_i w_i,
+// and rows of weight 0 are skipped entirely (their target is not even read).
+// With an ignore_index (PyTorch's; none by default), the rows whose target
+// equals it count as weight 0: no loss, no gradient, and the mean is over the
+// other rows: cross_entropy(logits, targets, {}, -100).
+// When nothing counts (all rows ignored or of weight 0) the loss is 0 and no
+// gradient flows (PyTorch gives NaN for all ignored).
 //   dlogits_i = dy w_i / W (softmax(logits_i) - onehot(t_i))
 template <class T>
-Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::int64_t>& targets,
-                     const std::vector<T>& weights = {});
+Var<T> cross_entropy(const Var<T>& logits, const IdList& targets, const std::vector<T>& weights = {},
+                     std::optional<std::int64_t> ignore_index = std::nullopt);
 
 // Mean binary cross-entropy of logits x against targets t in [0, 1] (same
 // shape), computed stably as max(x,0) - x t + log(1 + exp(-|x|)); optional

@@ -235,6 +235,11 @@ std::vector<Var<T>> split(const Var<T>& a, int axis_arg, std::size_t parts) {
 }
 
 template <class T>
+Var<T> detach(const Var<T>& a) {
+  return tape_of("detach", {&a}, saves_chosen).constant(a.value());
+}
+
+template <class T>
 Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_shape,
                     std::int64_t no_grad_index) {
   Tape<T>& tape = tape_of("index_select", {&a}, saves_chosen);
@@ -282,6 +287,7 @@ void scatter_rows_grad(Node<T>& a, const std::vector<std::int64_t>& ids, const T
   template Var<T> stack(const std::vector<Var<T>>&, int);                                 \
   template std::vector<Var<T>> split(const Var<T>&, int, const std::vector<std::size_t>&); \
   template std::vector<Var<T>> split(const Var<T>&, int, std::size_t);                    \
+  template Var<T> detach(const Var<T>&);                                                   \
   template Var<T> index_select(const Var<T>&, const std::int64_t*, const Shape&, std::int64_t);     \
   template void scatter_rows_grad(Node<T>&, const std::vector<std::int64_t>&, const T*, std::size_t, \
                                   std::int64_t);
