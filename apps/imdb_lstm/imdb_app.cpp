@@ -27,15 +27,12 @@ constexpr const char* kModelFlags[] = {"--vocab",  "--maxlen",        "--embed",
                                        "--layers", "--bidirectional", "--mask",  "--dropout"};
 
 RecurrentOptions rnn_options(const Settings& s) {
-  RecurrentOptions o;
-  o.cell = CellType::LSTM;
-  o.input_size = s.embed;
-  o.hidden_size = s.hidden;
-  o.num_layers = s.layers;
-  o.bidirectional = s.bidirectional;
-  o.dropout = s.dropout;
-  o.return_sequences = false;  // the head reads only the final state
-  return o;
+  return RecurrentOptions(s.embed, s.hidden)
+      .cell(CellType::LSTM)
+      .num_layers(s.layers)
+      .bidirectional(s.bidirectional)
+      .dropout(s.dropout)
+      .return_sequences(false);  // the head reads only the final state
 }
 
 std::string shorten(const std::string& s, std::size_t n) {

@@ -148,16 +148,11 @@ void add_flags(app::Frame& frame, Settings& s) {
 Model::Model(Tape<float>& tape, CellType cell, std::size_t hidden, std::size_t layers,
              RecurrentInit init, Rng& rng)
     : rnn(tape,
-          [&] {
-            RecurrentOptions o;
-            o.cell = cell;
-            o.input_size = data::kMnistSide;
-            o.hidden_size = hidden;
-            o.num_layers = layers;
-            o.init = init;
-            o.return_sequences = false;  // the head reads only the last state
-            return o;
-          }(),
+          RecurrentOptions(data::kMnistSide, hidden)
+              .cell(cell)
+              .num_layers(layers)
+              .init(init)
+              .return_sequences(false),  // the head reads only the last state
           rng),
       head(tape, hidden, kClasses, rng) {}
 
