@@ -169,7 +169,7 @@ std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_
 RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, const data::Imdb& d,
                       std::FILE* log) {
   const app::TrainingFlags& f = frame.flags();
-  Adam<float> adam(model.parameters(), float(s.lr), 0.9f, 0.999f, 1e-8f);
+  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
   train::Options options = frame.trainer_options(sampler.batches_per_epoch());
   // The protocol's own line per evaluation (below) instead of the Trainer's;

@@ -207,7 +207,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   Tape<float> tape;
   Rng rng(f.seed);
   Model model(tape, parse_cell_type(s.cell), s.hidden, s.layers, parse_init(s.init), rng);
-  Adam<float> adam(model.parameters(), float(s.lr), 0.9f, 0.999f, 1e-8f);
+  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::EpochSampler sampler(data.train.size(), s.batch, f.seed);
   train::Options options = frame.trainer_options(sampler.batches_per_epoch());
   options.log = log;
