@@ -83,7 +83,7 @@ TEST_CASE("adamw: same as adam without decay, different with it", "[adam]") {
   REQUIRE(same(a.value(), b.value()));  // identical arithmetic when wd = 0
 
   Var<double> c = tape.parameter(init), d = tape.parameter(init);
-  Adam<double> l2({c}, 0.01, 0.9, 0.999, 1e-8, 0.5);
+  Adam<double> l2({c}, AdamOptions(0.01).weight_decay(0.5));
   AdamW<double> dec({d}, AdamWOptions(0.01).weight_decay(0.5));
   run(l2, c);
   run(dec, d);
