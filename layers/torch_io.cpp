@@ -124,7 +124,7 @@ template <class T>
 void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
   const RecurrentOptions& o = options;
   std::string kind, nonlinearity;
-  for (std::size_t l = 0; l < o.num_layers; ++l)
+  for (std::size_t l = 0; l < o.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
       const std::string where = "PyTorch interop: " + torch_module_str(prefix) + ", layer " +
                                 std::to_string(l) +
@@ -139,18 +139,18 @@ void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) 
       kind = k;
       nonlinearity = nl;
     }
-  for (std::size_t l = 0; l < o.num_layers; ++l)
+  for (std::size_t l = 0; l < o.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
       add_cell_tensors(out, prefix, "_l" + std::to_string(l) + (d ? "_reverse" : ""), cell(l, d), kind);
     }
-  std::string call = fmt::format("nn.{}(input_size={}, hidden_size={}", kind, o.input_size,
-                                 o.hidden_size);
-  if (o.num_layers > 1) call += fmt::format(", num_layers={}", o.num_layers);
+  std::string call = fmt::format("nn.{}(input_size={}, hidden_size={}", kind, o.input_size(),
+                                 o.hidden_size());
+  if (o.num_layers() > 1) call += fmt::format(", num_layers={}", o.num_layers());
   if (nonlinearity == "relu") call += ", nonlinearity='relu'";
-  if (o.batch_first) call += ", batch_first=True";
+  if (o.batch_first()) call += ", batch_first=True";
   // Dropout between layers: nothing to say (and PyTorch warns) with one layer.
-  if (o.dropout > 0 && o.num_layers > 1) call += fmt::format(", dropout={}", o.dropout);
-  if (o.bidirectional) call += ", bidirectional=True";
+  if (o.dropout() > 0 && o.num_layers() > 1) call += fmt::format(", dropout={}", o.dropout());
+  if (o.bidirectional()) call += ", bidirectional=True";
   out.describe(prefix, call + ")");
 }
 

@@ -206,13 +206,7 @@ TEST_CASE("gradcheck fails when f reaches a parameter it does not perturb", "[la
 TEST_CASE("summary: every module, parameter, shape and count, and the total", "[layers][module]") {
   Tape<float> tape;
   Rng rng(1);
-  RecurrentOptions o;
-  o.cell = CellType::LSTM;
-  o.input_size = 3;
-  o.hidden_size = 4;
-  o.num_layers = 2;
-  o.bidirectional = true;
-  Recurrent<float> rnn(tape, o, rng);
+  Recurrent<float> rnn(tape, RecurrentOptions(3, 4).cell(CellType::LSTM).num_layers(2).bidirectional(true), rng);
   const std::string s = rnn.summary();
   INFO(s);
   CHECK_THAT(s, Contains("LSTM(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)"));

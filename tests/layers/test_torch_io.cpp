@@ -42,16 +42,13 @@ const Spec kRnn{"rnn", CellType::RNN, 2, false, true, Activation::Relu, 0, 2, tr
 constexpr std::size_t kIn = 5, kHidden = 6, kSteps = 7, kBatch = 3;
 
 RecurrentOptions recurrent_options(const Spec& s) {
-  RecurrentOptions o;
-  o.cell = s.cell;
-  o.input_size = kIn;
-  o.hidden_size = kHidden;
-  o.num_layers = s.layers;
-  o.bidirectional = s.bidirectional;
-  o.batch_first = s.batch_first;
-  o.activation = s.activation;
-  o.init = RecurrentInit::Torch;  // non-zero biases, all different
-  return o;
+  return RecurrentOptions(kIn, kHidden)
+      .cell(s.cell)
+      .num_layers(s.layers)
+      .bidirectional(s.bidirectional)
+      .batch_first(s.batch_first)
+      .activation(s.activation)
+      .init(RecurrentInit::Torch);  // non-zero biases, all different
 }
 
 // A user's model of library layers: registered once, it maps to PyTorch
@@ -248,25 +245,25 @@ TEST_CASE("export_torch refuses what PyTorch has no equivalent of", "[layers][to
     return error_of([&] { torch_checkpoint(layer); });
   };
   RecurrentOptions lstm = recurrent_options(kLstm);
-  lstm.peephole = true;
+  lstm.peephole(true);
   REQUIRE_THAT(refusal(lstm), Contains("layer 0 forward: LSTM peephole connections have no "
                                        "PyTorch equivalent"));
-  lstm.peephole = false;
-  lstm.cell_activation = Activation::Identity;
+  lstm.peephole(false);
+  lstm.cell_activation(Activation::Identity);
   REQUIRE_THAT(refusal(lstm),
                Contains("the LSTM cell activation (g) identity has no PyTorch equivalent"));
-  lstm.cell_activation = Activation::Tanh;
-  lstm.output_activation = Activation::Relu;
+  lstm.cell_activation(Activation::Tanh);
+  lstm.output_activation(Activation::Relu);
   REQUIRE_THAT(refusal(lstm),
                Contains("the LSTM output activation (h) relu has no PyTorch equivalent"));
   RecurrentOptions rnn = recurrent_options(kRnn);
-  rnn.activation = Activation::Sigmoid;
+  rnn.activation(Activation::Sigmoid);
   REQUIRE_THAT(refusal(rnn), Contains("the RNN activation sigmoid has no PyTorch equivalent "
                                       "(nn.RNN has tanh or relu)"));
 
   // A forget bias is only a value: exported like any other.
-  lstm.output_activation = Activation::Tanh;
-  lstm.forget_bias = 2.0;
+  lstm.output_activation(Activation::Tanh);
+  lstm.forget_bias(2.0);
   REQUIRE(refusal(lstm).empty());
 
   // A custom cell, and a model that maps none of its members.
