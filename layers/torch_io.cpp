@@ -98,8 +98,9 @@ template <class T>
 void cell_collect_torch(const Cell<T>& c, const std::string& prefix, TorchState<T>& out) {
   const std::string kind = torch_class(c, "PyTorch interop: " + torch_module_str(prefix));
   add_cell_tensors(out, prefix, "", c, kind);
-  const auto& w = c.named_parameters().front().var;  // weight_ih (in, G*H)
-  std::string call = fmt::format("nn.{}Cell({}, {}", kind, w.shape()[0], c.hidden_size());
+  // weight_ih (in, G*H), read while the list named_parameters() returns lives.
+  const std::size_t in = c.named_parameters().front().var.shape()[0];
+  std::string call = fmt::format("nn.{}Cell({}, {}", kind, in, c.hidden_size());
   if (kind == "RNN" && static_cast<const RNNCell<T>&>(c).activation == Activation::Relu)
     call += ", nonlinearity='relu'";
   out.describe(prefix, call + ")");
