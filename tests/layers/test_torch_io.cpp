@@ -434,6 +434,51 @@ TEST_CASE("export_torch refuses what PyTorch has no equivalent of", "[layers][to
   CHECK(state.modules[0].first == "head");
 }
 
+TEST_CASE("export_torch refuses a cell PyTorch has no equivalent of, naming nn.*Cell",
+          "[layers][torch]") {
+  Tape<float> tape;
+  Rng rng(10);
+  // The message for a decoder's member cell, the same for the cell on its own.
+  struct Decoder : Module<float> {
+    explicit Decoder(Cell<float>& cell) { register_module("decoder", cell); }
+  };
+  auto refusal = [&](Cell<float>&& cell) {
+    const std::string inside = error_of([&] { torch_checkpoint(Decoder(cell)); });
+    const std::string where = "PyTorch interop: module 'decoder': ";
+    REQUIRE(inside.rfind(where, 0) == 0);
+    REQUIRE(error_of([&] { torch_checkpoint(cell); }) ==
+            "PyTorch interop: the model: " + inside.substr(where.size()));
+    return inside;
+  };
+  auto lstm = [&](auto&& set) {
+    LSTMCell<float>::Options o;
+    set(o);
+    return LSTMCell<float>(tape, kIn, kHidden, o, rng);
+  };
+  REQUIRE_THAT(refusal(lstm([](auto& o) { o.peephole = true; })),
+               Contains("LSTM peephole connections have no PyTorch equivalent (nn.LSTMCell has "
+                        "none)"));
+  REQUIRE_THAT(refusal(lstm([](auto& o) { o.cell_activation = Activation::Identity; })),
+               Contains("the LSTM cell activation (g) identity has no PyTorch equivalent "
+                        "(nn.LSTMCell uses tanh)"));
+  REQUIRE_THAT(refusal(lstm([](auto& o) { o.output_activation = Activation::Relu; })),
+               Contains("the LSTM output activation (h) relu has no PyTorch equivalent "
+                        "(nn.LSTMCell uses tanh)"));
+  REQUIRE_THAT(refusal(RNNCell<float>(tape, kIn, kHidden, Activation::Sigmoid,
+                                      RecurrentInit::Torch, rng)),
+               Contains("the RNN activation sigmoid has no PyTorch equivalent (nn.RNNCell has "
+                        "tanh or relu)"));
+  struct Custom : GRUCell<float> {
+    using GRUCell<float>::GRUCell;
+  };
+  REQUIRE_THAT(refusal(Custom(tape, kIn, kHidden, RecurrentInit::Torch, rng)),
+               Contains("Custom has no PyTorch equivalent (only our RNN, LSTM and GRU cells map "
+                        "to nn.RNNCell, nn.LSTMCell and nn.GRUCell)"));
+  // A forget bias is only a value: exported like any other.
+  REQUIRE(
+      error_of([&] { torch_checkpoint(lstm([](auto& o) { o.forget_bias = 2.0f; })); }).empty());
+}
+
 // ---- PyTorch itself ---------------------------------------------------------
 
 namespace {
