@@ -42,6 +42,10 @@ def read_text(a):
     if cut < need or len(data) - cut < 2:
         sys.exit(f"char_rnn.py: error: {a.text}: {len(data)} characters is too short: one batch of {a.batch} "
                  f"streams of {a.seq_len + 1} needs {need} in the first 90%, and 2 are held out")
+    unknown = [c for c in a.prime.encode() if c not in chars]
+    if not a.prime or unknown:
+        sys.exit(f"char_rnn.py: error: --prime '{a.prime}': " +
+                 (f"'{chr(unknown[0])}' is not in {a.text}" if unknown else "empty"))
     return bytes(chars), torch.tensor(ids[:cut]), torch.tensor(ids[cut:])
 
 

@@ -106,6 +106,10 @@ Text read_text(const Settings& s) {
     throw Error(s.text + ": " + std::to_string(all.size()) + " characters is too short: one batch of " +
                 std::to_string(s.batch) + " streams of " + std::to_string(s.seq_len + 1) + " needs " +
                 std::to_string(need) + " in the first 90%, and 2 are held out");
+  const std::size_t unknown = s.prime.find_first_not_of(t.chars);
+  if (s.prime.empty() || unknown != std::string::npos)
+    throw Error("--prime '" + s.prime + "': " +
+                (s.prime.empty() ? "empty" : "'" + s.prime.substr(unknown, 1) + "' is not in " + s.text));
   return t;
 }
 
@@ -173,10 +177,7 @@ std::string generate(const CharRnn<float>& model, const Text& text, const Settin
   auto no_grad = model.head.weight.tape().no_grad();
   Rng rng(s.seed);
   Ids x = Ids::from_shape({s.prime.size(), 1});
-  for (std::size_t i = 0; i < s.prime.size(); ++i) {
-    x(i, 0) = std::int64_t(text.chars.find(s.prime[i]));
-    if (x(i, 0) < 0) throw Error("--prime: '" + s.prime.substr(i, 1) + "' is not in " + s.text);
-  }
+  for (std::size_t i = 0; i < s.prime.size(); ++i) x(i, 0) = std::int64_t(text.chars.find(s.prime[i]));
   std::string out = s.prime;
   std::vector<State<float>> state;
   for (std::size_t i = 0; i < s.sample_chars; ++i) {
