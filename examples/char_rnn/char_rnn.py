@@ -21,7 +21,7 @@ from torch import nn
 def parse():
     p = argparse.ArgumentParser(description="a character-level LSTM language model on a text file")
     p.add_argument("--text", default="/usr/share/common-licenses/GPL-3")
-    for name, default in [("steps", 1000), ("eval-every", 100), ("hidden", 128), ("layers", 2), ("embed", 32),
+    for name, default in [("steps", 600), ("eval-every", 100), ("hidden", 128), ("layers", 2), ("embed", 32),
                           ("seq-len", 64), ("batch", 32), ("sample-chars", 500), ("seed", 1), ("threads", 1)]:
         p.add_argument("--" + name, type=int, default=default)
     for name, default in [("lr", 2e-3), ("clip", 5.0), ("temperature", 0.8)]:
@@ -95,7 +95,8 @@ def main():
     a = parse()
     torch.set_num_threads(a.threads)
     chars, train, held_out = read_text(a)
-    print(f"{a.text}: vocabulary {len(chars)}, {len(train)} characters to train on, {len(held_out)} held out")
+    print(f"{a.text}: vocabulary {len(chars)} (log2 {math.log2(len(chars)):.4f}), {len(train)} characters to train on, "
+          f"{len(held_out)} held out")
     torch.manual_seed(a.seed)
     model = CharRnn(len(chars), a)
     print(model)
@@ -122,7 +123,6 @@ def main():
                   f"held_out_bpc {bpc:.4f}  [train {seconds:.1f} s]", flush=True)
             losses = []
     print(f"trained {a.steps} steps in {seconds:.1f} s, {1e3 * seconds / a.steps:.2f} ms per step")
-    print(f"held-out bits per character {bpc:.4f} (log2 of the vocabulary: {math.log2(len(chars)):.4f})")
     print(f"sample (seed {a.seed}, temperature {a.temperature:g}):\n{generate(model, chars, a)}")
 
 

@@ -29,15 +29,19 @@
 #include <tapegrad/layers/recurrent.hpp>
 #include <tapegrad/optim/adam.hpp>
 #include <tapegrad/train/trainer.hpp>
+#include <xtensor/xmanipulation.hpp>
+#include <xtensor/xview.hpp>
 
 using namespace tg;
 using Ids = Tensor<std::int64_t>;
+
+bool check_gradients();  // --check, at the end of this file
 
 // ---- Arguments and the text file (not counted in the README's line counts)
 
 struct Settings {
   std::string text = "/usr/share/common-licenses/GPL-3", prime = "The ";
-  std::size_t steps = 1000, eval_every = 100, hidden = 128, layers = 2, embed = 32, seq_len = 64,
+  std::size_t steps = 600, eval_every = 100, hidden = 128, layers = 2, embed = 32, seq_len = 64,
               batch = 32, sample_chars = 500, seed = 1, threads = 1;
   double lr = 2e-3, clip = 5, temperature = 0.8;
   bool check = false;
@@ -45,7 +49,7 @@ struct Settings {
 
 const char* kUsage = R"(char_rnn: a character-level LSTM language model on a text file.
   --text PATH          the text (default /usr/share/common-licenses/GPL-3)
-  --steps N            training steps (1000)           --eval-every N   (100)
+  --steps N            training steps (600)            --eval-every N   (100)
   --hidden N           LSTM units (128)                --layers N       (2)
   --embed N            embedding size (32)             --lr X           Adam's (0.002)
   --seq-len N          characters per window (64)      --batch N        parallel streams (32)
@@ -88,7 +92,7 @@ Settings parse(int argc, char** argv) {
 
 struct Text {
   std::string chars;  // the vocabulary: id -> byte, in byte order
-  std::vector<std::int64_t> train, held_out;
+  Ids train, held_out;
 };
 
 Text read_text(const Settings& s) {
@@ -98,9 +102,11 @@ Text read_text(const Settings& s) {
   Text t;
   for (int c = 0; c < 256; ++c)
     if (all.find(char(c)) != std::string::npos) t.chars += char(c);
+  Ids ids = Ids::from_shape({all.size()});
+  for (std::size_t i = 0; i < all.size(); ++i) ids(i) = std::int64_t(t.chars.find(all[i]));
   const std::size_t cut = all.size() * 9 / 10;
-  for (std::size_t i = 0; i < all.size(); ++i)
-    (i < cut ? t.train : t.held_out).push_back(std::int64_t(t.chars.find(all[i])));
+  t.train = xt::view(ids, xt::range(0, cut));
+  t.held_out = xt::view(ids, xt::range(cut, all.size()));
   const std::size_t need = s.batch * (s.seq_len + 1);
   if (t.train.size() < need || t.held_out.size() < 2)
     throw Error(s.text + ": " + std::to_string(all.size()) + " characters is too short: one batch of " +
@@ -117,17 +123,11 @@ Text read_text(const Settings& s) {
 
 // Window i of the text cut into `batch` streams: characters [i*T, (i+1)*T)
 // of each stream, x (T, B), and the characters that follow them, y (T*B).
-std::pair<Ids, std::vector<std::int64_t>> window(const std::vector<std::int64_t>& text, std::size_t batch,
-                                                 std::size_t seq_len, std::size_t i) {
+std::pair<Ids, Ids> window(const Ids& text, std::size_t batch, std::size_t seq_len, std::size_t i) {
   const std::size_t stream = text.size() / batch;
-  Ids x = Ids::from_shape({seq_len, batch});
-  std::vector<std::int64_t> y;
-  for (std::size_t t = 0; t < seq_len; ++t)
-    for (std::size_t b = 0; b < batch; ++b) {
-      x(t, b) = text[b * stream + i * seq_len + t];
-      y.push_back(text[b * stream + i * seq_len + t + 1]);
-    }
-  return {x, y};
+  auto streams = xt::reshape_view(xt::view(text, xt::range(0, batch * stream)), {batch, stream});
+  const Ids chunk = xt::transpose(xt::view(streams, xt::all(), xt::range(i * seq_len, (i + 1) * seq_len + 1)));
+  return {xt::view(chunk, xt::range(0, seq_len)), xt::flatten(xt::view(chunk, xt::range(1, seq_len + 1)))};
 }
 
 // Templated on the scalar: float to train, double to check the gradients.
@@ -140,12 +140,11 @@ struct CharRnn : Module<T> {
     this->register_module("head", head);
   }
 
-  // ids (T, B) -> logits (T, B, V). `state` (empty: zeros) is where the LSTM
-  // starts; it is replaced by where it ends.
-  Var<T> forward(const Ids& ids, std::vector<State<T>>& state) const {
+  // ids (T, B) -> logits (T, B, V), and the LSTM's final state (one State
+  // per layer) from the initial `state` (empty: zeros).
+  std::pair<Var<T>, std::vector<State<T>>> forward(const Ids& ids, const std::vector<State<T>>& state = {}) const {
     RecurrentOutput<T> out = lstm.forward(embed(ids), nullptr, state.empty() ? nullptr : &state);
-    state = out.final;
-    return head(out.output);
+    return {head(out.output), out.final};
   }
 
   static RecurrentOptions lstm_options(const Settings& s) {
@@ -163,34 +162,24 @@ struct CharRnn : Module<T> {
   Linear<T> head;
 };
 
-// Mean cross-entropy / ln 2 of the held-out text, read as one stream.
-double bits_per_char(const CharRnn<float>& model, const std::vector<std::int64_t>& text) {
-  auto no_grad = model.head.weight.tape().no_grad();
-  const auto [x, y] = window(text, 1, text.size() - 1, 0);
-  std::vector<State<float>> state;
-  return cross_entropy(model.forward(x, state), y).item() / std::log(2.0);
-}
-
 // The prime, then `sample_chars` characters drawn one at a time from
 // softmax(logits / temperature), each fed back as the next input.
-std::string generate(const CharRnn<float>& model, const Text& text, const Settings& s) {
-  auto no_grad = model.head.weight.tape().no_grad();
+std::string generate(Tape<float>& tape, const CharRnn<float>& model, const Text& text, const Settings& s) {
+  auto no_grad = tape.no_grad();
   Rng rng(s.seed);
   Ids x = Ids::from_shape({s.prime.size(), 1});
   for (std::size_t i = 0; i < s.prime.size(); ++i) x(i, 0) = std::int64_t(text.chars.find(s.prime[i]));
   std::string out = s.prime;
   std::vector<State<float>> state;
   for (std::size_t i = 0; i < s.sample_chars; ++i) {
-    Var<float> logits = model.forward(x, state);
-    const std::int64_t next = sample(select(logits, logits.shape()[0] - 1), rng, s.temperature)(0);
+    Var<float> logits;
+    std::tie(logits, state) = model.forward(x, state);
+    const std::int64_t next = sample(select(logits, x.shape()[0] - 1), rng, s.temperature)(0);
     out += text.chars[std::size_t(next)];
-    x.resize({1, 1});
-    x(0, 0) = next;
+    x = Ids({1, 1}, next);
   }
   return out;
 }
-
-bool check_gradients();
 
 int main(int argc, char** argv) {
   try {
@@ -198,8 +187,8 @@ int main(int argc, char** argv) {
     blas::set_num_threads(int(s.threads));
     if (s.check) return check_gradients() ? 0 : 1;
     const Text text = read_text(s);
-    std::printf("%s: vocabulary %zu, %zu characters to train on, %zu held out\n", s.text.c_str(),
-                text.chars.size(), text.train.size(), text.held_out.size());
+    std::printf("%s: vocabulary %zu (log2 %.4f), %zu characters to train on, %zu held out\n", s.text.c_str(),
+                text.chars.size(), std::log2(double(text.chars.size())), text.train.size(), text.held_out.size());
 
     Tape<float> tape;
     Rng rng(s.seed);
@@ -214,21 +203,23 @@ int main(int argc, char** argv) {
     train::Trainer<float> trainer(tape, model.named_parameters(), adam, options, s.seed);
 
     std::vector<State<float>> state;  // carried from window to window
-    trainer.fit(
-        [&](const train::Batch& b) {
-          if (b.index == 0) state.clear();  // each pass over the text starts from zeros
-          const auto [x, y] = window(text.train, s.batch, s.seq_len, b.index);
-          Var<float> logits = model.forward(x, state);
-          state = detach(state);  // the next window's gradients stop here
-          return cross_entropy(logits, y);
-        },
-        [&] { return train::Metrics{{"held_out_bpc", bits_per_char(model, text.held_out)}}; });
-
+    auto train_step = [&](const train::Batch& b) {
+      if (b.index == 0) state.clear();  // each pass over the text starts from zeros
+      const auto [x, y] = window(text.train, s.batch, s.seq_len, b.index);
+      auto [logits, final] = model.forward(x, state);
+      state = detach(final);  // the next window's gradients stop here
+      return cross_entropy(logits, y);
+    };
+    auto evaluate = [&] {  // the held-out text, read as one stream
+      auto no_grad = tape.no_grad();
+      const auto [x, y] = window(text.held_out, 1, text.held_out.size() - 1, 0);
+      return train::Metrics{{"held_out_bpc", cross_entropy(model.forward(x).first, y).item() / std::log(2.0)}};
+    };
+    trainer.fit(train_step, evaluate);
     std::printf("trained %zu steps in %.1f s, %.2f ms per step\n", s.steps, trainer.train_seconds(),
                 1e3 * trainer.train_seconds() / double(s.steps));
-    std::printf("held-out bits per character %.4f (log2 of the vocabulary: %.4f)\n",
-                trainer.history().back().values[0].second, std::log2(double(text.chars.size())));
-    std::printf("sample (seed %zu, temperature %g):\n%s\n", s.seed, s.temperature, generate(model, text, s).c_str());
+    std::printf("sample (seed %zu, temperature %g):\n%s\n", s.seed, s.temperature,
+                generate(tape, model, text, s).c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "char_rnn: error: %s\n", e.what());
@@ -247,14 +238,13 @@ bool check_gradients() {
   Settings tiny;
   tiny.embed = 3, tiny.hidden = 4, tiny.layers = 2;
   CharRnn<double> model(tape, 5, tiny, rng);
-  std::vector<std::int64_t> text(14);
+  Ids text = Ids::from_shape({14});
   for (auto& c : text) c = std::int64_t(rng() % 5);
   const GradcheckResult r = gradcheck(tape, model.parameters(), [&] {
-    std::vector<State<double>> state;
     const auto [x0, y0] = window(text, 2, 3, 0);
     const auto [x1, y1] = window(text, 2, 3, 1);
-    Var<double> first = cross_entropy(model.forward(x0, state), y0);
-    return first + cross_entropy(model.forward(x1, state), y1);
+    auto [logits0, state] = model.forward(x0);
+    return cross_entropy(logits0, y0) + cross_entropy(model.forward(x1, state).first, y1);
   });
   std::printf("gradcheck: %s, %zu parameters, %zu entries, max abs error %.3g\n", r.ok ? "ok" : "FAILED",
               model.parameters().size(), r.entries_checked, r.max_abs_error);

@@ -201,7 +201,7 @@ held_out = text[len(text) * 9 // 10:]
 counts = collections.Counter(held_out)
 unigram = -sum(n / len(held_out) * math.log2(n / len(held_out)) for n in counts.values())
 out = open(sys.argv[2]).read()
-bpc = float(re.search(r"^held-out bits per character ([0-9.]+)", out, re.M).group(1))
+bpc = float(re.findall(r"^step .* held_out_bpc ([0-9.]+)", out, re.M)[-1])
 sample = out.split("sample (seed 7, temperature 0.8):\n", 1)[1].rstrip("\n")
 vocabulary = len(set(text))
 print(f"held-out bits per character {bpc:.4f}, unigram entropy {unigram:.4f}, log2 of the vocabulary {math.log2(vocabulary):.4f}")
