@@ -102,9 +102,9 @@ def main():
     print(model)
     adam = torch.optim.Adam(model.parameters(), lr=a.lr)
     batches = (len(train) // a.batch - 1) // a.seq_len
-    state, seconds, losses = None, 0.0, []
+    state, seconds, cpu, losses = None, 0.0, 0.0, []
     for step in range(1, a.steps + 1):
-        start, (epoch, index) = time.perf_counter(), divmod(step - 1, batches)
+        start, cpu_start, (epoch, index) = time.perf_counter(), time.process_time(), divmod(step - 1, batches)
         if index == 0:
             state = None  # each pass over the text starts from zeros
         x, y = window(train, a.batch, a.seq_len, index)
@@ -116,13 +116,13 @@ def main():
         nn.utils.clip_grad_norm_(model.parameters(), a.clip)
         adam.step()
         losses.append(loss.item())
-        seconds += time.perf_counter() - start
+        seconds, cpu = seconds + time.perf_counter() - start, cpu + time.process_time() - cpu_start
         if step % a.eval_every == 0 or step == a.steps:
             bpc = bits_per_char(model, held_out)
             print(f"step {step:5d}  epoch {epoch + 1:2d}  loss {sum(losses) / len(losses):.4f}  "
                   f"held_out_bpc {bpc:.4f}  [train {seconds:.1f} s]", flush=True)
             losses = []
-    print(f"trained {a.steps} steps in {seconds:.1f} s, {1e3 * seconds / a.steps:.2f} ms per step")
+    print(f"trained {a.steps} steps in {seconds:.1f} s (CPU {cpu:.1f} s), {1e3 * seconds / a.steps:.2f} ms per step")
     print(f"sample (seed {a.seed}, temperature {a.temperature:g}):\n{generate(model, chars, a)}")
 
 

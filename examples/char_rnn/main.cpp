@@ -216,8 +216,8 @@ int main(int argc, char** argv) {
       return train::Metrics{{"held_out_bpc", cross_entropy(model.forward(x).first, y).item() / std::log(2.0)}};
     };
     trainer.fit(train_step, evaluate);
-    std::printf("trained %zu steps in %.1f s, %.2f ms per step\n", s.steps, trainer.train_seconds(),
-                1e3 * trainer.train_seconds() / double(s.steps));
+    std::printf("trained %zu steps in %.1f s (CPU %.1f s), %.2f ms per step\n", s.steps, trainer.train_seconds(),
+                trainer.train_cpu_seconds(), 1e3 * trainer.train_seconds() / double(s.steps));
     std::printf("sample (seed %zu, temperature %g):\n%s\n", s.seed, s.temperature,
                 generate(tape, model, text, s).c_str());
     return 0;
