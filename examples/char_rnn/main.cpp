@@ -134,7 +134,10 @@ std::pair<Ids, Ids> window(const Ids& text, std::size_t batch, std::size_t seq_l
 template <class T>
 struct CharRnn : Module<T> {
   CharRnn(Tape<T>& tape, std::size_t vocab, const Settings& s, Rng& rng)
-      : embed(tape, vocab, s.embed, rng), lstm(tape, lstm_options(s), rng), head(tape, s.hidden, vocab, rng) {
+      : embed(tape, vocab, s.embed, rng),
+        lstm(tape, RecurrentOptions(s.embed, s.hidden).cell(CellType::LSTM).num_layers(s.layers)
+                       .init(RecurrentInit::Torch), rng),  // drawn as nn.LSTM's, to compare with char_rnn.py
+        head(tape, s.hidden, vocab, rng) {
     this->register_module("embed", embed);
     this->register_module("lstm", lstm);
     this->register_module("head", head);
@@ -145,16 +148,6 @@ struct CharRnn : Module<T> {
   std::pair<Var<T>, std::vector<State<T>>> forward(const Ids& ids, const std::vector<State<T>>& state = {}) const {
     RecurrentOutput<T> out = lstm.forward(embed(ids), nullptr, state.empty() ? nullptr : &state);
     return {head(out.output), out.final};
-  }
-
-  static RecurrentOptions lstm_options(const Settings& s) {
-    RecurrentOptions o;
-    o.cell = CellType::LSTM;
-    o.input_size = s.embed;
-    o.hidden_size = s.hidden;
-    o.num_layers = s.layers;
-    o.init = RecurrentInit::Torch;  // as nn.LSTM starts, for the comparison with char_rnn.py
-    return o;
   }
 
   Embedding<T> embed;
@@ -194,7 +187,7 @@ int main(int argc, char** argv) {
     Rng rng(s.seed);
     CharRnn<float> model(tape, text.chars.size(), s, rng);
     std::printf("%s", model.summary().c_str());
-    Adam<float> adam(model.parameters(), float(s.lr));
+    Adam<float> adam(model.parameters(), AdamOptions().lr(s.lr));
     train::Options options;
     options.batches_per_epoch = (text.train.size() / s.batch - 1) / s.seq_len;
     options.steps = s.steps;
@@ -218,8 +211,7 @@ int main(int argc, char** argv) {
     trainer.fit(train_step, evaluate);
     std::printf("trained %zu steps in %.1f s (CPU %.1f s), %.2f ms per step\n", s.steps, trainer.train_seconds(),
                 trainer.train_cpu_seconds(), 1e3 * trainer.train_seconds() / double(s.steps));
-    std::printf("sample (seed %zu, temperature %g):\n%s\n", s.seed, s.temperature,
-                generate(tape, model, text, s).c_str());
+    std::printf("sample (seed %zu, temperature %g):\n%s\n", s.seed, s.temperature, generate(tape, model, text, s).c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "char_rnn: error: %s\n", e.what());
