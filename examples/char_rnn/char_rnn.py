@@ -85,9 +85,9 @@ def generate(model, chars, a):
     x, out, state = torch.tensor([[chars.index(ord(c))] for c in a.prime]), a.prime, None
     for _ in range(a.sample_chars):
         logits, state = model(x, state)
-        next = torch.multinomial(torch.softmax(logits[-1, 0] / a.temperature, 0), 1, generator=rng).item()
-        out += chr(chars[next])
-        x = torch.tensor([[next]])
+        next_id = torch.multinomial(torch.softmax(logits[-1, 0] / a.temperature, 0), 1, generator=rng).item()
+        out += chr(chars[next_id])
+        x = torch.tensor([[next_id]])
     return out
 
 
