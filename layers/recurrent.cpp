@@ -212,6 +212,7 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
       step_masks.push_back(std::move(m));
     }
   }
+  if (initial && initial->empty()) initial = nullptr;  // no states yet: from zeros, as PyTorch's None
   if (initial && initial->size() != o.num_layers() * D)
     throw Error("Recurrent: " + std::to_string(initial->size()) + " initial states for " +
                 std::to_string(o.num_layers() * D) + " (layers x directions)");

@@ -121,7 +121,8 @@ class Recurrent : public Module<T> {
   Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng, const CellFactory<T>& make);
 
   // `initial`, when given, holds one State per layer and direction (h, and c
-  // for LSTM, each (B, H)); otherwise the state starts at zero. `rng` draws
+  // for LSTM, each (B, H)); otherwise (null, or an empty vector: a carried
+  // state before its first batch) the state starts at zero. `rng` draws
   // the dropout masks between layers (needed only when dropout > 0 and
   // training).
   // The mask is (T, B), or (B, T) with batch_first; a trailing axis of 1,

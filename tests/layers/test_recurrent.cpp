@@ -286,3 +286,14 @@ TEST_CASE("a mask by value, as a Var or shaped (T, B, 1) gives what the pointer 
     CHECK_THROWS_WITH(layer.forward(x, wrong), Catch::Matchers::Contains("mask has shape"));
   }
 }
+
+TEST_CASE("an empty vector of initial states starts from zeros, as none does", "[layers][recurrent][mask]") {
+  Tape<double> tape;
+  Rng rng(10);
+  Recurrent<double> layer(tape, RecurrentOptions(kIn, kHidden).cell(CellType::GRU).num_layers(2), rng);
+  const Var<double> x = tape.constant(uniform<double>(Shape{kSteps, kBatch, kIn}, -1, 1, rng));
+  const Tensor<double> none = everything(layer.forward(x)).value();
+  const Tensor<double> empty = everything(layer.forward(x, std::vector<State<double>>{})).value();
+  CHECK(std::equal(none.begin(), none.end(), empty.begin(), empty.end()));
+  CHECK_THROWS_WITH(layer.forward(x, std::vector<State<double>>(1)), Catch::Matchers::Contains("initial states for 2"));
+}
