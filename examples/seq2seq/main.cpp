@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tapegrad/autograd/autograd.hpp>
@@ -111,7 +112,7 @@ struct Batch {
   Tensor<T> mask;               // (B, S) 1 on real characters
   // steps[0] = BOS, steps[t + 1] = target character t: the decoder's input
   // at step t is steps[t], its target steps[t + 1]. (B) each.
-  std::vector<std::vector<std::int64_t>> steps;
+  std::vector<Tensor<std::int64_t>> steps;
   std::vector<std::int64_t> flat_targets;  // steps[1..10] one after another
 };
 
@@ -128,7 +129,8 @@ Batch<T> make_batch(const std::vector<Date>& dates, std::size_t count, SplitMix 
   for (const std::string& s : b.sources) longest = std::max(longest, s.size());
   b.source = zeros<std::int64_t>(Shape{count, longest});
   b.mask = zeros<T>(Shape{count, longest});
-  b.steps.assign(kTargetLength + 1, std::vector<std::int64_t>(count, kBos));
+  b.steps.assign(kTargetLength + 1, zeros<std::int64_t>(Shape{count}));
+  b.steps[0].fill(kBos);
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < b.sources[i].size(); ++c) {
       b.source(i, c) = std::int64_t(kSourceChars.find(b.sources[i][c]) + 1);
@@ -140,6 +142,24 @@ Batch<T> make_batch(const std::vector<Date>& dates, std::size_t count, SplitMix 
   for (std::size_t t = 1; t <= kTargetLength; ++t)
     b.flat_targets.insert(b.flat_targets.end(), b.steps[t].begin(), b.steps[t].end());
   return b;
+}
+
+// ---- scoring ----
+
+struct Scores {
+  double exact = 0, chars = 0;  // fraction of dates right, of characters right
+  std::vector<std::string> predictions;
+};
+
+Scores score(std::vector<std::string> predictions, const std::vector<std::string>& targets) {
+  Scores s{0, 0, std::move(predictions)};
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    s.exact += s.predictions[i] == targets[i];
+    for (std::size_t c = 0; c < kTargetLength; ++c) s.chars += s.predictions[i][c] == targets[i][c];
+  }
+  s.exact /= double(targets.size());
+  s.chars /= double(targets.size() * kTargetLength);
+  return s;
 }
 
 // ---- the command line ----
@@ -203,27 +223,24 @@ struct Seq2Seq : Module<T> {
     this->register_module("head", head);
   }
 
-  struct Encoded {
-    Var<T> outputs;  // (B, S, 2H)
-    State<T> state;  // both directions' final states, concatenated: (B, 2H)
-  };
-  Encoded encode(const Batch<T>& b) const {
+  // The encoder's outputs (B, S, 2H) and the decoder's first state: both
+  // directions' final states, concatenated (B, 2H).
+  std::pair<Var<T>, State<T>> encode(const Batch<T>& b) const {
     RecurrentOutput<T> r = encoder.forward(source_embed(b.source), &b.mask);
     return {r.output, {r.last(), concat({r.final[0].c, r.final[1].c}, 1)}};
   }
 
   // One decoder step from the previous characters (B): the logits (B, 11).
-  Var<T> step(const Encoded& enc, const Tensor<T>& mask, const IdList& previous, State<T>& s) const {
+  Var<T> step(const Var<T>& enc, const Tensor<T>& mask, const IdList& previous, State<T>& s) const {
     s = decoder(target_embed(previous), s);
-    Var<T> scores = squeeze(bmm(enc.outputs, unsqueeze(s.h, 2)), 2);                       // (B, S)
-    Var<T> context = squeeze(bmm(unsqueeze(masked_softmax(scores, mask), 1), enc.outputs), 1);  // (B, 2H)
+    Var<T> scores = squeeze(bmm(enc, unsqueeze(s.h, 2)), 2);                               // (B, S)
+    Var<T> context = squeeze(bmm(unsqueeze(masked_softmax(scores, mask), 1), enc), 1);  // (B, 2H)
     return head(concat({s.h, context}, 1));
   }
 
   // Teacher forcing: the mean cross-entropy of every step.
   Var<T> loss(const Batch<T>& b) const {
-    const Encoded enc = encode(b);
-    State<T> s = enc.state;
+    auto [enc, s] = encode(b);
     std::vector<Var<T>> logits;
     for (std::size_t t = 0; t < kTargetLength; ++t) logits.push_back(step(enc, b.mask, b.steps[t], s));
     return cross_entropy(concat(logits, 0), b.flat_targets);
@@ -231,14 +248,12 @@ struct Seq2Seq : Module<T> {
 
   // Greedy decoding: each step's argmax is the next step's input.
   std::vector<std::string> decode(const Batch<T>& b) const {
-    const Encoded enc = encode(b);
-    State<T> s = enc.state;
-    std::vector<std::int64_t> previous = b.steps[0];
+    auto [enc, s] = encode(b);
+    Tensor<std::int64_t> previous = b.steps[0];
     std::vector<std::string> out(b.sources.size());
     for (std::size_t t = 0; t < kTargetLength; ++t) {
-      const Tensor<std::int64_t> best = argmax(step(enc, b.mask, previous, s));
-      previous.assign(best.begin(), best.end());
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] += kTargetChars[best(i)];
+      previous = argmax(step(enc, b.mask, previous, s));
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] += kTargetChars[previous(i)];
     }
     return out;
   }
@@ -267,34 +282,17 @@ struct Seq2Seq : Module<T> {
 
 // ---- training and evaluation ----
 
-struct Scores {
-  double exact = 0, chars = 0;  // fraction of dates right, of characters right
-  std::vector<std::string> predictions;
-};
-
+// Greedy decoding of a batch, scored.
 Scores evaluate(const Seq2Seq<float>& model, Tape<float>& tape, const Batch<float>& set) {
-  Scores s;
-  {
-    auto no_grad = tape.no_grad();
-    s.predictions = model.decode(set);
-  }
-  tape.clear();
-  for (std::size_t i = 0; i < set.targets.size(); ++i) {
-    s.exact += s.predictions[i] == set.targets[i];
-    for (std::size_t c = 0; c < kTargetLength; ++c) s.chars += s.predictions[i][c] == set.targets[i][c];
-  }
-  s.exact /= double(set.targets.size());
-  s.chars /= double(set.targets.size() * kTargetLength);
+  auto no_grad = tape.no_grad();
+  Scores s = score(model.decode(set), set.targets);
+  tape.clear();  // the values decoding left on the tape
   return s;
 }
 
 // Trains a model as the flags say through the Trainer, evaluating it on the
-// held-out set as it goes; the last evaluation and the training time.
-struct Run {
-  Scores last;
-  double seconds = 0;
-};
-Run train_and_evaluate(const Flags& f, const Dates& dates, const Batch<float>& held_out) {
+// held-out set as it goes: the last evaluation and the training time.
+std::pair<Scores, double> train_and_evaluate(const Flags& f, const Dates& dates, const Batch<float>& held_out) {
   Tape<float> tape;
   Rng rng(f.seed);
   Seq2Seq<float> model(tape, 32, f.hidden, rng);
@@ -355,10 +353,9 @@ int main(int argc, char** argv) {
     std::printf("%zu training dates, %zu held out; e.g. '%s' -> %s\n", dates.train.size(), dates.held_out.size(),
                 held_out.sources[0].c_str(), held_out.targets[0].c_str());
 
-    const Run run = train_and_evaluate(f, dates, held_out);
-    const Scores& last = run.last;
+    const auto [last, seconds] = train_and_evaluate(f, dates, held_out);
     std::printf("held-out exact match %.4f, per-character accuracy %.4f on %zu dates; training %.1f s\n",
-                last.exact, last.chars, kHeldOut, run.seconds);
+                last.exact, last.chars, kHeldOut, seconds);
     for (std::size_t i = 0; i < 8; ++i)
       std::printf("  %-28s -> %s  %s\n", ("'" + held_out.sources[i] + "'").c_str(), last.predictions[i].c_str(),
                   last.predictions[i] == held_out.targets[i] ? "ok" : ("want " + held_out.targets[i]).c_str());

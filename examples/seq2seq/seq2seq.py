@@ -105,6 +105,15 @@ class Batch:
                                                      for i in range(TARGET_LENGTH)])
 
 
+# ---- scoring ----
+
+def score(predictions, targets):
+    """(exact match, per-character accuracy, predictions): the fractions of dates and characters right."""
+    exact = sum(p == t for p, t in zip(predictions, targets)) / len(targets)
+    chars = sum(a == b for p, t in zip(predictions, targets) for a, b in zip(p, t)) / (len(targets) * TARGET_LENGTH)
+    return exact, chars, predictions
+
+
 # ---- the model ----
 
 class Seq2Seq(nn.Module):
@@ -153,15 +162,9 @@ class Seq2Seq(nn.Module):
 # ---- training and evaluation ----
 
 def evaluate(model, held_out):
-    """(exact match, per-character accuracy, predictions) on a batch."""
-    model.eval()
+    """Greedy decoding of a batch, scored."""
     with torch.no_grad():
-        predictions = model.decode(held_out)
-    model.train()
-    pairs = list(zip(predictions, held_out.targets))
-    exact = sum(p == t for p, t in pairs) / len(pairs)
-    chars = sum(a == b for p, t in pairs for a, b in zip(p, t)) / (len(pairs) * TARGET_LENGTH)
-    return exact, chars, predictions
+        return score(model.decode(held_out), held_out.targets)
 
 
 def train_and_evaluate(args, train_dates, held_out):
