@@ -25,7 +25,6 @@
 #include <vector>
 
 #include <tapegrad/autograd/autograd.hpp>
-#include <tapegrad/autograd/ops/select.hpp>
 #include <tapegrad/layers/cells.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/layers/recurrent.hpp>
