@@ -13,12 +13,7 @@ void run_layer(benchmark::State& state, CellType cell, std::size_t T, std::size_
                std::size_t I, std::size_t H) {
   Tape<float> tape;
   Rng rng(1);
-  RecurrentOptions o;
-  o.cell = cell;
-  o.input_size = I;
-  o.hidden_size = H;
-  o.init = RecurrentInit::Torch;
-  Recurrent<float> layer(tape, o, rng);
+  Recurrent<float> layer(tape, RecurrentOptions(I, H).cell(cell).init(RecurrentInit::Torch), rng);
   Var<float> x = tape.constant(normal<float>({T, B, I}, 0, 1, rng));
   for (auto _ : state) {
     for (auto& p : layer.parameters()) p.zero_grad();

@@ -1,5 +1,7 @@
 #include <tapegrad/layers/recurrent.hpp>
 
+#include <cmath>
+#include <sstream>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -13,6 +15,53 @@ CellType parse_cell_type(const std::string& name) {
   throw Error("unknown cell type '" + name + "' (expected rnn, lstm or gru)");
 }
 
+namespace {
+
+template <class V>
+[[noreturn]] void bad_option(const char* name, V value, const char* why) {
+  std::ostringstream s;
+  s << "RecurrentOptions: " << name << " " << value << " " << why;
+  throw Error(s.str());
+}
+
+std::size_t positive(const char* name, std::size_t v) {
+  if (v == 0) bad_option(name, v, "must be positive");
+  return v;
+}
+
+}  // namespace
+
+RecurrentOptions::RecurrentOptions(std::size_t input_size, std::size_t hidden_size)
+    : input_size_(positive("input_size", input_size)),
+      hidden_size_(positive("hidden_size", hidden_size)) {}
+
+RecurrentOptions& RecurrentOptions::input_size(std::size_t v) {
+  input_size_ = positive("input_size", v);
+  return *this;
+}
+
+RecurrentOptions& RecurrentOptions::hidden_size(std::size_t v) {
+  hidden_size_ = positive("hidden_size", v);
+  return *this;
+}
+
+RecurrentOptions& RecurrentOptions::num_layers(std::size_t v) {
+  num_layers_ = positive("num_layers", v);
+  return *this;
+}
+
+RecurrentOptions& RecurrentOptions::dropout(double v) {
+  if (!(v >= 0 && v < 1)) bad_option("dropout", v, "is not in [0, 1)");
+  dropout_ = v;
+  return *this;
+}
+
+RecurrentOptions& RecurrentOptions::forget_bias(std::optional<double> v) {
+  if (v && !std::isfinite(*v)) bad_option("forget_bias", *v, "is not finite");
+  forget_bias_ = v;
+  return *this;
+}
+
 template <class T>
 Var<T> RecurrentOutput<T>::last() const {
   const std::size_t top = final.size() - directions;
@@ -23,10 +72,10 @@ Var<T> RecurrentOutput<T>::last() const {
 namespace {
 
 void check_options(const RecurrentOptions& opt) {
-  if (opt.input_size == 0 || opt.hidden_size == 0 || opt.num_layers == 0)
-    throw Error("Recurrent: input_size, hidden_size and num_layers must be positive");
-  if (!(opt.dropout >= 0 && opt.dropout < 1))
-    throw Error("Recurrent: dropout " + std::to_string(opt.dropout) + " is not in [0, 1)");
+  // num_layers and dropout cannot be set invalid; a default-constructed
+  // RecurrentOptions leaves the sizes at 0.
+  if (opt.input_size() == 0 || opt.hidden_size() == 0)
+    throw Error("Recurrent: input_size and hidden_size must be positive");
 }
 
 }  // namespace
@@ -36,13 +85,13 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng,
                         const CellFactory<T>& make)
     : options(opt) {
   check_options(opt);
-  for (std::size_t l = 0; l < opt.num_layers; ++l)
+  for (std::size_t l = 0; l < opt.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
-      const std::size_t in = l == 0 ? opt.input_size : opt.hidden_size * directions();
-      cells_.push_back(make(tape, in, opt.hidden_size, rng));
-      if (!cells_.back() || cells_.back()->hidden_size() != opt.hidden_size)
+      const std::size_t in = l == 0 ? opt.input_size() : opt.hidden_size() * directions();
+      cells_.push_back(make(tape, in, opt.hidden_size(), rng));
+      if (!cells_.back() || cells_.back()->hidden_size() != opt.hidden_size())
         throw Error("Recurrent: the cell factory must return a cell of hidden size " +
-                    std::to_string(opt.hidden_size));
+                    std::to_string(opt.hidden_size()));
     }
   register_cells();
 }
@@ -50,29 +99,30 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng,
 template <class T>
 Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : options(opt) {
   check_options(opt);
-  for (std::size_t l = 0; l < opt.num_layers; ++l)
+  for (std::size_t l = 0; l < opt.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
-      const std::size_t in = l == 0 ? opt.input_size : opt.hidden_size * directions();
-      switch (opt.cell) {
+      const std::size_t in = l == 0 ? opt.input_size() : opt.hidden_size() * directions();
+      switch (opt.cell()) {
         case CellType::RNN:
-          cells_.push_back(std::make_unique<RNNCell<T>>(tape, in, opt.hidden_size, opt.activation,
-                                                        opt.init, rng));
-          static_cast<RNNCell<T>&>(*cells_.back()).fused = opt.fused;
+          cells_.push_back(std::make_unique<RNNCell<T>>(tape, in, opt.hidden_size(),
+                                                        opt.activation(), opt.init(), rng));
+          static_cast<RNNCell<T>&>(*cells_.back()).fused = opt.fused();
           break;
         case CellType::LSTM: {
           typename LSTMCell<T>::Options o;
-          o.cell_activation = opt.cell_activation;
-          o.output_activation = opt.output_activation;
-          o.peephole = opt.peephole;
-          if (opt.forget_bias) o.forget_bias = T(*opt.forget_bias);
-          o.init = opt.init;
-          o.fused = opt.fused;
-          cells_.push_back(std::make_unique<LSTMCell<T>>(tape, in, opt.hidden_size, o, rng));
+          o.cell_activation = opt.cell_activation();
+          o.output_activation = opt.output_activation();
+          o.peephole = opt.peephole();
+          if (opt.forget_bias()) o.forget_bias = T(*opt.forget_bias());
+          o.init = opt.init();
+          o.fused = opt.fused();
+          cells_.push_back(std::make_unique<LSTMCell<T>>(tape, in, opt.hidden_size(), o, rng));
           break;
         }
         case CellType::GRU:
-          cells_.push_back(std::make_unique<GRUCell<T>>(tape, in, opt.hidden_size, opt.init, rng));
-          static_cast<GRUCell<T>&>(*cells_.back()).fused = opt.fused;
+          cells_.push_back(
+              std::make_unique<GRUCell<T>>(tape, in, opt.hidden_size(), opt.init(), rng));
+          static_cast<GRUCell<T>&>(*cells_.back()).fused = opt.fused();
           break;
       }
     }
@@ -81,7 +131,7 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
 
 template <class T>
 void Recurrent<T>::register_cells() {
-  for (std::size_t l = 0; l < options.num_layers; ++l)
+  for (std::size_t l = 0; l < options.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d)
       this->register_module("l" + std::to_string(l) + (d ? ".bwd" : ".fwd"), cell(l, d));
 }
@@ -90,20 +140,20 @@ template <class T>
 std::string Recurrent<T>::describe() const {
   const RecurrentOptions& o = options;
   static const char* kinds[] = {"RNN", "LSTM", "GRU"};
-  std::string s = std::string(kinds[int(o.cell)]) + "(input_size=" + std::to_string(o.input_size) +
-                  ", hidden_size=" + std::to_string(o.hidden_size);
-  if (o.num_layers > 1) s += ", num_layers=" + std::to_string(o.num_layers);
-  if (o.bidirectional) s += ", bidirectional=True";
-  if (o.batch_first) s += ", batch_first=True";
-  if (o.dropout > 0) s += ", dropout=" + fmt::format("{}", o.dropout);
-  if (o.cell == CellType::RNN && o.activation != Activation::Tanh)
-    s += std::string(", nonlinearity='") + activation_name(o.activation) + "'";
-  if (o.cell == CellType::LSTM) {
-    if (o.peephole) s += ", peephole=True";
-    if (o.cell_activation != Activation::Tanh)
-      s += std::string(", cell_activation='") + activation_name(o.cell_activation) + "'";
-    if (o.output_activation != Activation::Tanh)
-      s += std::string(", output_activation='") + activation_name(o.output_activation) + "'";
+  std::string s = std::string(kinds[int(o.cell())]) + "(input_size=" + std::to_string(o.input_size()) +
+                  ", hidden_size=" + std::to_string(o.hidden_size());
+  if (o.num_layers() > 1) s += ", num_layers=" + std::to_string(o.num_layers());
+  if (o.bidirectional()) s += ", bidirectional=True";
+  if (o.batch_first()) s += ", batch_first=True";
+  if (o.dropout() > 0) s += ", dropout=" + fmt::format("{}", o.dropout());
+  if (o.cell() == CellType::RNN && o.activation() != Activation::Tanh)
+    s += std::string(", nonlinearity='") + activation_name(o.activation()) + "'";
+  if (o.cell() == CellType::LSTM) {
+    if (o.peephole()) s += ", peephole=True";
+    if (o.cell_activation() != Activation::Tanh)
+      s += std::string(", cell_activation='") + activation_name(o.cell_activation()) + "'";
+    if (o.output_activation() != Activation::Tanh)
+      s += std::string(", output_activation='") + activation_name(o.output_activation()) + "'";
   }
   return s + ")";
 }
@@ -138,35 +188,35 @@ template <class T>
 RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* mask,
                                          const std::vector<State<T>>* initial, Rng* rng) const {
   const RecurrentOptions& o = options;
-  if (x_in.dim() != 3 || x_in.shape()[2] != o.input_size)
+  if (x_in.dim() != 3 || x_in.shape()[2] != o.input_size())
     throw Error("Recurrent: input has shape " + shape_str(x_in.shape()) + "; expected (" +
-                (o.batch_first ? "batch, time, " : "time, batch, ") +
-                std::to_string(o.input_size) + ")");
-  Var<T> x = o.batch_first ? transpose(x_in, {1, 0, 2}) : x_in;
-  const std::size_t steps = x.shape()[0], batch = x.shape()[1], H = o.hidden_size;
+                (o.batch_first() ? "batch, time, " : "time, batch, ") +
+                std::to_string(o.input_size()) + ")");
+  Var<T> x = o.batch_first() ? transpose(x_in, {1, 0, 2}) : x_in;
+  const std::size_t steps = x.shape()[0], batch = x.shape()[1], H = o.hidden_size();
   const std::size_t D = directions();
 
   // Per-step masks (B, 1), shared by every layer and direction.
   std::vector<Tensor<T>> step_masks;
   if (mask) {
-    const std::size_t rows = o.batch_first ? batch : steps, cols = o.batch_first ? steps : batch;
+    const std::size_t rows = o.batch_first() ? batch : steps, cols = o.batch_first() ? steps : batch;
     if (mask->dimension() != 2 || mask->shape()[0] != rows || mask->shape()[1] != cols)
       throw Error("Recurrent: mask has shape " + shape_str(mask->shape()) + "; expected " +
                   shape_str(Shape{rows, cols}));
     for (std::size_t t = 0; t < steps; ++t) {
       Tensor<T> m = Tensor<T>::from_shape(Shape{batch, 1});
-      for (std::size_t b = 0; b < batch; ++b) m(b, 0) = o.batch_first ? (*mask)(b, t) : (*mask)(t, b);
+      for (std::size_t b = 0; b < batch; ++b) m(b, 0) = o.batch_first() ? (*mask)(b, t) : (*mask)(t, b);
       step_masks.push_back(std::move(m));
     }
   }
-  if (initial && initial->size() != o.num_layers * D)
+  if (initial && initial->size() != o.num_layers() * D)
     throw Error("Recurrent: " + std::to_string(initial->size()) + " initial states for " +
-                std::to_string(o.num_layers * D) + " (layers x directions)");
+                std::to_string(o.num_layers() * D) + " (layers x directions)");
 
   RecurrentOutput<T> out;
   out.directions = D;
   Var<T> layer_input = x;
-  for (std::size_t l = 0; l < o.num_layers; ++l) {
+  for (std::size_t l = 0; l < o.num_layers(); ++l) {
     std::vector<Var<T>> direction_outputs;
     for (std::size_t d = 0; d < D; ++d) {
       const Cell<T>& c = cell(l, d);
@@ -183,19 +233,19 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
         if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
       }
       // The top layer's sequence is built only when the caller wants it.
-      const bool keep = o.return_sequences || l + 1 < o.num_layers;
+      const bool keep = o.return_sequences() || l + 1 < o.num_layers();
       direction_outputs.push_back(run_direction(c, layer_input, d == 1, step_masks, state, keep));
       out.final.push_back(state);
     }
     if (!direction_outputs[0].defined()) break;  // top layer, final states only
     layer_input = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
-    if (this->is_training() && o.dropout > 0 && l + 1 < o.num_layers) {
+    if (this->is_training() && o.dropout() > 0 && l + 1 < o.num_layers()) {
       if (!rng) throw Error("Recurrent: dropout between layers needs an Rng in forward()");
-      layer_input = dropout(layer_input, T(o.dropout), true, *rng);
+      layer_input = dropout(layer_input, T(o.dropout()), true, *rng);
     }
   }
-  if (o.return_sequences)
-    out.output = o.batch_first ? transpose(layer_input, {1, 0, 2}) : layer_input;
+  if (o.return_sequences())
+    out.output = o.batch_first() ? transpose(layer_input, {1, 0, 2}) : layer_input;
   return out;
 }
 

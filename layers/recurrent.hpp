@@ -24,25 +24,77 @@ namespace tg {
 enum class CellType { RNN, LSTM, GRU };
 CellType parse_cell_type(const std::string& name);  // "rnn", "lstm", "gru"
 
-struct RecurrentOptions {
-  CellType cell = CellType::LSTM;
-  std::size_t input_size = 0;
-  std::size_t hidden_size = 0;
-  std::size_t num_layers = 1;
-  bool bidirectional = false;
-  bool batch_first = false;
-  double dropout = 0;  // on the outputs of every layer but the last, when training
-  Activation activation = Activation::Tanh;         // RNN
-  Activation cell_activation = Activation::Tanh;    // LSTM g
-  Activation output_activation = Activation::Tanh;  // LSTM h
-  bool peephole = false;                            // LSTM
-  std::optional<double> forget_bias;  // LSTM; unset: 1, or none with init Torch
-  RecurrentInit init = RecurrentInit::GlorotOrthogonal;
-  bool fused = true;  // LSTM, GRU: the fused cell ops where they apply
+// Built libtorch-style, each setter returning the options for chaining:
+//
+//   RecurrentOptions(28, 128).cell(CellType::GRU).num_layers(2).bidirectional(true)
+//
+// o.cell() reads an option, o.cell(CellType::GRU) sets it. The setters throw
+// tg::Error naming the option and the value for what is never valid (a zero
+// size or num_layers, dropout outside [0, 1), a non-finite forget_bias);
+// Recurrent's constructor checks the sizes again, as a default-constructed
+// RecurrentOptions leaves input_size and hidden_size at 0.
+class RecurrentOptions {
+ public:
+  RecurrentOptions() = default;
+  RecurrentOptions(std::size_t input_size, std::size_t hidden_size);
+
+  CellType cell() const { return cell_; }
+  RecurrentOptions& cell(CellType v) { cell_ = v; return *this; }
+  std::size_t input_size() const { return input_size_; }
+  RecurrentOptions& input_size(std::size_t v);  // >= 1
+  std::size_t hidden_size() const { return hidden_size_; }
+  RecurrentOptions& hidden_size(std::size_t v);  // >= 1
+  std::size_t num_layers() const { return num_layers_; }
+  RecurrentOptions& num_layers(std::size_t v);  // >= 1
+  bool bidirectional() const { return bidirectional_; }
+  RecurrentOptions& bidirectional(bool v) { bidirectional_ = v; return *this; }
+  bool batch_first() const { return batch_first_; }
+  RecurrentOptions& batch_first(bool v) { batch_first_ = v; return *this; }
+  // On the outputs of every layer but the last, when training; in [0, 1).
+  double dropout() const { return dropout_; }
+  RecurrentOptions& dropout(double v);
+  // RNN.
+  Activation activation() const { return activation_; }
+  RecurrentOptions& activation(Activation v) { activation_ = v; return *this; }
+  // LSTM g.
+  Activation cell_activation() const { return cell_activation_; }
+  RecurrentOptions& cell_activation(Activation v) { cell_activation_ = v; return *this; }
+  // LSTM h.
+  Activation output_activation() const { return output_activation_; }
+  RecurrentOptions& output_activation(Activation v) { output_activation_ = v; return *this; }
+  // LSTM.
+  bool peephole() const { return peephole_; }
+  RecurrentOptions& peephole(bool v) { peephole_ = v; return *this; }
+  // LSTM; unset (std::nullopt): 1, or none with init Torch. Finite when set.
+  std::optional<double> forget_bias() const { return forget_bias_; }
+  RecurrentOptions& forget_bias(std::optional<double> v);
+  RecurrentInit init() const { return init_; }
+  RecurrentOptions& init(RecurrentInit v) { init_ = v; return *this; }
+  // LSTM, GRU: the fused cell ops where they apply.
+  bool fused() const { return fused_; }
+  RecurrentOptions& fused(bool v) { fused_ = v; return *this; }
   // false: the top layer's output sequence is not built (output stays
   // undefined) and only the final states are returned: for classifiers that
   // read last(), it saves gathering every step.
-  bool return_sequences = true;
+  bool return_sequences() const { return return_sequences_; }
+  RecurrentOptions& return_sequences(bool v) { return_sequences_ = v; return *this; }
+
+ private:
+  CellType cell_ = CellType::LSTM;
+  std::size_t input_size_ = 0;
+  std::size_t hidden_size_ = 0;
+  std::size_t num_layers_ = 1;
+  bool bidirectional_ = false;
+  bool batch_first_ = false;
+  double dropout_ = 0;
+  Activation activation_ = Activation::Tanh;
+  Activation cell_activation_ = Activation::Tanh;
+  Activation output_activation_ = Activation::Tanh;
+  bool peephole_ = false;
+  std::optional<double> forget_bias_;
+  RecurrentInit init_ = RecurrentInit::GlorotOrthogonal;
+  bool fused_ = true;
+  bool return_sequences_ = true;
 };
 
 template <class T>
@@ -64,7 +116,7 @@ template <class T>
 class Recurrent : public Module<T> {
  public:
   Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng);
-  // The same layer around cells of the user's own kind; options.cell and the
+  // The same layer around cells of the user's own kind; options.cell() and the
   // cell-specific options are ignored.
   Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng, const CellFactory<T>& make);
 
@@ -112,7 +164,7 @@ class Recurrent : public Module<T> {
   // throws for what PyTorch has no equivalent of (custom cells, peepholes,
   // activations other than PyTorch's). Defined in torch_io.cpp.
   void collect_torch(const std::string& prefix, TorchState<T>& out) const override;
-  std::size_t directions() const { return options.bidirectional ? 2 : 1; }
+  std::size_t directions() const { return options.bidirectional() ? 2 : 1; }
   Cell<T>& cell(std::size_t layer, std::size_t direction) const {
     return *cells_[layer * directions() + direction];
   }

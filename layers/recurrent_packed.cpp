@@ -104,10 +104,10 @@ RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
   const RecurrentOptions& o = options;
   // What the packing cannot share: a reverse direction (it meets the padding
   // last, from different states) and per-row dropout masks between layers.
-  if (o.bidirectional || (this->is_training() && o.dropout > 0 && o.num_layers > 1)) {
-    if (x_in.dim() == 3 && lengths.size() != x_in.shape()[o.batch_first ? 0 : 1])
+  if (o.bidirectional() || (this->is_training() && o.dropout() > 0 && o.num_layers() > 1)) {
+    if (x_in.dim() == 3 && lengths.size() != x_in.shape()[o.batch_first() ? 0 : 1])
       throw Error("Recurrent::forward_left_padded: " + std::to_string(lengths.size()) +
-                  " lengths for a batch of " + std::to_string(x_in.shape()[o.batch_first ? 0 : 1]));
+                  " lengths for a batch of " + std::to_string(x_in.shape()[o.batch_first() ? 0 : 1]));
     return forward(x_in, nullptr, nullptr, rng);
   }
   PackedInput in;
@@ -119,7 +119,7 @@ template <class T>
 RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& table, const Tensor<std::int64_t>& ids,
                                                      const std::vector<std::size_t>& lengths,
                                                      std::int64_t no_grad_index, Rng* rng) const {
-  if (options.bidirectional || (this->is_training() && options.dropout > 0 && options.num_layers > 1))
+  if (options.bidirectional() || (this->is_training() && options.dropout() > 0 && options.num_layers() > 1))
     return forward_left_padded(index_select(table, ids, no_grad_index), lengths, rng);
   PackedInput in;
   in.table = &table;
@@ -152,7 +152,7 @@ template <class T>
 RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
                                                 const std::vector<std::size_t>& lengths) const {
   const RecurrentOptions& o = options;
-  if (in.projected && (o.bidirectional || (this->is_training() && o.dropout > 0 && o.num_layers > 1)))
+  if (in.projected && (o.bidirectional() || (this->is_training() && o.dropout() > 0 && o.num_layers() > 1)))
     throw Error("Recurrent::forward_left_padded_projected: not for bidirectional layers or dropout "
                 "between layers in training (use forward_left_padded on the unprojected input)");
   const Var<T>& source = in.x ? *in.x : *in.table;
@@ -160,19 +160,19 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
   // wrong G fails in the first step, naming the shapes).
   const std::size_t rank = in.x ? 3 : 2;
   const std::size_t width = source.dim() == rank ? source.shape()[rank - 1] : 0;
-  const bool fits = in.projected ? width % o.hidden_size == 0 && width > 0 : width == o.input_size;
+  const bool fits = in.projected ? width % o.hidden_size() == 0 && width > 0 : width == o.input_size();
   if (!fits)
     throw Error("Recurrent: " + std::string(in.x ? "input" : "table") + " has shape " +
                 shape_str(source.shape()) + "; expected (" +
-                (in.x ? (o.batch_first ? "batch, time, " : "time, batch, ") : "rows, ") +
-                (in.projected ? "G * " + std::to_string(o.hidden_size) + ") (layer 0's projected input)"
-                              : std::to_string(o.input_size) + ")"));
+                (in.x ? (o.batch_first() ? "batch, time, " : "time, batch, ") : "rows, ") +
+                (in.projected ? "G * " + std::to_string(o.hidden_size()) + ") (layer 0's projected input)"
+                              : std::to_string(o.input_size()) + ")"));
   if (in.ids && in.ids->dimension() != 2)
     throw Error("Recurrent::forward_left_padded: ids have shape " + shape_str(in.ids->shape()) +
-                "; expected (" + (o.batch_first ? "batch, time" : "time, batch") + ")");
+                "; expected (" + (o.batch_first() ? "batch, time" : "time, batch") + ")");
   const auto& dims = in.x ? in.x->shape() : in.ids->shape();
-  const std::size_t steps = dims[o.batch_first ? 1 : 0], batch = dims[o.batch_first ? 0 : 1];
-  const std::size_t H = o.hidden_size;
+  const std::size_t steps = dims[o.batch_first() ? 1 : 0], batch = dims[o.batch_first() ? 0 : 1];
+  const std::size_t H = o.hidden_size();
   if (lengths.size() != batch)
     throw Error("Recurrent::forward_left_padded: " + std::to_string(lengths.size()) +
                 " lengths for a batch of " + std::to_string(batch));
@@ -184,7 +184,7 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
   Var<T> input;
   std::vector<std::int64_t> table_rows;  // the packed rows' ids, for a projected table
   if (in.x) {
-    const Var<T> x = o.batch_first ? transpose(*in.x, {1, 0, 2}) : *in.x;
+    const Var<T> x = o.batch_first() ? transpose(*in.x, {1, 0, 2}) : *in.x;
     const T* v = x.value().data();
     const std::vector<std::int64_t> rows = input_rows(p, [&](std::size_t r, std::size_t s) {
       return std::memcmp(v + r * width, v + s * width, width * sizeof(T)) == 0;
@@ -195,7 +195,7 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
     const std::int64_t* id = in.ids->data();
     auto id_at = [&](std::size_t r) {  // r: time-major row t * B + b
       const std::size_t t = r / batch, b = r % batch;
-      return id[o.batch_first ? b * steps + t : r];
+      return id[o.batch_first() ? b * steps + t : r];
     };
     std::vector<std::int64_t> rows = input_rows(
         p, [&](std::size_t r, std::size_t s) { return id_at(r) == id_at(s); });
@@ -207,7 +207,7 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
   Tape<T>& tape = source.tape();
 
   RecurrentOutput<T> out;
-  for (std::size_t l = 0; l < o.num_layers; ++l) {
+  for (std::size_t l = 0; l < o.num_layers(); ++l) {
     const Cell<T>& c = cell(l, 0);
     // (rows, G*H), every step at once; none for rows read from a projected table
     const bool gather = l == 0 && in.projected && in.table;
@@ -215,7 +215,7 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
     State<T> state;
     state.h = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
     if (c.has_cell_state()) state.c = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
-    const bool keep = o.return_sequences || l + 1 < o.num_layers;
+    const bool keep = o.return_sequences() || l + 1 < o.num_layers();
     std::vector<Var<T>> hs;
     for (std::size_t t = 0; t < steps; ++t) {
       if (t > 0) {
@@ -232,12 +232,12 @@ RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
     out.final.push_back(final);
     if (keep) input = concat(hs, 0);
   }
-  if (o.return_sequences) {
+  if (o.return_sequences()) {
     std::vector<std::int64_t> idx(steps * batch);
     for (std::size_t t = 0; t < steps; ++t)
       for (std::size_t b = 0; b < batch; ++b) idx[t * batch + b] = p.row_of(t, b);
     Var<T> seq = index_select(input, idx.data(), Shape{steps, batch});
-    out.output = o.batch_first ? transpose(seq, {1, 0, 2}) : seq;
+    out.output = o.batch_first() ? transpose(seq, {1, 0, 2}) : seq;
   }
   return out;
 }

@@ -35,32 +35,37 @@ void Embedding<T>::collect_torch(const std::string& prefix, TorchState<T>& out) 
 
 namespace {
 
-// PyTorch's class for a cell, or tg::Error naming what it has no equivalent of.
+// PyTorch's class for a cell ("RNN", "LSTM", "GRU"), or tg::Error naming
+// what it has no equivalent of in the PyTorch module it would be: nn.LSTM
+// for a layer's cell (`suffix` ""), nn.LSTMCell for a cell on its own ("Cell").
 template <class T>
-std::string torch_class(const Cell<T>& cell, const std::string& where) {
-  auto pytorch_has = [&](Activation a, const char* what, const char* theirs) {
+std::string torch_class(const Cell<T>& cell, const std::string& where, const std::string& suffix) {
+  auto theirs = [&](const char* kind) { return "nn." + std::string(kind) + suffix; };
+  auto pytorch_has = [&](Activation a, const char* what, const std::string& they) {
     if (a != Activation::Tanh)
       throw Error(where + ": " + what + " " + activation_name(a) +
-                  " has no PyTorch equivalent (" + theirs + ")");
+                  " has no PyTorch equivalent (" + they + ")");
   };
   if (typeid(cell) == typeid(RNNCell<T>)) {
     const Activation a = static_cast<const RNNCell<T>&>(cell).activation;
-    if (a != Activation::Relu) pytorch_has(a, "the RNN activation", "nn.RNN has tanh or relu");
+    if (a != Activation::Relu)
+      pytorch_has(a, "the RNN activation", theirs("RNN") + " has tanh or relu");
     return "RNN";
   }
   if (typeid(cell) == typeid(LSTMCell<T>)) {
     const auto& o = static_cast<const LSTMCell<T>&>(cell).options;
     if (o.peephole)
-      throw Error(where +
-                  ": LSTM peephole connections have no PyTorch equivalent (nn.LSTM has none)");
-    pytorch_has(o.cell_activation, "the LSTM cell activation (g)", "nn.LSTM uses tanh");
-    pytorch_has(o.output_activation, "the LSTM output activation (h)", "nn.LSTM uses tanh");
+      throw Error(where + ": LSTM peephole connections have no PyTorch equivalent (" +
+                  theirs("LSTM") + " has none)");
+    pytorch_has(o.cell_activation, "the LSTM cell activation (g)", theirs("LSTM") + " uses tanh");
+    pytorch_has(o.output_activation, "the LSTM output activation (h)",
+                theirs("LSTM") + " uses tanh");
     return "LSTM";
   }
   if (typeid(cell) == typeid(GRUCell<T>)) return "GRU";
   throw Error(where + ": the custom cell " + type_name(typeid(cell)) +
-              " has no PyTorch equivalent (only our RNN, LSTM and GRU cells map to nn.RNN, "
-              "nn.LSTM and nn.GRU)");
+              " has no PyTorch equivalent (only our RNN, LSTM and GRU cells map to " +
+              theirs("RNN") + ", " + theirs("LSTM") + " and " + theirs("GRU") + ")");
 }
 
 // A cell's tensors under PyTorch's names for its kind ("RNN", "LSTM",
@@ -96,10 +101,11 @@ void add_cell_tensors(TorchState<T>& out, const std::string& prefix, const std::
 // A cell used on its own: nn.RNNCell / nn.LSTMCell / nn.GRUCell.
 template <class T>
 void cell_collect_torch(const Cell<T>& c, const std::string& prefix, TorchState<T>& out) {
-  const std::string kind = torch_class(c, "PyTorch interop: " + torch_module_str(prefix));
+  const std::string kind = torch_class(c, "PyTorch interop: " + torch_module_str(prefix), "Cell");
   add_cell_tensors(out, prefix, "", c, kind);
-  const auto& w = c.named_parameters().front().var;  // weight_ih (in, G*H)
-  std::string call = fmt::format("nn.{}Cell({}, {}", kind, w.shape()[0], c.hidden_size());
+  // weight_ih (in, G*H), read while the list named_parameters() returns lives.
+  const std::size_t in = c.named_parameters().front().var.shape()[0];
+  std::string call = fmt::format("nn.{}Cell({}, {}", kind, in, c.hidden_size());
   if (kind == "RNN" && static_cast<const RNNCell<T>&>(c).activation == Activation::Relu)
     call += ", nonlinearity='relu'";
   out.describe(prefix, call + ")");
@@ -124,12 +130,12 @@ template <class T>
 void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
   const RecurrentOptions& o = options;
   std::string kind, nonlinearity;
-  for (std::size_t l = 0; l < o.num_layers; ++l)
+  for (std::size_t l = 0; l < o.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
       const std::string where = "PyTorch interop: " + torch_module_str(prefix) + ", layer " +
                                 std::to_string(l) +
                                 (directions() == 1 ? "" : d ? " backward" : " forward");
-      const std::string k = torch_class(cell(l, d), where);
+      const std::string k = torch_class(cell(l, d), where, "");
       std::string nl;
       if (k == "RNN") nl = activation_name(static_cast<const RNNCell<T>&>(cell(l, d)).activation);
       if (!kind.empty() && (k != kind || nl != nonlinearity))
@@ -139,18 +145,18 @@ void Recurrent<T>::collect_torch(const std::string& prefix, TorchState<T>& out) 
       kind = k;
       nonlinearity = nl;
     }
-  for (std::size_t l = 0; l < o.num_layers; ++l)
+  for (std::size_t l = 0; l < o.num_layers(); ++l)
     for (std::size_t d = 0; d < directions(); ++d) {
       add_cell_tensors(out, prefix, "_l" + std::to_string(l) + (d ? "_reverse" : ""), cell(l, d), kind);
     }
-  std::string call = fmt::format("nn.{}(input_size={}, hidden_size={}", kind, o.input_size,
-                                 o.hidden_size);
-  if (o.num_layers > 1) call += fmt::format(", num_layers={}", o.num_layers);
+  std::string call = fmt::format("nn.{}(input_size={}, hidden_size={}", kind, o.input_size(),
+                                 o.hidden_size());
+  if (o.num_layers() > 1) call += fmt::format(", num_layers={}", o.num_layers());
   if (nonlinearity == "relu") call += ", nonlinearity='relu'";
-  if (o.batch_first) call += ", batch_first=True";
+  if (o.batch_first()) call += ", batch_first=True";
   // Dropout between layers: nothing to say (and PyTorch warns) with one layer.
-  if (o.dropout > 0 && o.num_layers > 1) call += fmt::format(", dropout={}", o.dropout);
-  if (o.bidirectional) call += ", bidirectional=True";
+  if (o.dropout() > 0 && o.num_layers() > 1) call += fmt::format(", dropout={}", o.dropout());
+  if (o.bidirectional()) call += ", bidirectional=True";
   out.describe(prefix, call + ")");
 }
 

@@ -5,10 +5,9 @@
 namespace tg {
 
 template <class T>
-Adagrad<T>::Adagrad(std::vector<Var<T>> params, T lr, T eps, T weight_decay)
-    : Optimizer<T>(std::move(params), lr, "adagrad"), eps_(eps), weight_decay_(weight_decay) {
-  if (!(eps >= T(0))) throw Error("adagrad: eps must be >= 0");
-  if (!(weight_decay >= T(0))) throw Error("adagrad: weight_decay must be >= 0");
+Adagrad<T>::Adagrad(std::vector<Var<T>> params, const AdagradOptions& o)
+    : Optimizer<T>(std::move(params), T(o.lr()), "adagrad"),
+      eps_(T(o.eps())), weight_decay_(T(o.weight_decay())) {
   sum_ = this->zeros_like_params();
 }
 

@@ -10,11 +10,39 @@
 
 namespace tg {
 
+//   tg::Adagrad<float> opt(params, tg::AdagradOptions(1e-2).weight_decay(1e-4));
+//
+// The setters throw tg::Error naming the value for lr, eps or weight_decay < 0.
+class AdagradOptions {
+ public:
+  explicit AdagradOptions(double lr = 1e-2) { this->lr(lr); }
+  double lr() const { return lr_; }
+  AdagradOptions& lr(double v) {
+    lr_ = check_option(v >= 0, "adagrad", "lr", v, "must be >= 0");
+    return *this;
+  }
+  double eps() const { return eps_; }
+  AdagradOptions& eps(double v) {
+    eps_ = check_option(v >= 0, "adagrad", "eps", v, "must be >= 0");
+    return *this;
+  }
+  double weight_decay() const { return weight_decay_; }
+  AdagradOptions& weight_decay(double v) {
+    weight_decay_ = check_option(v >= 0, "adagrad", "weight_decay", v, "must be >= 0");
+    return *this;
+  }
+
+ private:
+  double lr_ = 1e-2, eps_ = 1e-10, weight_decay_ = 0;
+};
+
 template <class T>
 class Adagrad : public Optimizer<T> {
  public:
-  // Throws for lr, eps or weight_decay < 0.
-  Adagrad(std::vector<Var<T>> params, T lr = T(1e-2), T eps = T(1e-10), T weight_decay = T(0));
+  // Throws for lr < 0; the other options are AdagradOptions' defaults.
+  Adagrad(std::vector<Var<T>> params, T lr = T(1e-2))
+      : Adagrad(std::move(params), AdagradOptions(double(lr))) {}
+  Adagrad(std::vector<Var<T>> params, const AdagradOptions& options);
 
   void step() override;
   // "adagrad.step", "adagrad.sum.<i>".

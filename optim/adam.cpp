@@ -23,20 +23,11 @@ void adam_update(T* __restrict w, const T* __restrict g, T* __restrict m, T* __r
 }  // namespace
 
 template <class T>
-Adam<T>::Adam(std::vector<Var<T>> params, T lr, T beta1, T beta2, T eps, T weight_decay)
-    : Adam(std::move(params), lr, beta1, beta2, eps, weight_decay, false) {}
-
-template <class T>
 Adam<T>::Adam(std::vector<Var<T>> params, T lr, T beta1, T beta2, T eps, T weight_decay,
               bool decoupled)
     : Optimizer<T>(std::move(params), lr, decoupled ? "adamw" : "adam"),
       beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay),
       decoupled_(decoupled) {
-  const std::string& nm = this->name();
-  if (!(beta1 >= T(0) && beta1 < T(1))) throw Error(nm + ": beta1 must be in [0, 1)");
-  if (!(beta2 >= T(0) && beta2 < T(1))) throw Error(nm + ": beta2 must be in [0, 1)");
-  if (!(eps >= T(0))) throw Error(nm + ": eps must be >= 0");
-  if (!(weight_decay >= T(0))) throw Error(nm + ": weight_decay must be >= 0");
   m_ = this->zeros_like_params();
   v_ = this->zeros_like_params();
   t_ = tg::zeros<T>(Shape{this->params_.size()});

@@ -2,11 +2,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <unordered_set>
 
 #include <xtensor/xnoalias.hpp>
 
 namespace tg {
+
+double check_option(bool ok, const char* optimizer, const char* option, double v,
+                    const char* rule) {
+  if (ok) return v;
+  std::ostringstream s;
+  s << optimizer << ": " << option << " " << v << " " << rule;
+  throw Error(s.str());
+}
 
 template <class T>
 Optimizer<T>::Optimizer(std::vector<Var<T>> params, T lr, std::string name)

@@ -106,6 +106,12 @@ double grad_norm(const std::vector<Var<T>>& params);
 template <class T>
 void clip_grad_value(const std::vector<Var<T>>& params, T clip);
 
+// For the options classes (AdamOptions and the like): returns v when ok,
+// else throws tg::Error "<optimizer>: <option> <v> <rule>", e.g.
+// "adam: beta1 1.5 is not in [0, 1)".
+double check_option(bool ok, const char* optimizer, const char* option, double v,
+                    const char* rule);
+
 extern template class Optimizer<float>;
 extern template class Optimizer<double>;
 

@@ -5,16 +5,12 @@
 namespace tg {
 
 template <class T>
-RMSprop<T>::RMSprop(std::vector<Var<T>> params, T lr, T alpha, T eps, T momentum,
-                    T weight_decay)
-    : Optimizer<T>(std::move(params), lr, "rmsprop"),
-      alpha_(alpha), eps_(eps), momentum_(momentum), weight_decay_(weight_decay) {
-  if (!(alpha >= T(0) && alpha <= T(1))) throw Error("rmsprop: alpha must be in [0, 1]");
-  if (!(eps >= T(0))) throw Error("rmsprop: eps must be >= 0");
-  if (!(momentum >= T(0))) throw Error("rmsprop: momentum must be >= 0");
-  if (!(weight_decay >= T(0))) throw Error("rmsprop: weight_decay must be >= 0");
+RMSprop<T>::RMSprop(std::vector<Var<T>> params, const RMSpropOptions& o)
+    : Optimizer<T>(std::move(params), T(o.lr()), "rmsprop"),
+      alpha_(T(o.alpha())), eps_(T(o.eps())), momentum_(T(o.momentum())),
+      weight_decay_(T(o.weight_decay())) {
   sq_ = this->zeros_like_params();
-  if (momentum > T(0)) buf_ = this->zeros_like_params();
+  if (momentum_ > T(0)) buf_ = this->zeros_like_params();
 }
 
 template <class T>

@@ -12,12 +12,50 @@
 
 namespace tg {
 
+//   tg::RMSprop<float> opt(params, tg::RMSpropOptions(1e-2).alpha(0.9).momentum(0.9));
+//
+// The setters throw tg::Error naming the value for lr, eps, momentum or
+// weight_decay < 0, or alpha outside [0, 1].
+class RMSpropOptions {
+ public:
+  explicit RMSpropOptions(double lr = 1e-2) { this->lr(lr); }
+  double lr() const { return lr_; }
+  RMSpropOptions& lr(double v) {
+    lr_ = check_option(v >= 0, "rmsprop", "lr", v, "must be >= 0");
+    return *this;
+  }
+  double alpha() const { return alpha_; }
+  RMSpropOptions& alpha(double v) {
+    alpha_ = check_option(v >= 0 && v <= 1, "rmsprop", "alpha", v, "is not in [0, 1]");
+    return *this;
+  }
+  double eps() const { return eps_; }
+  RMSpropOptions& eps(double v) {
+    eps_ = check_option(v >= 0, "rmsprop", "eps", v, "must be >= 0");
+    return *this;
+  }
+  double momentum() const { return momentum_; }
+  RMSpropOptions& momentum(double v) {
+    momentum_ = check_option(v >= 0, "rmsprop", "momentum", v, "must be >= 0");
+    return *this;
+  }
+  double weight_decay() const { return weight_decay_; }
+  RMSpropOptions& weight_decay(double v) {
+    weight_decay_ = check_option(v >= 0, "rmsprop", "weight_decay", v, "must be >= 0");
+    return *this;
+  }
+
+ private:
+  double lr_ = 1e-2, alpha_ = 0.99, eps_ = 1e-8, momentum_ = 0, weight_decay_ = 0;
+};
+
 template <class T>
 class RMSprop : public Optimizer<T> {
  public:
-  // Throws for lr, eps, momentum or weight_decay < 0, or alpha outside [0, 1].
-  RMSprop(std::vector<Var<T>> params, T lr = T(1e-2), T alpha = T(0.99), T eps = T(1e-8),
-          T momentum = T(0), T weight_decay = T(0));
+  // Throws for lr < 0; the other options are RMSpropOptions' defaults.
+  RMSprop(std::vector<Var<T>> params, T lr = T(1e-2))
+      : RMSprop(std::move(params), RMSpropOptions(double(lr))) {}
+  RMSprop(std::vector<Var<T>> params, const RMSpropOptions& options);
 
   void step() override;
   // "rmsprop.step", "rmsprop.square_avg.<i>", and "rmsprop.momentum.<i>"

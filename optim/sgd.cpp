@@ -3,13 +3,11 @@
 namespace tg {
 
 template <class T>
-SGD<T>::SGD(std::vector<Var<T>> params, T lr, T momentum, bool nesterov, T weight_decay)
-    : Optimizer<T>(std::move(params), lr, "sgd"),
-      momentum_(momentum), weight_decay_(weight_decay), nesterov_(nesterov) {
-  if (!(momentum >= T(0))) throw Error("sgd: momentum must be >= 0");
-  if (!(weight_decay >= T(0))) throw Error("sgd: weight_decay must be >= 0");
-  if (nesterov && momentum == T(0)) throw Error("sgd: nesterov needs momentum > 0");
-  if (momentum > T(0)) buf_ = this->zeros_like_params();
+SGD<T>::SGD(std::vector<Var<T>> params, const SGDOptions& o)
+    : Optimizer<T>(std::move(params), T(o.lr()), "sgd"),
+      momentum_(T(o.momentum())), weight_decay_(T(o.weight_decay())), nesterov_(o.nesterov()) {
+  if (nesterov_ && momentum_ == T(0)) throw Error("sgd: nesterov needs momentum > 0");
+  if (momentum_ > T(0)) buf_ = this->zeros_like_params();
 }
 
 template <class T>

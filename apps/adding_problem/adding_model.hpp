@@ -83,12 +83,9 @@ struct AddingModel : Module<T> {
   }
 
   static RecurrentOptions recurrent_options(CellType cell, std::size_t hidden) {
-    RecurrentOptions o;
-    o.cell = cell;
-    o.input_size = 2;  // (value, marker)
-    o.hidden_size = hidden;
-    o.return_sequences = false;  // the head reads only the final state
-    return o;
+    return RecurrentOptions(2, hidden)  // input (value, marker)
+        .cell(cell)
+        .return_sequences(false);  // the head reads only the final state
   }
 
   Recurrent<T> rnn;

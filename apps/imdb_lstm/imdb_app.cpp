@@ -27,15 +27,12 @@ constexpr const char* kModelFlags[] = {"--vocab",  "--maxlen",        "--embed",
                                        "--layers", "--bidirectional", "--mask",  "--dropout"};
 
 RecurrentOptions rnn_options(const Settings& s) {
-  RecurrentOptions o;
-  o.cell = CellType::LSTM;
-  o.input_size = s.embed;
-  o.hidden_size = s.hidden;
-  o.num_layers = s.layers;
-  o.bidirectional = s.bidirectional;
-  o.dropout = s.dropout;
-  o.return_sequences = false;  // the head reads only the final state
-  return o;
+  return RecurrentOptions(s.embed, s.hidden)
+      .cell(CellType::LSTM)
+      .num_layers(s.layers)
+      .bidirectional(s.bidirectional)
+      .dropout(s.dropout)
+      .return_sequences(false);  // the head reads only the final state
 }
 
 std::string shorten(const std::string& s, std::size_t n) {
@@ -172,7 +169,7 @@ std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_
 RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, const data::Imdb& d,
                       std::FILE* log) {
   const app::TrainingFlags& f = frame.flags();
-  Adam<float> adam(model.parameters(), float(s.lr), 0.9f, 0.999f, 1e-8f);
+  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
   train::Options options = frame.trainer_options(sampler.batches_per_epoch());
   // The protocol's own line per evaluation (below) instead of the Trainer's;

@@ -18,12 +18,8 @@ std::vector<double> values(const Var<double>& v) {
 std::vector<Step> rnn_example(const std::vector<std::vector<double>>& inputs) {
   Tape<double> tape;
   Rng rng(0);  // the weights are all overwritten below
-  RecurrentOptions o;
-  o.cell = CellType::RNN;
-  o.input_size = 2;
-  o.hidden_size = 2;
-  o.activation = Activation::Identity;
-  Recurrent<double> rnn(tape, o, rng);
+  Recurrent<double> rnn(
+      tape, RecurrentOptions(2, 2).cell(CellType::RNN).activation(Activation::Identity), rng);
   auto& cell = dynamic_cast<RNNCell<double>&>(rnn.cell(0, 0));
   cell.weight_ih.value().fill(1);
   cell.weight_hh.value().fill(1);
@@ -45,13 +41,12 @@ std::vector<Step> rnn_example(const std::vector<std::vector<double>>& inputs) {
 std::vector<Step> lstm_example(const std::vector<std::vector<double>>& inputs) {
   Tape<double> tape;
   Rng rng(0);
-  RecurrentOptions o;
-  o.cell = CellType::LSTM;
-  o.input_size = 3;
-  o.hidden_size = 1;
-  o.cell_activation = Activation::Identity;
-  o.output_activation = Activation::Identity;
-  Recurrent<double> lstm(tape, o, rng);
+  Recurrent<double> lstm(tape,
+                         RecurrentOptions(3, 1)
+                             .cell(CellType::LSTM)
+                             .cell_activation(Activation::Identity)
+                             .output_activation(Activation::Identity),
+                         rng);
   auto& cell = dynamic_cast<LSTMCell<double>&>(lstm.cell(0, 0));
   // Columns of W_ih (3, 4) are the gates i, f, g, o; rows the inputs x1 x2 x3.
   cell.weight_ih.value() = Tensor<double>{{0, 0, 1, 0}, {100, 100, 0, 0}, {0, 0, 0, 100}};

@@ -148,16 +148,11 @@ void add_flags(app::Frame& frame, Settings& s) {
 Model::Model(Tape<float>& tape, CellType cell, std::size_t hidden, std::size_t layers,
              RecurrentInit init, Rng& rng)
     : rnn(tape,
-          [&] {
-            RecurrentOptions o;
-            o.cell = cell;
-            o.input_size = data::kMnistSide;
-            o.hidden_size = hidden;
-            o.num_layers = layers;
-            o.init = init;
-            o.return_sequences = false;  // the head reads only the last state
-            return o;
-          }(),
+          RecurrentOptions(data::kMnistSide, hidden)
+              .cell(cell)
+              .num_layers(layers)
+              .init(init)
+              .return_sequences(false),  // the head reads only the last state
           rng),
       head(tape, hidden, kClasses, rng) {
   register_module("rnn", rnn);
@@ -206,7 +201,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   Tape<float> tape;
   Rng rng(f.seed);
   Model model(tape, parse_cell_type(s.cell), s.hidden, s.layers, parse_init(s.init), rng);
-  Adam<float> adam(model.parameters(), float(s.lr), 0.9f, 0.999f, 1e-8f);
+  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::EpochSampler sampler(data.train.size(), s.batch, f.seed);
   train::Options options = frame.trainer_options(sampler.batches_per_epoch());
   options.log = log;

@@ -9,14 +9,11 @@ namespace tg::slotapp {
 namespace {
 
 RecurrentOptions recurrent_options(const ModelConfig& c) {
-  RecurrentOptions o;
-  o.cell = parse_cell_type(c.cell);
-  o.input_size = c.embed;
-  o.hidden_size = c.hidden;
-  o.num_layers = c.layers;
-  o.bidirectional = c.bidirectional;
-  o.dropout = c.dropout;
-  return o;
+  return RecurrentOptions(c.embed, c.hidden)
+      .cell(parse_cell_type(c.cell))
+      .num_layers(c.layers)
+      .bidirectional(c.bidirectional)
+      .dropout(c.dropout);
 }
 
 // A sentence of word ids as a (T, 1) batch.

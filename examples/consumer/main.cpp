@@ -85,12 +85,7 @@ struct AttentionPooling : Module<T> {
   }
 
   static RecurrentOptions gru_options(std::size_t hidden) {
-    RecurrentOptions o;
-    o.cell = CellType::GRU;
-    o.input_size = kInput;
-    o.hidden_size = hidden;
-    o.batch_first = true;
-    return o;
+    return RecurrentOptions(kInput, hidden).cell(CellType::GRU).batch_first(true);
   }
 
   Recurrent<T> gru;

@@ -57,11 +57,7 @@ TEST_CASE("the README's model trains as written", "[readme]") {
 
   Tape<float> tape;
   Rng rng(1);
-  RecurrentOptions opts;
-  opts.cell = CellType::LSTM;
-  opts.input_size = 28;
-  opts.hidden_size = 128;
-  Recurrent<float> rnn(tape, opts, rng);
+  Recurrent<float> rnn(tape, RecurrentOptions(28, 128).cell(CellType::LSTM), rng);
   Linear<float> head(tape, 128, 10, rng);
   std::vector<NamedParameter<float>> params;  // "rnn.l0.fwd.weight_ih", ..., "head.bias"
   for (auto& q : rnn.named_parameters("rnn.")) params.push_back(q);

@@ -53,11 +53,7 @@ CellFactory<double> mgu = [](Tape<double>& tape, std::size_t in, std::size_t hid
 TEST_CASE("a user-written cell: gradcheck, stacked, bidirectional, masked", "[layers][custom]") {
   Tape<double> tape;
   Rng rng(1);
-  RecurrentOptions o;
-  o.input_size = 3;
-  o.hidden_size = 4;
-  o.num_layers = 2;
-  o.bidirectional = true;
+  const auto o = RecurrentOptions(3, 4).num_layers(2).bidirectional(true);
   Recurrent<double> layer(tape, o, rng, mgu);
   REQUIRE(layer.named_parameters().size() == 4 * 4);
   REQUIRE(layer.named_parameters()[2].name == "l0.fwd.weight_f");
@@ -74,9 +70,7 @@ TEST_CASE("a user-written cell: gradcheck, stacked, bidirectional, masked", "[la
 TEST_CASE("a cell factory of the wrong size is refused", "[layers][custom]") {
   Tape<double> tape;
   Rng rng(2);
-  RecurrentOptions o;
-  o.input_size = 3;
-  o.hidden_size = 4;
+  const RecurrentOptions o(3, 4);
   CellFactory<double> wrong = [](Tape<double>& t, std::size_t in, std::size_t, Rng& r) {
     return std::make_unique<MGUCell<double>>(t, in, 5, r);
   };

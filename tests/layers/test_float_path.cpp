@@ -67,13 +67,11 @@ double worst(const Tensor<float>& f, const Tensor<double>& d) {
 TEST_CASE("float32 layers agree with float64 (outputs and every gradient)", "[layers][float]") {
   for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU})
     for (bool deep_and_bi : {false, true}) {
-      RecurrentOptions o;
-      o.cell = cell;
-      o.input_size = kIn;
-      o.hidden_size = kHidden;
-      o.init = RecurrentInit::Torch;
-      o.num_layers = deep_and_bi ? 2 : 1;
-      o.bidirectional = deep_and_bi;
+      const auto o = RecurrentOptions(kIn, kHidden)
+                         .cell(cell)
+                         .init(RecurrentInit::Torch)
+                         .num_layers(deep_and_bi ? 2 : 1)
+                         .bidirectional(deep_and_bi);
       Tape<double> init_tape;
       Rng rng(3);
       Recurrent<double> reference(init_tape, o, rng);

@@ -131,12 +131,7 @@ Moments moments(const Tensor<double>& t) {
 // The first cell's parameters of a one-layer Recurrent, by name.
 std::map<std::string, Tensor<double>> first_cell(CellType cell, RecurrentInit init,
                                                  std::optional<double> forget_bias = {}) {
-  RecurrentOptions o;
-  o.cell = cell;
-  o.input_size = 10;
-  o.hidden_size = 128;
-  o.init = init;
-  o.forget_bias = forget_bias;
+  const auto o = RecurrentOptions(10, 128).cell(cell).init(init).forget_bias(forget_bias);
   Tape<double> tape;
   Rng rng(21);
   Recurrent<double> layer(tape, o, rng);

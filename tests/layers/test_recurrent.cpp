@@ -32,24 +32,16 @@ struct Case {
 std::vector<Case> cell_cases() {
   std::vector<Case> cases;
   auto base = [](CellType c) {
-    RecurrentOptions o;
-    o.cell = c;
-    o.input_size = kIn;
-    o.hidden_size = kHidden;
-    o.init = RecurrentInit::Torch;  // non-zero biases exercise more of the gradient
-    return o;
+    // Torch: non-zero biases exercise more of the gradient.
+    return RecurrentOptions(kIn, kHidden).cell(c).init(RecurrentInit::Torch);
   };
   cases.push_back({"rnn tanh", base(CellType::RNN)});
-  RecurrentOptions id = base(CellType::RNN);
-  id.activation = Activation::Identity;
-  cases.push_back({"rnn identity", id});
+  cases.push_back({"rnn identity", base(CellType::RNN).activation(Activation::Identity)});
   cases.push_back({"lstm", base(CellType::LSTM)});
-  RecurrentOptions peep = base(CellType::LSTM);
-  peep.peephole = true;
-  cases.push_back({"lstm peephole", peep});
-  RecurrentOptions lin = base(CellType::LSTM);
-  lin.cell_activation = lin.output_activation = Activation::Identity;
-  cases.push_back({"lstm identity g and h", lin});
+  cases.push_back({"lstm peephole", base(CellType::LSTM).peephole(true)});
+  cases.push_back({"lstm identity g and h", base(CellType::LSTM)
+                                                .cell_activation(Activation::Identity)
+                                                .output_activation(Activation::Identity)});
   cases.push_back({"gru", base(CellType::GRU)});
   return cases;
 }
@@ -59,18 +51,18 @@ void check_layer(RecurrentOptions o, bool masked, bool with_initial, std::uint64
   Tape<double> tape;
   Rng rng(seed);
   Recurrent<double> layer(tape, o, rng);
-  if (o.peephole)  // peepholes start at zero; make them matter
+  if (o.peephole())  // peepholes start at zero; make them matter
     for (auto& p : layer.named_parameters())
       if (p.name.find("peep") != std::string::npos) p.var.value() = uniform<double>(Shape{kHidden}, -1, 1, rng);
-  Var<double> x = rand_param(tape, o.batch_first ? Shape{kBatch, steps, kIn} : Shape{steps, kBatch, kIn}, rng);
+  Var<double> x = rand_param(tape, o.batch_first() ? Shape{kBatch, steps, kIn} : Shape{steps, kBatch, kIn}, rng);
   std::vector<Var<double>> inputs = layer.parameters();
   inputs.push_back(x);
-  Tensor<double> mask = sequence_mask<double>({steps, steps / 2 + 1, 1}, steps, false, o.batch_first);
+  Tensor<double> mask = sequence_mask<double>({steps, steps / 2 + 1, 1}, steps, false, o.batch_first());
   std::vector<State<double>> initial;
   if (with_initial) {
-    for (std::size_t i = 0; i < o.num_layers * layer.directions(); ++i) {
+    for (std::size_t i = 0; i < o.num_layers() * layer.directions(); ++i) {
       State<double> s{rand_param(tape, {kBatch, kHidden}, rng), {}};
-      if (o.cell == CellType::LSTM) s.c = rand_param(tape, {kBatch, kHidden}, rng);
+      if (o.cell() == CellType::LSTM) s.c = rand_param(tape, {kBatch, kHidden}, rng);
       initial.push_back(s);
       inputs.push_back(s.h);
       if (s.c.defined()) inputs.push_back(s.c);
@@ -93,10 +85,10 @@ TEST_CASE("every cell type, one layer, 7 steps: gradcheck", "[layers][recurrent]
 TEST_CASE("stacked and bidirectional: gradcheck", "[layers][recurrent]") {
   for (const Case& c : cell_cases()) {
     RecurrentOptions o = c.options;
-    o.num_layers = 2;
+    o.num_layers(2);
     INFO(c.name << " stacked");
     check_layer(o, false, false, 2);
-    o.bidirectional = true;
+    o.bidirectional(true);
     INFO(c.name << " stacked bidirectional");
     check_layer(o, false, false, 3);
   }
@@ -107,8 +99,8 @@ TEST_CASE("60 time steps: masked 2-layer bidirectional gradcheck", "[layers][rec
   // through up to 60 applications of the same weights, in both directions.
   for (const Case& c : cell_cases()) {
     RecurrentOptions o = c.options;
-    o.num_layers = 2;
-    o.bidirectional = true;
+    o.num_layers(2);
+    o.bidirectional(true);
     INFO(c.name << ", 60 steps");
     check_layer(o, true, false, 7, 60);
   }
@@ -121,9 +113,9 @@ TEST_CASE("ragged batch (mask) and initial state: gradcheck", "[layers][recurren
     check_layer(o, true, false, 4);
     INFO(c.name << " initial state");
     check_layer(o, false, true, 5);
-    o.bidirectional = true;
-    o.num_layers = 2;
-    o.batch_first = true;
+    o.bidirectional(true);
+    o.num_layers(2);
+    o.batch_first(true);
     INFO(c.name << " masked, initial state, 2 layers, bidirectional, batch first");
     check_layer(o, true, true, 6);
   }
@@ -135,12 +127,8 @@ TEST_CASE("padded steps neither change the state nor leak into the output", "[la
       INFO("cell " << int(cell) << (left ? " left" : " right") << " padded");
       Tape<double> tape;
       Rng rng(7);
-      RecurrentOptions o;
-      o.cell = cell;
-      o.input_size = kIn;
-      o.hidden_size = kHidden;
-      o.bidirectional = true;
-      Recurrent<double> layer(tape, o, rng);
+      Recurrent<double> layer(tape, RecurrentOptions(kIn, kHidden).cell(cell).bidirectional(true),
+                              rng);
       Tensor<double> xs = uniform<double>(Shape{5, 2, kIn}, -1, 1, rng);
       // Sequence 1 has 2 real steps, padded with garbage that must not matter.
       const std::size_t first = left ? 3 : 0;
@@ -197,17 +185,15 @@ TEST_CASE("fused and composed RNN, LSTM and GRU layers agree in values and gradi
   for (int variant : {0, 1, 2, 3}) {  // LSTM tanh, LSTM identity, GRU, RNN tanh
     const bool identity = variant == 1;
     Tape<double> tape;
-    RecurrentOptions o;
-    o.cell = variant == 2 ? CellType::GRU : variant == 3 ? CellType::RNN : CellType::LSTM;
-    o.input_size = kIn;
-    o.hidden_size = kHidden;
-    o.num_layers = 2;
-    o.bidirectional = true;
-    o.init = RecurrentInit::Torch;
-    if (identity) o.cell_activation = o.output_activation = Activation::Identity;
+    auto o = RecurrentOptions(kIn, kHidden)
+                 .cell(variant == 2 ? CellType::GRU : variant == 3 ? CellType::RNN : CellType::LSTM)
+                 .num_layers(2)
+                 .bidirectional(true)
+                 .init(RecurrentInit::Torch);
+    if (identity) o.cell_activation(Activation::Identity).output_activation(Activation::Identity);
     Rng r1(10), r2(10);
     Recurrent<double> fused(tape, o, r1);
-    o.fused = false;
+    o.fused(false);
     Recurrent<double> composed(tape, o, r2);
     if (variant == 3) {
       REQUIRE(dynamic_cast<RNNCell<double>&>(fused.cell(0, 0)).fused);
@@ -238,15 +224,10 @@ TEST_CASE("fused and composed RNN, LSTM and GRU layers agree in values and gradi
 TEST_CASE("return_sequences = false: the same final states, no output", "[layers][recurrent]") {
   for (CellType cell : {CellType::RNN, CellType::LSTM, CellType::GRU}) {
     Tape<double> tape;
-    RecurrentOptions o;
-    o.cell = cell;
-    o.input_size = kIn;
-    o.hidden_size = kHidden;
-    o.num_layers = 2;
-    o.bidirectional = true;
+    auto o = RecurrentOptions(kIn, kHidden).cell(cell).num_layers(2).bidirectional(true);
     Rng r1(12), r2(12);
     Recurrent<double> full(tape, o, r1);
-    o.return_sequences = false;
+    o.return_sequences(false);
     Recurrent<double> last_only(tape, o, r2);
     Rng rx(13);
     Var<double> x = rand_param(tape, {kSteps, kBatch, kIn}, rx);
@@ -264,10 +245,7 @@ TEST_CASE("return_sequences = false: the same final states, no output", "[layers
 TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   Tape<float> tape;
   Rng rng(9);
-  RecurrentOptions o;
-  o.input_size = 4;
-  o.hidden_size = 3;
-  Recurrent<float> layer(tape, o, rng);
+  Recurrent<float> layer(tape, RecurrentOptions(4, 3), rng);
   REQUIRE_THROWS_WITH(layer.forward(tape.constant(tg::zeros<float>(Shape{5, 2, 3}))),
                       Catch::Contains("(5, 2, 3)") && Catch::Contains("expected (time, batch, 4)"));
   Tensor<float> bad_mask = tg::zeros<float>(Shape{2, 5});

@@ -51,13 +51,7 @@ Var<double> everything(const RecurrentOutput<double>& out) {
 }
 
 RecurrentOptions options(CellType cell, std::size_t layers) {
-  RecurrentOptions o;
-  o.cell = cell;
-  o.input_size = kIn;
-  o.hidden_size = kHidden;
-  o.num_layers = layers;
-  o.init = RecurrentInit::Torch;
-  return o;
+  return RecurrentOptions(kIn, kHidden).cell(cell).num_layers(layers).init(RecurrentInit::Torch);
 }
 
 // f(options) for RNN, LSTM and GRU, 1 and 2 layers, time- and batch-first.
@@ -68,7 +62,7 @@ void for_each_layout(F f) {
       for (bool batch_first : {false, true}) {
         INFO("cell " << int(cell) << ", layers " << layers << ", batch first " << batch_first);
         RecurrentOptions o = options(cell, layers);
-        o.batch_first = batch_first;
+        o.batch_first(batch_first);
         f(o);
       }
 }
@@ -85,7 +79,7 @@ Run run(const RecurrentOptions& o, bool packed, std::size_t steps, std::uint64_t
   Recurrent<double> layer(tape, o, rng);
   Var<double> table = rand_param(tape, {kVocab, kIn}, rng);
   const Tensor<std::int64_t> ids = padded_ids(kLengths, steps, rng);
-  const Var<double> x = embed(table, ids, o.batch_first);
+  const Var<double> x = embed(table, ids, o.batch_first());
   const Var<double> all = everything(packed ? layer.forward_left_padded(x, kLengths) : layer.forward(x));
   const Var<double> weights = tape.constant(uniform<double>(to_shape(all.shape()), -1, 1, rng));
   tape.backward(sum(all * weights));
@@ -105,8 +99,8 @@ TEST_CASE("forward_left_padded equals forward: values and gradients", "[layers][
           INFO("cell " << int(cell) << ", layers " << layers << ", sequences " << sequences
                        << ", batch first " << batch_first);
           RecurrentOptions o = options(cell, layers);
-          o.return_sequences = sequences;
-          o.batch_first = batch_first;
+          o.return_sequences(sequences);
+          o.batch_first(batch_first);
           const Run dense = run(o, false, 7, 11), packed = run(o, true, 7, 11);
           REQUIRE(dense.values.size() == packed.values.size());
           REQUIRE(xt::allclose(packed.values, dense.values, 1e-12, 1e-13));
@@ -154,7 +148,7 @@ TEST_CASE("forward_left_padded: padding that differs, bad lengths, bidirectional
   REQUIRE_THROWS_WITH(layer.forward_left_padded(tape.constant(x), {3, 4}),
                       Catch::Contains("2 lengths for a batch of 3"));
 
-  o.bidirectional = true;
+  o.bidirectional(true);
   Recurrent<double> both(tape, o, rng);
   const Var<double> v = tape.constant(x);
   REQUIRE(xt::allclose(everything(both.forward_left_padded(v, {3, 4, 2})).value(),
@@ -164,8 +158,8 @@ TEST_CASE("forward_left_padded: padding that differs, bad lengths, bidirectional
 TEST_CASE("forward_left_padded_projected: the table projected once equals every token projected",
           "[layers][recurrent][packed]") {
   for_each_layout([](RecurrentOptions o) {
-    const std::size_t layers = o.num_layers;
-    const bool batch_first = o.batch_first;
+    const std::size_t layers = o.num_layers();
+    const bool batch_first = o.batch_first();
     Tape<double> tape;
     Rng rng(9);
     Recurrent<double> layer(tape, o, rng);
@@ -192,7 +186,7 @@ TEST_CASE("forward_left_padded_projected: the table projected once equals every 
   const Var<double> wrong = tape.constant(uniform<double>(Shape{4, 3, 4 * kHidden + 1}, -1, 1, rng));
   REQUIRE_THROWS_WITH(layer.forward_left_padded_projected(wrong, {3, 4, 2}),
                       Catch::Contains("projected input"));
-  o.bidirectional = true;
+  o.bidirectional(true);
   Recurrent<double> both(tape, o, rng);
   const Var<double> x = tape.constant(uniform<double>(Shape{4, 3, 4 * kHidden}, -1, 1, rng));
   REQUIRE_THROWS_WITH(both.forward_left_padded_projected(x, {3, 4, 2}), Catch::Contains("bidirectional"));
@@ -201,9 +195,9 @@ TEST_CASE("forward_left_padded_projected: the table projected once equals every 
 TEST_CASE("forward_left_padded from ids into a table equals it from the gathered sequence",
           "[layers][recurrent][packed]") {
   for_each_layout([](RecurrentOptions o) {
-    const std::size_t layers = o.num_layers;
-    const bool batch_first = o.batch_first;
-    o.return_sequences = layers == 1;
+    const std::size_t layers = o.num_layers();
+    const bool batch_first = o.batch_first();
+    o.return_sequences(layers == 1);
     Tape<double> tape;
     Rng rng(12);
     Recurrent<double> layer(tape, o, rng);

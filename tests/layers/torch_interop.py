@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
 """PyTorch's side of tests/layers/test_torch_io.cpp (needs python3-torch).
 
-Three models, defined here as plain nn.Modules and in the C++ test alike:
+The models, defined here as plain nn.Modules and in the C++ test alike:
   lstm  rnn = nn.LSTM(5, 6, num_layers=2, bidirectional=True), head = nn.Linear(12, 4)
   gru   embed = nn.Embedding(11, 5, padding_idx=0), rnn = nn.GRU(5, 6),
         head = nn.Linear(6, 3, bias=False); reads token ids
   rnn   rnn = nn.RNN(5, 6, num_layers=2, nonlinearity='relu', batch_first=True),
         head = nn.Linear(6, 2)
 Each returns y = head(every output step), h_n and, for the LSTM, c_n.
+And cells run by hand as a decoder runs them, the state carried from a given
+h0 (and c0) over every step of x (STEPS, BATCH, 5):
+  lstm_cell      cell = nn.LSTMCell(5, 6), head = nn.Linear(6, 4)
+  gru_cell       cell = nn.GRUCell(5, 6), head = nn.Linear(6, 3, bias=False)
+  rnn_cell       cell = nn.RNNCell(5, 6, nonlinearity='relu'), head = nn.Linear(6, 2)
+  rnn_tanh_cell  cell = nn.RNNCell(5, 6), head = nn.Linear(6, 2)
+Each returns y = head(h of every step), h and, for the LSTM cell, c (every
+step), and h_from_zeros (and c_from_zeros): one step on x[0] from no state.
 
   torch_interop.py check DIR   load DIR/<model>.safetensors (exported by
       tapegrad) with load_state_dict(strict=True), run DIR/<model>_io.safetensors'
@@ -82,7 +90,63 @@ class RnnNet(nn.Module):
         return {"x": torch.rand(BATCH, STEPS, 5) * 2 - 1}
 
 
-MODELS = {"lstm": LstmNet, "gru": GruNet, "rnn": RnnNet}
+class CellNet(nn.Module):
+    """A cell stepped by hand, as a decoder does (the module docstring)."""
+
+    def __init__(self, cell, head):
+        super().__init__()
+        self.cell = cell
+        self.head = head
+
+    def forward(self, x, h0, c0=None):
+        lstm = c0 is not None
+        state, hs, cs = (h0, c0) if lstm else h0, [], []
+        for x_t in x:
+            state = self.cell(x_t, state)
+            hs.append(state[0] if lstm else state)
+            if lstm:
+                cs.append(state[1])
+        first = self.cell(x[0])  # from zeros
+        out = {"y": self.head(torch.stack(hs)), "h": torch.stack(hs),
+               "h_from_zeros": first[0] if lstm else first}
+        if lstm:
+            out.update(c=torch.stack(cs), c_from_zeros=first[1])
+        return out
+
+    @staticmethod
+    def input(lstm=False):
+        state = {"h0": torch.rand(BATCH, 6) * 2 - 1}
+        if lstm:
+            state["c0"] = torch.rand(BATCH, 6) * 2 - 1
+        return {"x": torch.rand(STEPS, BATCH, 5) * 2 - 1, **state}
+
+
+class LstmCellNet(CellNet):
+    def __init__(self):
+        super().__init__(nn.LSTMCell(5, 6), nn.Linear(6, 4))
+
+    @staticmethod
+    def input():
+        return CellNet.input(lstm=True)
+
+
+class GruCellNet(CellNet):
+    def __init__(self):
+        super().__init__(nn.GRUCell(5, 6), nn.Linear(6, 3, bias=False))
+
+
+class RnnCellNet(CellNet):
+    def __init__(self):
+        super().__init__(nn.RNNCell(5, 6, nonlinearity="relu"), nn.Linear(6, 2))
+
+
+class RnnTanhCellNet(CellNet):
+    def __init__(self):
+        super().__init__(nn.RNNCell(5, 6), nn.Linear(6, 2))
+
+
+MODELS = {"lstm": LstmNet, "gru": GruNet, "rnn": RnnNet, "lstm_cell": LstmCellNet,
+          "gru_cell": GruCellNet, "rnn_cell": RnnCellNet, "rnn_tanh_cell": RnnTanhCellNet}
 
 
 def load(path):

@@ -41,13 +41,23 @@ inline void require_near(const Var<double>& p, double a, double b, double tol = 
 using Factory = std::function<std::unique_ptr<Optimizer<double>>(std::vector<Var<double>>)>;
 inline std::vector<std::pair<const char*, Factory>> all_optimizers() {
   return {
-      {"sgd", [](auto ps) { return std::make_unique<SGD<double>>(ps, 0.1, 0.9, true, 0.1); }},
+      {"sgd",
+       [](auto ps) {
+         return std::make_unique<SGD<double>>(
+             ps, SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(0.1));
+       }},
       {"adam",
-       [](auto ps) { return std::make_unique<Adam<double>>(ps, 0.1, 0.9, 0.999, 1e-8, 0.1); }},
+       [](auto ps) { return std::make_unique<Adam<double>>(ps, AdamOptions(0.1).weight_decay(0.1)); }},
       {"adamw", [](auto ps) { return std::make_unique<AdamW<double>>(ps, 0.1); }},
       {"rmsprop",
-       [](auto ps) { return std::make_unique<RMSprop<double>>(ps, 0.01, 0.99, 1e-8, 0.9, 0.1); }},
-      {"adagrad", [](auto ps) { return std::make_unique<Adagrad<double>>(ps, 0.1, 1e-10, 0.1); }},
+       [](auto ps) {
+         return std::make_unique<RMSprop<double>>(ps,
+                                                  RMSpropOptions(0.01).momentum(0.9).weight_decay(0.1));
+       }},
+      {"adagrad",
+       [](auto ps) {
+         return std::make_unique<Adagrad<double>>(ps, AdagradOptions(0.1).weight_decay(0.1));
+       }},
   };
 }
 

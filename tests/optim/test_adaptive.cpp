@@ -29,7 +29,7 @@ TEST_CASE("adam: two bias-corrected steps", "[adam]") {
 TEST_CASE("adam: weight decay is L2 folded into the gradient", "[adam]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  Adam<double> opt({p}, 0.1, 0.9, 0.999, 1e-8, 0.1);
+  Adam<double> opt({p}, AdamOptions(0.1).weight_decay(0.1));
   // g = g1 + 0.1 p0 = (0.6, -1.2); m_hat = g, v_hat = g^2 as before.
   set_grad(p, 0.5, -1);
   opt.step();
@@ -48,7 +48,7 @@ TEST_CASE("adam: weight decay is L2 folded into the gradient", "[adam]") {
 TEST_CASE("adamw: decoupled decay shrinks p, moments see the raw gradient", "[adam]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  AdamW<double> opt({p}, 0.1, 0.9, 0.999, 1e-8, 0.1);
+  AdamW<double> opt({p}, AdamWOptions(0.1).weight_decay(0.1));
   // p *= 1 - 0.1 * 0.1 = 0.99, then the plain Adam step of the first test.
   set_grad(p, 0.5, -1);
   opt.step();
@@ -77,14 +77,14 @@ TEST_CASE("adamw: same as adam without decay, different with it", "[adam]") {
   };
   Var<double> a = tape.parameter(init), b = tape.parameter(init);
   Adam<double> adam({a}, 0.01);
-  AdamW<double> adamw({b}, 0.01, 0.9, 0.999, 1e-8, 0.0);
+  AdamW<double> adamw({b}, AdamWOptions(0.01).weight_decay(0.0));
   run(adam, a);
   run(adamw, b);
   REQUIRE(same(a.value(), b.value()));  // identical arithmetic when wd = 0
 
   Var<double> c = tape.parameter(init), d = tape.parameter(init);
-  Adam<double> l2({c}, 0.01, 0.9, 0.999, 1e-8, 0.5);
-  AdamW<double> dec({d}, 0.01, 0.9, 0.999, 1e-8, 0.5);
+  Adam<double> l2({c}, AdamOptions(0.01).weight_decay(0.5));
+  AdamW<double> dec({d}, AdamWOptions(0.01).weight_decay(0.5));
   run(l2, c);
   run(dec, d);
   const double gap = xt::amax(xt::abs(c.value() - d.value()))();
@@ -110,7 +110,7 @@ TEST_CASE("rmsprop: two steps", "[rmsprop]") {
 TEST_CASE("rmsprop: momentum and weight decay", "[rmsprop]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  RMSprop<double> opt({p}, 0.01, 0.99, 1e-8, 0.9, 0.1);
+  RMSprop<double> opt({p}, RMSpropOptions(0.01).momentum(0.9).weight_decay(0.1));
   // g = g1 + 0.1 p0 = (0.6, -1.2); s = 0.01 g^2 = (0.0036, 0.0144), sqrt = (0.06, 0.12)
   // b1 = g / (sqrt(s) + eps) (the buffer starts at 0); p1 = p0 - 0.01 b1
   set_grad(p, 0.5, -1);
@@ -132,7 +132,7 @@ TEST_CASE("adagrad: two steps, with and without weight decay", "[adagrad]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2), q = param2(tape, 1, -2);
   Adagrad<double> opt({p}, 0.1);  // eps 1e-10
-  Adagrad<double> wd({q}, 0.1, 1e-10, 0.1);
+  Adagrad<double> wd({q}, AdagradOptions(0.1).weight_decay(0.1));
   // p: s = g1^2 = (0.25, 1)
   set_grad(p, 0.5, -1);
   opt.step();

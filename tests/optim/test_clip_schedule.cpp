@@ -96,9 +96,9 @@ TEST_CASE("an embedding's row-sparse gradient: norm, clipping and Adam equal the
     const Tensor<float> init = uniform<float>(Shape{50, row}, -1, 1, rng);
     Var<float> sparse = tape.parameter(init), dense = tape.parameter(init);
     Var<float> head = tape.parameter(uniform<float>(Shape{row}, -1, 1, rng));
-    Adam<float> opt_sparse({sparse, head}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+    Adam<float> opt_sparse({sparse, head}, AdamOptions(0.01f).weight_decay(0.01f));
     Var<float> head2 = tape.parameter(head.value());
-    Adam<float> opt_dense({dense, head2}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+    Adam<float> opt_dense({dense, head2}, AdamOptions(0.01f).weight_decay(0.01f));
     for (int step = 0; step < 6; ++step) {
       std::vector<std::int64_t> ids(30);
       for (auto& id : ids) id = std::int64_t(rng() % 50);

@@ -21,7 +21,7 @@ TEST_CASE("sgd: plain steps are p -= lr g", "[sgd]") {
 TEST_CASE("sgd: momentum buffer starts at the first gradient", "[sgd]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  SGD<double> opt({p}, 0.1, 0.9);
+  SGD<double> opt({p}, SGDOptions(0.1).momentum(0.9));
   // b1 = g1 = (0.5, -1);                      p1 = (1 - 0.05, -2 + 0.1)
   set_grad(p, 0.5, -1);
   opt.step();
@@ -41,7 +41,7 @@ TEST_CASE("sgd: momentum buffer starts at the first gradient", "[sgd]") {
 TEST_CASE("sgd: nesterov steps along g + mu b", "[sgd]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  SGD<double> opt({p}, 0.1, 0.9, true);
+  SGD<double> opt({p}, SGDOptions(0.1).momentum(0.9).nesterov(true));
   // b1 = (0.5, -1); d = g1 + 0.9 b1 = (0.95, -1.9); p1 = (1 - 0.095, -2 + 0.19)
   set_grad(p, 0.5, -1);
   opt.step();
@@ -56,7 +56,7 @@ TEST_CASE("sgd: nesterov steps along g + mu b", "[sgd]") {
 TEST_CASE("sgd: weight decay adds wd p to the gradient", "[sgd]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  SGD<double> opt({p}, 0.1, 0.0, false, 0.01);
+  SGD<double> opt({p}, SGDOptions(0.1).weight_decay(0.01));
   // d = g1 + 0.01 p0 = (0.51, -1.02); p1 = (1 - 0.051, -2 + 0.102)
   set_grad(p, 0.5, -1);
   opt.step();
@@ -70,7 +70,7 @@ TEST_CASE("sgd: weight decay adds wd p to the gradient", "[sgd]") {
 TEST_CASE("sgd: nesterov with weight decay", "[sgd]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
-  SGD<double> opt({p}, 0.1, 0.5, true, 0.1);
+  SGD<double> opt({p}, SGDOptions(0.1).momentum(0.5).nesterov(true).weight_decay(0.1));
   // d = g1 + 0.1 p0 = (0.6, -1.2); b1 = d; d + 0.5 b1 = (0.9, -1.8)
   // p1 = (1 - 0.09, -2 + 0.18)
   set_grad(p, 0.5, -1);
@@ -87,9 +87,9 @@ TEST_CASE("sgd: rejects bad hyperparameters and bad parameter lists", "[sgd]") {
   Tape<double> tape;
   Var<double> p = param2(tape, 1, -2);
   REQUIRE_THROWS_AS(SGD<double>({p}, -0.1), Error);
-  REQUIRE_THROWS_AS(SGD<double>({p}, 0.1, -0.5), Error);
-  REQUIRE_THROWS_AS(SGD<double>({p}, 0.1, 0.0, true), Error);  // nesterov needs momentum
-  REQUIRE_THROWS_AS(SGD<double>({p}, 0.1, 0.0, false, -1.0), Error);
+  REQUIRE_THROWS_AS(SGD<double>({p}, SGDOptions(0.1).momentum(-0.5)), Error);
+  REQUIRE_THROWS_AS(SGD<double>({p}, SGDOptions(0.1).nesterov(true)), Error);  // nesterov needs momentum
+  REQUIRE_THROWS_AS(SGD<double>({p}, SGDOptions(0.1).weight_decay(-1.0)), Error);
   REQUIRE_THROWS_AS(SGD<double>({p, p}, 0.1), Error);  // would update p twice
   REQUIRE_THROWS_AS(SGD<double>({tape.constant(Tensor<double>{1.0})}, 0.1), Error);
   REQUIRE_THROWS_AS(SGD<double>({p * 2.0}, 0.1), Error);  // not a leaf

@@ -40,13 +40,13 @@ std::pair<double, double> fit(const Factory& make, int steps) {
 TEST_CASE("every optimizer fits a small least-squares model", "[train]") {
   const std::vector<std::pair<const char*, Factory>> cases = {
       {"sgd", [](auto ps) { return std::make_unique<SGD<double>>(ps, 0.1); }},
-      {"sgd+nesterov", [](auto ps) { return std::make_unique<SGD<double>>(ps, 0.05, 0.9, true); }},
+      {"sgd+nesterov", [](auto ps) { return std::make_unique<SGD<double>>(ps, SGDOptions(0.05).momentum(0.9).nesterov(true)); }},
       {"adam", [](auto ps) { return std::make_unique<Adam<double>>(ps, 0.05); }},
       {"adamw",
-       [](auto ps) { return std::make_unique<AdamW<double>>(ps, 0.05, 0.9, 0.999, 1e-8, 1e-4); }},
+       [](auto ps) { return std::make_unique<AdamW<double>>(ps, AdamWOptions(0.05).weight_decay(1e-4)); }},
       {"rmsprop", [](auto ps) { return std::make_unique<RMSprop<double>>(ps, 0.01); }},
       {"rmsprop+momentum",
-       [](auto ps) { return std::make_unique<RMSprop<double>>(ps, 0.005, 0.99, 1e-8, 0.9); }},
+       [](auto ps) { return std::make_unique<RMSprop<double>>(ps, RMSpropOptions(0.005).momentum(0.9)); }},
       {"adagrad", [](auto ps) { return std::make_unique<Adagrad<double>>(ps, 0.5); }},
   };
   for (const auto& [name, make] : cases) {

@@ -42,15 +42,7 @@ std::vector<T> flat(const std::vector<NamedParameter<T>>& params, bool grads) {
 template <class T>
 struct Problem {
   explicit Problem(std::size_t hidden = kHidden)
-      : rnn(tape,
-            [&] {
-              RecurrentOptions o;
-              o.cell = CellType::RNN;
-              o.input_size = kInputs;
-              o.hidden_size = hidden;
-              o.return_sequences = false;
-              return o;
-            }(),
+      : rnn(tape, RecurrentOptions(kInputs, hidden).cell(CellType::RNN).return_sequences(false),
             init),
         head(tape, hidden, 2, init) {}
 

@@ -37,14 +37,7 @@ struct Embedded {
   test::Problem<T> p{};
   Embedding<T> embed{p.tape, kVocab, kDim, p.init, 0};
   Recurrent<T> rnn{p.tape,
-                   [] {
-                     RecurrentOptions o;
-                     o.cell = CellType::RNN;
-                     o.input_size = kDim;
-                     o.hidden_size = test::kHidden;
-                     o.return_sequences = false;
-                     return o;
-                   }(),
+                   RecurrentOptions(kDim, test::kHidden).cell(CellType::RNN).return_sequences(false),
                    p.init};
   Adam<T> adam{test::vars_of(named()), T(0.02)};
 
