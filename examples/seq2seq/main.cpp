@@ -86,7 +86,8 @@ std::string written(const Date& t, std::size_t style) {
     case 1: return std::to_string(t.d) + " " + mon + " " + y;                              // 2 Nov 2026
     case 2: return "the " + ordinal(t.d) + " of " + month + ", " + y;                      // the 2nd of November, 2026
     case 3: return two_digits(t.m) + "/" + two_digits(t.d) + "/" + y;                      // 11/02/2026
-    default: return std::string(kWeekdays[t.weekday]) + ", " + mon + " " + std::to_string(t.d) + ", " + y;  // Mon, Nov 2, 2026
+    default:                                                                               // Mon, Nov 2, 2026
+      return std::string(kWeekdays[t.weekday]) + ", " + mon + " " + std::to_string(t.d) + ", " + y;
   }
 }
 
@@ -211,9 +212,10 @@ template <class T>
 struct Seq2Seq : Module<T> {
   Seq2Seq(Tape<T>& tape, std::size_t embed, std::size_t hidden, Rng& rng)
       : source_embed(tape, kSourceChars.size() + 1, embed, rng, 0),
-        encoder(tape, encoder_options(embed, hidden), rng),
+        encoder(tape, RecurrentOptions(embed, hidden).bidirectional(true).batch_first(true).init(RecurrentInit::Torch),
+                rng),
         target_embed(tape, kTargetChars.size() + 1, embed, rng),
-        decoder(tape, embed, 2 * hidden, decoder_options(), rng),
+        decoder(tape, embed, 2 * hidden, cell_options(), rng),
         head(tape, 4 * hidden, kTargetChars.size(), rng) {
     this->register_module("source_embed", source_embed);
     this->register_module("encoder", encoder);
@@ -257,18 +259,10 @@ struct Seq2Seq : Module<T> {
     return out;
   }
 
-  static RecurrentOptions encoder_options(std::size_t embed, std::size_t hidden) {
-    RecurrentOptions o;
-    o.input_size = embed;
-    o.hidden_size = hidden;
-    o.bidirectional = true;
-    o.batch_first = true;
-    o.init = RecurrentInit::Torch;  // as seq2seq.py's nn.LSTM
-    return o;
-  }
-  static typename LSTMCell<T>::Options decoder_options() {
+  // PyTorch's initialisation for the decoder too, as nn.LSTMCell's.
+  static typename LSTMCell<T>::Options cell_options() {
     typename LSTMCell<T>::Options o;
-    o.init = RecurrentInit::Torch;  // as nn.LSTMCell
+    o.init = RecurrentInit::Torch;
     return o;
   }
 
@@ -296,7 +290,7 @@ std::pair<Scores, double> train_and_evaluate(const Flags& f, const Dates& dates,
   Rng rng(f.seed);
   Seq2Seq<float> model(tape, 32, f.hidden, rng);
   std::printf("%s", model.summary().c_str());
-  Adam<float> adam(model.parameters(), f.lr);
+  Adam<float> adam(model.parameters(), AdamOptions(f.lr));
   train::Options options;
   options.batches_per_epoch = f.steps;  // fresh dates at every step
   options.steps = f.steps;
