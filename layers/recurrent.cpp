@@ -200,12 +200,15 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
   std::vector<Tensor<T>> step_masks;
   if (mask) {
     const std::size_t rows = o.batch_first() ? batch : steps, cols = o.batch_first() ? steps : batch;
-    if (mask->dimension() != 2 || mask->shape()[0] != rows || mask->shape()[1] != cols)
+    const bool trailing_one = mask->dimension() == 3 && mask->shape()[2] == 1;
+    if ((mask->dimension() != 2 && !trailing_one) || mask->shape()[0] != rows || mask->shape()[1] != cols)
       throw Error("Recurrent: mask has shape " + shape_str(mask->shape()) + "; expected " +
-                  shape_str(Shape{rows, cols}));
+                  shape_str(Shape{rows, cols}) + " (or " + shape_str(Shape{rows, cols, 1}) + ")");
     for (std::size_t t = 0; t < steps; ++t) {
       Tensor<T> m = Tensor<T>::from_shape(Shape{batch, 1});
-      for (std::size_t b = 0; b < batch; ++b) m(b, 0) = o.batch_first() ? (*mask)(b, t) : (*mask)(t, b);
+      // Row-major either way: element (r, c) of (rows, cols) or (rows, cols, 1).
+      for (std::size_t b = 0; b < batch; ++b)
+        m(b, 0) = mask->data()[o.batch_first() ? b * cols + t : t * cols + b];
       step_masks.push_back(std::move(m));
     }
   }

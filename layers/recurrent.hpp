@@ -124,9 +124,28 @@ class Recurrent : public Module<T> {
   // for LSTM, each (B, H)); otherwise the state starts at zero. `rng` draws
   // the dropout masks between layers (needed only when dropout > 0 and
   // training).
+  // The mask is (T, B), or (B, T) with batch_first; a trailing axis of 1,
+  // (T, B, 1), is accepted too (a mask shaped to multiply the outputs).
   RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>* mask = nullptr,
                              const std::vector<State<T>>* initial = nullptr,
                              Rng* rng = nullptr) const;
+  // The same with the mask and the initial states by value; a mask may be
+  // a Var (its value is read: no gradient flows into a mask).
+  RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>& mask,
+                             const std::vector<State<T>>* initial = nullptr, Rng* rng = nullptr) const {
+    return forward(x, &mask, initial, rng);
+  }
+  RecurrentOutput<T> forward(const Var<T>& x, const Var<T>& mask,
+                             const std::vector<State<T>>* initial = nullptr, Rng* rng = nullptr) const {
+    return forward(x, &mask.value(), initial, rng);
+  }
+  RecurrentOutput<T> forward(const Var<T>& x, const std::vector<State<T>>& initial, Rng* rng = nullptr) const {
+    return forward(x, nullptr, &initial, rng);
+  }
+  RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>& mask, const std::vector<State<T>>& initial,
+                             Rng* rng = nullptr) const {
+    return forward(x, &mask, &initial, rng);
+  }
 
   // The same as forward(x) without a mask, for left-padded batches whose
   // padding steps all hold one input vector (the embedding of a padding id;

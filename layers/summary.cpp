@@ -46,7 +46,11 @@ std::string Module<T>::summary() const {
     w1 = std::max(w1, r.what.size());
   }
   std::string out;
-  for (const Row& r : rows) out += fmt::format("{:<{}}  {:<{}}  {:>11}\n", r.name, w0, r.what, w1, r.count);
+  for (const Row& r : rows) {
+    std::string line = fmt::format("{:<{}}  {:<{}}  {:>11}", r.name, w0, r.what, w1, r.count);
+    line.erase(line.find_last_not_of(' ') + 1);  // a module's row has no count
+    out += line + "\n";
+  }
   out += fmt::format("total: {} parameters ({} trainable, {} frozen)\n", grouped(total), grouped(trainable),
                      grouped(total - trainable));
   return out;

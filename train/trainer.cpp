@@ -50,6 +50,17 @@ Trainer<T>::Trainer(Tape<T>& tape, std::vector<NamedParameter<T>> params, Optimi
     throw Error("Trainer: clip must be finite and >= 0, got " + std::to_string(options_.clip));
   if (options_.detect_anomaly) tape_.set_detect_anomaly(true);
   if (!options_.profile_csv.empty()) profiler::enable(true);
+  // A parameter the optimizer updates but the Trainer does not name would
+  // train and never be saved: a resumed run would restart it from scratch.
+  for (std::size_t i = 0; i < optimizer_.params().size(); ++i) {
+    const Var<T>& p = optimizer_.params()[i];
+    bool named = false;
+    for (const NamedParameter<T>& q : params_) named = named || q.var.node() == p.node();
+    if (!named)
+      throw Error("Trainer: the optimizer's parameter " + std::to_string(i) + " (shape " + shape_str(p.shape()) +
+                  ") is not among the Trainer's named parameters, so checkpoints would not hold it: pass "
+                  "model.named_parameters() of the model whose model.parameters() the optimizer updates");
+  }
 }
 
 template <class T>

@@ -102,6 +102,7 @@ RunResult run(const Settings& s, const app::Frame& frame, std::FILE* log) {
                   s.cell, s.hidden, s.hidden, model.parameter_count(),
                   f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, res.first_step),
                   s.length, s.eval_size));
+  if (log) fmt::print(log, "{}", model.summary());
   if (f.eval_only) {
     res.final = evaluate(model, tape, held_out);
     res.last_step = res.first_step;

@@ -498,6 +498,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
                d.vocab.size(), s.embed, s.embed, s.hidden, s.layers, s.bidirectional ? ", bidirectional" : "",
                s.mask ? ", masked" : "", s.dropout > 0 ? fmt::format("Dropout({}) -> ", s.dropout) : "",
                s.hidden * (s.bidirectional ? 2 : 1), model.parameter_count());
+  if (log) fmt::print(log, "{}", model.summary());
   RunResult res = f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
   if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
   frame.export_model(model, log);

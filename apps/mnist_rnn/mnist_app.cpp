@@ -224,6 +224,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   say(fmt::format("model: {} 28->{} x{} layer(s), Linear {}->10, {} parameters, init {}{}", s.cell,
                   s.hidden, s.layers, s.hidden, model.parameter_count(), s.init,
                   f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, res.first_step)));
+  if (log) fmt::print(log, "{}", model.summary());
 
   if (f.eval_only) {
     if (ddp.is_root()) res.test = evaluate(model, tape, data.test);

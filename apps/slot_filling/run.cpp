@@ -198,6 +198,7 @@ void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotDa
   say(log, fmt::format("model: embed {} -> {} {} x{} layer(s), hidden {} -> linear {} tags; {} parameters",
                        c.embed, c.bidirectional ? "bidirectional" : "unidirectional", c.cell, c.layers,
                        c.hidden, c.tag_count, m.tagger->parameter_count()));
+  if (log) fmt::print(log, "{}", m.tagger->summary());
   say(log, fmt::format("train: steps {}..{} ({} per epoch), batch {} ({}), Adam lr {:g}, dropout {:g}, "
                        "word dropout {:g}, clip {:g}, seed {}, threads {}{}",
                        first + 1, end, per_epoch, s.batch, s.random_batches ? "random" : "length buckets",

@@ -150,3 +150,33 @@ TEST_CASE("state: a non-finite weight is never saved over a good checkpoint", "[
   CHECK(std::isfinite(b.second.weight.value()(1, 0)));
   fs::remove(path);
 }
+
+// docs/checkpoints.md, "A model with its optimizer", as written there: a
+// model of registered layers saved with Adam and loaded into fresh copies.
+TEST_CASE("a model and its optimizer saved and loaded as docs/checkpoints.md shows", "[state][docs]") {
+  struct Model : Module<float> {
+    Model(Tape<float>& tape, Rng& rng) : head(tape, 3, 2, rng) { register_module("head", head); }
+    Linear<float> head;
+  };
+  const fs::path path = temp_file("docs_model.safetensors");
+  Tape<float> tape;
+  Rng rng(5);
+  Model model(tape, rng);
+  tg::Adam<float> adam(model.parameters(), tg::AdamOptions().lr(1e-3));
+  tape.backward(sum(model.head(tape.constant(Tensor<float>(xt::ones<float>({4, 3}))))));
+  adam.step();
+  tg::ckpt::save(path.string(), model.named_parameters(), &adam, {{"epoch", 3}});
+
+  Rng other(6);
+  Model again(tape, other);
+  tg::Adam<float> adam2(again.parameters(), tg::AdamOptions().lr(1e-3));
+  nlohmann::json meta = tg::ckpt::load(path.string(), again.named_parameters(), &adam2);
+  CHECK(meta.at("epoch") == 3);
+  const bool same_weight = again.head.weight.value() == model.head.weight.value();
+  CHECK(same_weight);
+  CHECK(adam2.steps() == 1);
+  Model weights_only(tape, other);
+  tg::ckpt::load<float>(path.string(), weights_only.named_parameters(), nullptr);
+  const bool same_bias = weights_only.head.bias.value() == model.head.bias.value();
+  CHECK(same_bias);
+}

@@ -116,7 +116,7 @@ TEST_CASE("a name registered twice, or empty, is an error", "[layers][module]") 
   CHECK_THAT(error_of([&] { Empty e(tape, rng); }), Contains("is not a name"));
 }
 
-TEST_CASE("train() and eval() reach every submodule; Dropout follows", "[layers][module]") {
+TEST_CASE("train() and eval() reach every submodule, and Dropout follows", "[layers][module]") {
   Tape<double> tape;
   Rng rng(1);
   Net<double> net(tape, rng);

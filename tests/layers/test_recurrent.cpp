@@ -256,3 +256,33 @@ TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   REQUIRE_THROWS_WITH(sequence_mask<float>(std::vector<int>{-1}, 5), Catch::Contains("length -1"));
   REQUIRE((sequence_mask<float>(std::vector<int>{2, 1}, 3, true) == Tensor<float>{{0, 0}, {1, 0}, {1, 1}}));
 }
+
+TEST_CASE("a mask by value, as a Var or shaped (T, B, 1) gives what the pointer form gives",
+          "[layers][recurrent][mask]") {
+  for (const bool batch_first : {false, true}) {
+    INFO("batch_first " << batch_first);
+    Tape<double> tape;
+    Rng rng(9);
+    Recurrent<double> layer(tape, RecurrentOptions(kIn, kHidden).cell(CellType::LSTM).batch_first(batch_first), rng);
+    const Var<double> x = tape.constant(
+        uniform<double>(batch_first ? Shape{kBatch, kSteps, kIn} : Shape{kSteps, kBatch, kIn}, -1, 1, rng));
+    const Tensor<double> mask = sequence_mask<double>({kSteps, 2, 5}, kSteps, false, batch_first);
+    Tensor<double> with_one = mask;
+    with_one.reshape({mask.shape()[0], mask.shape()[1], 1});
+    std::vector<State<double>> initial{{tape.constant(uniform<double>(Shape{kBatch, kHidden}, -1, 1, rng)),
+                                        tape.constant(uniform<double>(Shape{kBatch, kHidden}, -1, 1, rng))}};
+    const Tensor<double> expected = everything(layer.forward(x, &mask, &initial)).value();
+    auto same = [&](const RecurrentOutput<double>& out) {
+      const Tensor<double> got = everything(out).value();
+      return std::equal(got.begin(), got.end(), expected.begin(), expected.end());
+    };
+    CHECK(same(layer.forward(x, mask, initial)));
+    CHECK(same(layer.forward(x, tape.constant(mask), &initial)));
+    CHECK(same(layer.forward(x, with_one, initial)));
+    const Tensor<double> unmasked = everything(layer.forward(x, initial)).value();
+    CHECK_FALSE(std::equal(unmasked.begin(), unmasked.end(), expected.begin(), expected.end()));
+    Tensor<double> wrong = mask;
+    wrong.reshape({mask.shape()[0], mask.shape()[1], 1, 1});
+    CHECK_THROWS_WITH(layer.forward(x, wrong), Catch::Matchers::Contains("mask has shape"));
+  }
+}

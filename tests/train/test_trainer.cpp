@@ -254,3 +254,14 @@ TEST_CASE("trainer: clipping equals clip_grad_norm of the gradients the optimize
     REQUIRE(same_bias);
   }
 }
+
+TEST_CASE("trainer: a parameter the optimizer updates but the Trainer would not save is an error",
+          "[train]") {
+  Problem p;
+  std::vector<NamedParameter<double>> named = p.model.named_parameters();
+  named.pop_back();  // the bias: updated by Adam, in no checkpoint
+  CHECK_THROWS_WITH((train::Trainer<double>(p.tape, named, p.adam, p.options(3, "", ""))),
+                    Catch::Matchers::Contains("optimizer's parameter 1 (shape (2,))") &&
+                        Catch::Matchers::Contains("checkpoints would not hold it"));
+  CHECK_NOTHROW(train::Trainer<double>(p.tape, p.model.named_parameters(), p.adam, p.options(3, "", "")));
+}
