@@ -227,7 +227,7 @@ struct Seq2Seq : Module<T> {
   // The encoder's outputs (B, S, 2H) and the decoder's first state: both
   // directions' final states, concatenated (B, 2H).
   std::pair<Var<T>, State<T>> encode(const Batch<T>& b) const {
-    RecurrentOutput<T> r = encoder.forward(source_embed(b.source), &b.mask);
+    RecurrentOutput<T> r = encoder.forward(source_embed(b.source), b.mask);
     return {r.output, {r.last(), concat({r.final[0].c, r.final[1].c}, 1)}};
   }
 
@@ -290,7 +290,7 @@ std::pair<Scores, double> train_and_evaluate(const Flags& f, const Dates& dates,
   Rng rng(f.seed);
   Seq2Seq<float> model(tape, 32, f.hidden, rng);
   std::printf("%s", model.summary().c_str());
-  Adam<float> adam(model.parameters(), AdamOptions(f.lr));
+  Adam<float> adam(model.parameters(), AdamOptions().lr(f.lr));
   train::Options options;
   options.batches_per_epoch = f.steps;  // fresh dates at every step
   options.steps = f.steps;
