@@ -138,6 +138,9 @@ class LSTMCell : public Cell<T> {
     bool fused = true;
   };
   LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const Options& options, Rng& rng);
+  // The default options but the initialisation, as the other cells take it.
+  LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, RecurrentInit init, Rng& rng)
+      : LSTMCell(tape, in, hidden, with_init(init), rng) {}
   std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
   bool has_cell_state() const override { return true; }
   bool fusable() const;
@@ -155,6 +158,11 @@ class LSTMCell : public Cell<T> {
   Options options;
 
  private:
+  static Options with_init(RecurrentInit init) {
+    Options o;
+    o.init = init;
+    return o;
+  }
   State<T> from_gates(const Var<T>& gates, const State<T>& prev) const;
 };
 

@@ -215,7 +215,7 @@ struct Seq2Seq : Module<T> {
         encoder(tape, RecurrentOptions(embed, hidden).bidirectional(true).batch_first(true).init(RecurrentInit::Torch),
                 rng),
         target_embed(tape, kTargetChars.size() + 1, embed, rng),
-        decoder(tape, embed, 2 * hidden, cell_options(), rng),
+        decoder(tape, embed, 2 * hidden, RecurrentInit::Torch, rng),  // as nn.LSTMCell's
         head(tape, 4 * hidden, kTargetChars.size(), rng) {
     this->register_module("source_embed", source_embed);
     this->register_module("encoder", encoder);
@@ -257,13 +257,6 @@ struct Seq2Seq : Module<T> {
       for (std::size_t i = 0; i < out.size(); ++i) out[i] += kTargetChars[previous(i)];
     }
     return out;
-  }
-
-  // PyTorch's initialisation for the decoder too, as nn.LSTMCell's.
-  static typename LSTMCell<T>::Options cell_options() {
-    typename LSTMCell<T>::Options o;
-    o.init = RecurrentInit::Torch;
-    return o;
   }
 
   Embedding<T> source_embed;
