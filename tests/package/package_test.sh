@@ -38,6 +38,21 @@ mode=$1 src=$2 build=$3 work=$4 cxx=$5 cxxflags=${6:-}
 prefix="$work/prefix"
 fail() { echo "package_test $mode: FAILED: $*" >&2; exit 1; }
 
+# Builds examples/$1 against the prefix into $work/$1 (sets out_dir and exe)
+# and runs its float64 gradcheck (--check), whose output must match $2.
+build_example() {
+  out_dir="$work/$1"
+  rm -rf "$out_dir"
+  cmake -S "$src/examples/$1" -B "$out_dir" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$out_dir" >/dev/null
+  exe="$out_dir/$1"
+  local check
+  check=$("$exe" --check) || fail "$1 --check exited non-zero: $check"
+  echo "$check"
+  grep -q "$2" <<<"$check" || fail "no '$2' in the output of $1 --check"
+}
+
 # Runs the example built at $1: it must exit 0 and say that it passed.
 run_example() {
   local out code=0
@@ -169,15 +184,7 @@ PY
   echo "subproject ok: only the library and the examples, build type left empty, no -march"
   ;;
 char_rnn)
-  out_dir="$work/char_rnn"
-  rm -rf "$out_dir"
-  cmake -S "$src/examples/char_rnn" -B "$out_dir" -DCMAKE_PREFIX_PATH="$prefix" \
-        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$out_dir" >/dev/null
-  exe="$out_dir/char_rnn"
-  check=$("$exe" --check) || fail "char_rnn --check exited non-zero: $check"
-  echo "$check"
-  grep -q '^gradcheck: ok' <<<"$check" || fail "no 'gradcheck: ok' from char_rnn --check"
+  build_example char_rnn '^gradcheck: ok'
   # Sentences from a small grammar: 216 equally likely ones, log2(216) bits
   # in 26.7 characters on average, 0.29 bits per character; the characters'
   # frequencies alone carry about 3.9.
@@ -226,15 +233,7 @@ PY
   echo "char_rnn ok: gradcheck, bits per character, the same sample from the same seed, errors on bad files"
   ;;
 seq2seq)
-  out_dir="$work/seq2seq"
-  rm -rf "$out_dir"
-  cmake -S "$src/examples/seq2seq" -B "$out_dir" -DCMAKE_PREFIX_PATH="$prefix" \
-        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$out_dir" >/dev/null
-  exe="$out_dir/seq2seq"
-  out=$("$exe" --check) || fail "seq2seq --check exited $?: $out"
-  echo "$out"
-  grep -q '^gradcheck seq2seq: ok' <<<"$out" || fail "no 'gradcheck seq2seq: ok' in the output of --check"
+  build_example seq2seq '^gradcheck seq2seq: ok'
   code=0
   err=$("$exe" --steps ten 2>&1) || code=$?
   ((code != 0)) || fail "seq2seq --steps ten exited 0"
