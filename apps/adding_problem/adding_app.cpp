@@ -76,63 +76,45 @@ Evaluation evaluate(const AddingModel<float>& model, Tape<float>& tape, const Ba
 
 RunResult run(const Settings& s, const app::Frame& frame, std::FILE* log) {
   const app::TrainingFlags& f = frame.flags();
-  auto say = [&](const std::string& line) {
-    if (log) fmt::print(log, "{}\n", line);
-  };
-  RunResult res;
-
   // The model and its optimizer; Rng(seed) draws the initial weights.
   Tape<float> tape;
   Rng rng(f.seed);
   AddingModel<float> model(tape, parse_cell_type(s.cell), s.hidden, rng);
   Adam<float> adam(model.parameters(), float(s.lr));
   const Batch<float> held_out = held_out_set(s.length, s.eval_size);
-
-  train::Options options = frame.trainer_options(kBatchesPerEpoch);
-  options.log = log;
-  train::Trainer<float> trainer(tape, model.named_parameters(), adam, options, f.seed);
-  if (f.eval_only)
-    ckpt::load<float>(f.load, model.named_parameters(), nullptr);  // the weights alone
-  else if (!f.load.empty())
-    trainer.resume(f.load);  // weights, Adam's moments, the step, the Trainer's rng
-  const std::size_t saved_step =
-      frame.loaded_meta().value(nlohmann::json::json_pointer("/trainer/step"), std::size_t{0});
-  res.first_step = f.eval_only ? saved_step : trainer.step();
-  say(fmt::format("model: {} 2->{}, head {}->1, {} parameters{}; T = {}, held-out {} sequences",
-                  s.cell, s.hidden, s.hidden, model.parameter_count(),
-                  f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, res.first_step),
-                  s.length, s.eval_size));
-  if (log) fmt::print(log, "{}", model.summary());
-  if (f.eval_only) {
+  app::Session session(frame, tape, model, adam, frame.trainer_options(kBatchesPerEpoch), log);
+  session.start();  // --load: the weights, Adam's moments, the step, the Trainer's rng
+  RunResult res;
+  session.say(fmt::format("model: {} 2->{}, head {}->1, {} parameters{}; T = {}, held-out {} sequences",
+                          s.cell, s.hidden, s.hidden, model.parameter_count(), session.loaded_from(), s.length,
+                          s.eval_size));
+  session.print(model.summary());
+  if (session.eval_only()) {
     res.final = evaluate(model, tape, held_out);
-    res.last_step = res.first_step;
-    say(fmt::format("step {:5d}  eval_mse {:.4f}  baseline {:.4f}", res.first_step, res.final.mse,
-                    res.final.baseline));
-    frame.export_model(model, log);
+    static_cast<app::RunInfo&>(res) = session.info();
+    session.say(fmt::format("step {:5d}  eval_mse {:.4f}  baseline {:.4f}", res.first_step, res.final.mse,
+                            res.final.baseline));
+    session.export_model();
     return res;
   }
-  say(fmt::format("training: Adam lr {:g}, batch {}, clip {:g}, steps {}..{}, seed {}", s.lr, s.batch,
-                  f.clip, res.first_step + 1, trainer.total_steps(), f.seed));
-
+  session.say(fmt::format("training: Adam lr {:g}, batch {}, clip {:g}, steps {}..{}, seed {}", s.lr, s.batch,
+                          f.clip, session.info().first_step + 1, session.trainer().total_steps(), f.seed));
   // The loss of training step `at`: its batch, the forward, the loss. The
   // Trainer does the rest (backward, clipping, Adam, tape.clear()).
   auto loss_of = [&](const train::Batch& at) {
     Batch<float> b = batch_at<float>(s.length, s.batch, f.seed, at.step);
     Var<float> prediction = model.forward(tape.constant(std::move(b.x)));
-    return mse(prediction, tape.constant(std::move(b.target)));
+    return session.ddp().loss(mse(prediction, tape.constant(std::move(b.target))));
   };
   // The evaluation, every --eval-every steps and after the last one.
   auto evaluation = [&]() -> train::Metrics {
     res.final = evaluate(model, tape, held_out);
     return {{"eval_mse", res.final.mse}, {"baseline", res.final.baseline}};
   };
-  res.history = trainer.fit(loss_of, evaluation);
-  frame.report().training(trainer);
-
-  res.last_step = trainer.step();
-  res.train_seconds = trainer.train_seconds();
-  if (res.history.empty()) res.final = evaluate(model, tape, held_out);  // already at the end
-  frame.export_model(model, log);
+  session.fit(loss_of, evaluation);
+  static_cast<app::RunInfo&>(res) = session.info();
+  if (res.rows.empty()) res.final = evaluate(model, tape, held_out);  // already at the end
+  session.export_model();
   return res;
 }
 
@@ -167,10 +149,8 @@ RunResult run_other_cell(const Settings& s, const app::TrainingFlags& f, const s
   return run(settings, other, nullptr);
 }
 
-}  // namespace
-
-void add_report(train::Report& r, const Settings& s, const app::Frame& frame, const RunResult& res) {
-  const app::TrainingFlags& f = frame.flags();
+// What the run is: the task, the model, the data and protocol.
+void describe_run(train::Report& r, const Settings& s, const app::TrainingFlags& f, const RunResult& res) {
   r.describe(fmt::format(
       "## The task\n\nThe adding problem (Hochreiter & Schmidhuber 1997), the test of a long memory. Each "
       "sequence has $T = {}$ steps; step $t$ carries a pair $(v_t, m_t)$: a value $v_t$ drawn uniformly "
@@ -196,9 +176,10 @@ void add_report(train::Report& r, const Settings& s, const app::Frame& frame, co
                   {"optimizer", fmt::format("Adam, learning rate {:g}; gradient norm clipped to {:g}", s.lr, f.clip)},
                   {"schedule", fmt::format("steps {} to {}, held-out MSE every {} steps", res.first_step + 1,
                                            res.last_step, f.eval_every ? f.eval_every : kBatchesPerEpoch)}}));
-  r.plot_with("baseline", "mse");
-  if (f.eval_only || res.history.empty()) return;
+}
 
+// The cells of --compare, each trained the same way from scratch.
+std::vector<std::string> compared_cells(const Settings& s) {
   std::vector<std::string> cells;
   if (s.compare == "all") {
     for (const char* c : {"lstm", "gru", "rnn"})
@@ -208,16 +189,22 @@ void add_report(train::Report& r, const Settings& s, const app::Frame& frame, co
     for (std::string c; std::getline(in, c, ',');)
       if (c != s.cell && std::find(cells.begin(), cells.end(), c) == cells.end()) cells.push_back(c);
   }
-  std::vector<train::Series> curves{mse_curve(s.cell + " (this run)", res.history)};
+  return cells;
+}
+
+// This run's held-out MSE curve beside the other cells' and the baseline.
+void compare_cells(train::Report& r, const Settings& s, const app::TrainingFlags& f, const RunResult& res) {
+  const std::vector<std::string> cells = compared_cells(s);
+  std::vector<train::Series> curves{mse_curve(s.cell + " (this run)", res.rows)};
   std::vector<std::vector<std::string>> rows{
       {s.cell + " (this run)", fmt::format("{:.4f}", res.final.mse), fmt::format("{:.1f}", res.train_seconds)}};
   for (const std::string& cell : cells) {
     const RunResult other = run_other_cell(s, f, cell);
-    curves.push_back(mse_curve(cell, other.history));
+    curves.push_back(mse_curve(cell, other.rows));
     rows.push_back({cell, fmt::format("{:.4f}", other.final.mse), fmt::format("{:.1f}", other.train_seconds)});
   }
   train::Series baseline{"baseline (always 1.0)", {}, {}};
-  for (const train::Row& row : res.history) baseline.x.push_back(double(row.step)), baseline.y.push_back(res.final.baseline);
+  for (const train::Row& row : res.rows) baseline.x.push_back(double(row.step)), baseline.y.push_back(res.final.baseline);
   curves.push_back(baseline);
   std::string names = s.cell;
   for (const auto& c : cells) names += ", " + c;
@@ -231,6 +218,14 @@ void add_report(train::Report& r, const Settings& s, const app::Frame& frame, co
                                          curves, true}),
            "");
   r.table("The held-out MSE after the last step:", {"cell", "held-out MSE", "training seconds"}, rows);
+}
+
+}  // namespace
+
+void add_report(train::Report& r, const Settings& s, const app::Frame& frame, const RunResult& res) {
+  describe_run(r, s, frame.flags(), res);
+  r.plot_with("baseline", "mse");
+  if (!frame.flags().eval_only && !res.rows.empty()) compare_cells(r, s, frame.flags(), res);
 }
 
 }  // namespace tg::adding

@@ -14,6 +14,7 @@
 
 #include "apps/adding_problem/adding_model.hpp"
 #include "apps/common/frame.hpp"
+#include "apps/common/session.hpp"
 
 namespace tg::adding {
 
@@ -54,12 +55,8 @@ struct Evaluation {
 // Forward only, under no_grad; the tape is cleared afterwards.
 Evaluation evaluate(const AddingModel<float>& model, Tape<float>& tape, const Batch<float>& set);
 
-struct RunResult {
-  std::size_t first_step = 0;      // steps already done by a loaded checkpoint
-  std::size_t last_step = 0;       // where this run ended
-  std::vector<train::Row> history; // one row per evaluation of this run
-  Evaluation final;                // after the last step
-  double train_seconds = 0;        // training steps only, in this process
+struct RunResult : app::RunInfo {  // steps, rows (one per evaluation), times
+  Evaluation final;                 // after the last step
 };
 
 // Builds the model (settings already restored from a --load checkpoint by the

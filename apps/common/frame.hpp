@@ -6,20 +6,13 @@
 //   0 success   1 failure while running (data, checkpoint, non-finite loss)
 //   2 usage (a flag out of range, a checkpoint of other settings)
 //
-// Errors print as "prog: error: message". An app reads:
+// Errors print as "prog: error: message". An app's main() is app::main
+// (apps/common/main.hpp), its run a Session (apps/common/session.hpp):
 //
-//   int main(int argc, char** argv) {
-//     return app::run_main("mnist_rnn", [&] {
-//       app::Frame frame("mnist_rnn", "Trains ...");
-//       Config c;
-//       frame.cli().add_option("--cell", c.cell, "...")->check(...);
-//       frame.add_training_flags(defaults);
-//       frame.parse(argc, argv);       // --help: prints and exits 0
-//       ...load data, build the model, train::Trainer::fit (log to frame.out(),
-//       frame.report().training(trainer) after it)...
-//       frame.finish();                // --report: writes the notebook
-//     });
-//   }
+//   add_flags:  frame.cli().add_option("--cell", c.cell, "...")->check(...);
+//               frame.add_training_flags(defaults);
+//   run:        ...load data, build the model, Session(frame, ...).fit(...);
+//               the report's sections to frame.report()...
 #pragma once
 
 #include <chrono>
@@ -150,12 +143,5 @@ class Frame {
   std::unique_ptr<train::Report> report_;
   std::FILE* out_ = nullptr;  // stdout and log_, with --report
 };
-
-// Peak resident memory of this process so far, in MiB (for RESULT lines).
-double peak_mib();
-
-// Runs `body` and returns its exit code, or the code of what it threw, with
-// the message on stderr as "program: error: ...".
-int run_main(const char* program, const std::function<int()>& body);
 
 }  // namespace tg::app

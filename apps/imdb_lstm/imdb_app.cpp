@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "apps/common/explain.hpp"
+#include "apps/common/main.hpp"
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>

@@ -3,6 +3,7 @@
 // --load and --predict, classify new text.
 #include <fmt/core.h>
 
+#include "apps/common/main.hpp"
 #include "apps/imdb_lstm/imdb_app.hpp"
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/parallel/comm.hpp>

@@ -4,7 +4,7 @@
 // code 2 for anything else.
 #include <fmt/core.h>
 
-#include "apps/common/frame.hpp"
+#include "apps/common/main.hpp"
 #include "apps/lecture_examples/lecture.hpp"
 
 namespace {
@@ -81,23 +81,24 @@ void add_report(tg::train::Report& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return tg::app::run_main("lecture_examples", [&] {
-    tg::app::Frame frame("lecture_examples",
-                         "Prints the lecture's two worked examples step by step (input, memory, "
-                         "output), computed by tapegrad's generic RNN and LSTM layers with the "
-                         "slides' hand-set weights: the simple RNN in both input orders, and the "
-                         "LSTM memory cell. Trains nothing; --report writes the examples as a notebook.");
+  using namespace tg;
+  const app::Program program{
+      "lecture_examples",
+      "Prints the lecture's two worked examples step by step (input, memory, output), computed by "
+      "tapegrad's generic RNN and LSTM layers with the slides' hand-set weights: the simple RNN in both "
+      "input orders, and the LSTM memory cell. Trains nothing; --report writes the examples as a notebook.",
+      ""};
+  const auto add_flags = [](app::Frame& frame) {
     // No training flags (the frame's footer would speak of them); --report.
     frame.cli().footer(
         "exit codes: 0 success, 1 the report cannot be written, 2 usage (an option\n"
         "or argument: it takes only --report).");
     frame.add_report_flag();
-    frame.parse(argc, argv);  // --help prints the help and leaves with 0
+  };
+  return app::main(argc, argv, program, add_flags, [](app::Frame& frame, const parallel::Environment&) {
     print_rnn(frame.out(), false);
     print_rnn(frame.out(), true);
     print_lstm(frame.out());
     if (frame.reporting()) add_report(frame.report());
-    frame.finish();
-    return 0;
   });
 }

@@ -3,7 +3,7 @@
 #include <fmt/core.h>
 
 #include "apps/common/explain.hpp"
-#include <tapegrad/checkpoint/state.hpp>
+#include "apps/common/main.hpp"
 #include <tapegrad/optim/adam.hpp>
 #include <tapegrad/parallel/data_parallel.hpp>
 
@@ -30,15 +30,9 @@ void check_data(const Settings& s, const data::Mnist& data) {
     throw app::UsageError(fmt::format("--batch {} exceeds the {} training images", s.batch, data.train.size()));
 }
 
-std::string processes(const parallel::DataParallel<float>& ddp) {
-  return ddp.size() > 1 ? fmt::format(" over {} processes", ddp.size()) : "";
-}
-
-// The report's own sections (--report): what the run is, then the first
-// test digits with their predictions and the confusion matrix of the test
-// split.
-void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f, const data::Mnist& data,
-                std::size_t parameters, const RunResult& res) {
+// What the run is: the task, the model, the data and protocol.
+void describe_run(train::Report& r, const Settings& s, const app::TrainingFlags& f, const data::Mnist& data,
+                  std::size_t parameters, const RunResult& res) {
   r.describe(
       "## The task\n\nRecognise handwritten digits (0 to 9) in 28x28 gray images. A recurrent network "
       "reads each image **one row per time step**: 28 steps, each a vector $x^t$ of the 28 pixels of row "
@@ -69,9 +63,11 @@ void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f
                   {"initialisation", s.init == "torch" ? "U(-1/sqrt(H), 1/sqrt(H)) (PyTorch's)"
                                                        : "Glorot-uniform input weights, orthogonal recurrent weights, zero biases"},
                   {"gradient clipping", f.clip > 0 ? fmt::format("global norm {:g}", f.clip) : "none"}}));
-  const std::vector<int>& pred = res.test.predictions;
-  if (pred.size() != data.test.size()) return;
+}
 
+
+// The first test digits as images, with their predictions.
+void add_first_digits(train::Report& r, const data::Mnist& data, const std::vector<int>& pred) {
   const std::size_t n = std::min(kShown, data.test.size());
   std::vector<std::vector<std::uint8_t>> images;
   std::vector<std::string> titles, header{""}, predicted{"predicted"}, truth{"true"};
@@ -92,7 +88,11 @@ void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f
       n, wrong.empty() ? "none" : (wrong.find(',') == std::string::npos ? "image " : "images ") + wrong));
   r.figure(train::image_strip("digits", images, data::kMnistSide, data::kMnistSide, titles), "");
   r.table("", header, {predicted, truth});
+}
 
+// The confusion matrix of the test split, as a heat map and a table.
+void add_confusion(train::Report& r, const data::Mnist& data, const RunResult& res) {
+  const std::vector<int>& pred = res.test.predictions;
   std::vector<std::vector<double>> counts(kClasses, std::vector<double>(kClasses, 0));
   for (std::size_t i = 0; i < pred.size(); ++i) counts[data.test.labels[i]][std::size_t(pred[i])] += 1;
   std::vector<std::string> labels, columns{"true \\ predicted"};
@@ -118,6 +118,17 @@ void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f
                            "true digit", counts, labels),
            "");
   r.table("The same counts, with each digit's recall (the fraction of its images recognised):", columns, rows);
+}
+
+// The report's own sections (--report): what the run is, then the first
+// test digits with their predictions and the confusion matrix of the test
+// split.
+void add_report(train::Report& r, const Settings& s, const app::TrainingFlags& f, const data::Mnist& data,
+                std::size_t parameters, const RunResult& res) {
+  describe_run(r, s, f, data, parameters, res);
+  if (res.test.predictions.size() != data.test.size()) return;
+  add_first_digits(r, data, res.test.predictions);
+  add_confusion(r, data, res);
 }
 
 }  // namespace
@@ -195,80 +206,71 @@ Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSpli
   return ev;
 }
 
+namespace {
+
+// Trains to the end the flags set; res.test is the last evaluation's.
+void train_model(const Settings& s, const data::Mnist& data, Model& model, Tape<float>& tape,
+                 app::Session& session, RunResult& res) {
+  const app::TrainingFlags& f = session.flags();
+  data::EpochSampler sampler(data.train.size(), s.batch, f.seed);
+  session.say(fmt::format("training: Adam lr {:g}, batch {}{}, steps {}..{}, seed {}; {} train / {} test images",
+                          s.lr, s.batch, session.processes(), session.info().first_step + 1,
+                          session.trainer().total_steps(), f.seed, data.train.size(), data.test.size()));
+  parallel::DataParallel<float>& ddp = session.ddp();
+  std::vector<std::int64_t> targets;
+  double minibatch_loss = 0;  // the protocol logs the last step's loss
+  session.trainer().on_step = [&](const train::Batch&, double loss) { minibatch_loss = loss; };
+  session.fit(
+      [&](const train::Batch& at) {
+        data::MnistBatch b = data::mnist_batch(data.train, ddp.shard(sampler.at(at.epoch, at.index)));
+        targets.assign(b.labels.begin(), b.labels.end());
+        return ddp.loss(cross_entropy(model.forward(tape.constant(std::move(b.x))), targets));
+      },
+      [&]() -> train::Metrics {
+        if (!ddp.is_root()) return {};
+        res.test = evaluate(model, tape, data.test);
+        return {{"minibatch_loss", minibatch_loss}, {"test_loss", res.test.loss},
+                {"test_acc", res.test.accuracy}};
+      });
+  if (res.test.predictions.empty() && ddp.is_root()) res.test = evaluate(model, tape, data.test);
+}
+
+}  // namespace
+
 RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& data, std::FILE* log) {
-  const app::TrainingFlags& f = frame.flags();
   check_data(s, data);
   Tape<float> tape;
-  Rng rng(f.seed);
+  Rng rng(frame.flags().seed);
   Model model(tape, parse_cell_type(s.cell), s.hidden, s.layers, parse_init(s.init), rng);
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
-  data::EpochSampler sampler(data.train.size(), s.batch, f.seed);
-  train::Options options = frame.trainer_options(sampler.batches_per_epoch());
-  options.log = log;
-  train::Trainer<float> trainer(tape, model.named_parameters(), adam, options, f.seed);
-
+  const std::size_t batches_per_epoch = data::EpochSampler(data.train.size(), s.batch, 0).batches_per_epoch();
+  app::Session session(frame, tape, model, adam, frame.trainer_options(batches_per_epoch), log);
+  session.start();
   RunResult res;
-  if (f.eval_only)
-    ckpt::load<float>(f.load, model.named_parameters(), nullptr);
-  else if (!f.load.empty())
-    trainer.resume(f.load);
-  // Under mpirun -np N, each rank trains on its share of every batch and
-  // rank 0 alone logs, evaluates and saves (docs/distributed.md).
-  parallel::DataParallel<float> ddp(trainer, model.named_parameters(), adam);
-  if (!ddp.is_root()) log = nullptr;
-  res.first_step = f.eval_only ? std::size_t(frame.loaded_meta().value(nlohmann::json::json_pointer("/trainer/step"), 0))
-                               : trainer.step();
-  auto say = [&](const std::string& line) {
-    if (log) fmt::print(log, "{}\n", line);
-  };
-  say(fmt::format("model: {} 28->{} x{} layer(s), Linear {}->10, {} parameters, init {}{}", s.cell,
-                  s.hidden, s.layers, s.hidden, model.parameter_count(), s.init,
-                  f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, res.first_step)));
-  if (log) fmt::print(log, "{}", model.summary());
-
-  if (f.eval_only) {
-    if (ddp.is_root()) res.test = evaluate(model, tape, data.test);
-    say(fmt::format("step {:5d}  test_loss {:.4f}  test_acc {:.4f}", res.first_step, res.test.loss,
-                    res.test.accuracy));
+  session.say(fmt::format("model: {} 28->{} x{} layer(s), Linear {}->10, {} parameters, init {}{}", s.cell,
+                          s.hidden, s.layers, s.hidden, model.parameter_count(), s.init, session.loaded_from()));
+  session.print(model.summary());
+  if (session.eval_only()) {
+    if (session.is_root()) res.test = evaluate(model, tape, data.test);
+    session.say(fmt::format("step {:5d}  test_loss {:.4f}  test_acc {:.4f}", session.info().first_step,
+                            res.test.loss, res.test.accuracy));
   } else {
-    say(fmt::format("training: Adam lr {:g}, batch {}{}, steps {}..{}, seed {}; {} train / {} test images",
-                    s.lr, s.batch, processes(ddp), res.first_step + 1, trainer.total_steps(), f.seed,
-                    data.train.size(), data.test.size()));
-    std::vector<std::int64_t> targets;
-    double minibatch_loss = 0;  // the protocol logs the last step's loss
-    trainer.on_step = [&](const train::Batch&, double loss) { minibatch_loss = loss; };
-    trainer.fit(
-        [&](const train::Batch& at) {
-          data::MnistBatch b = data::mnist_batch(data.train, ddp.shard(sampler.at(at.epoch, at.index)));
-          targets.assign(b.labels.begin(), b.labels.end());
-          return ddp.loss(cross_entropy(model.forward(tape.constant(std::move(b.x))), targets));
-        },
-        [&]() -> train::Metrics {
-          if (!ddp.is_root()) return {};
-          res.test = evaluate(model, tape, data.test);
-          return {{"minibatch_loss", minibatch_loss}, {"test_loss", res.test.loss},
-                  {"test_acc", res.test.accuracy}};
-        });
-    frame.report().training(trainer);
-    res.train_seconds = trainer.train_seconds();
-    res.train_cpu_seconds = trainer.train_cpu_seconds();
-    if (ddp.size() > 1) say(ddp.summary());
-    if (res.test.predictions.empty() && ddp.is_root()) res.test = evaluate(model, tape, data.test);
+    train_model(s, data, model, tape, session, res);
   }
-  res.last_step = f.eval_only ? res.first_step : trainer.step();
+  static_cast<app::RunInfo&>(res) = session.info();
   std::vector<int> labels(data.test.labels.begin(),
                           data.test.labels.begin() + std::ptrdiff_t(std::min(kShown, data.test.size())));
-  say("first 10 test images: predicted " + first(res.test.predictions));
-  say("                      label     " + first(labels));
-  if (frame.reporting() && ddp.is_root())
-    add_report(frame.report(), s, f, data, model.parameter_count(), res);
-  frame.export_model(model, log);  // rank 0 only
+  session.say("first 10 test images: predicted " + first(res.test.predictions));
+  session.say("                      label     " + first(labels));
+  if (frame.reporting() && session.is_root())
+    add_report(frame.report(), s, frame.flags(), data, model.parameter_count(), res);
+  session.export_model();
   return res;
 }
 
 std::string result_line(const Settings& s, const app::Frame& frame, const RunResult& r) {
   const app::TrainingFlags& f = frame.flags();
-  const std::size_t steps = r.last_step - r.first_step;
+  const std::size_t steps = r.steps();
   return fmt::format(
       "RESULT name=mnist_{} impl=tapegrad steps={} train_seconds={:.6g} ms_per_step={:.6g} "
       "test_acc={:.6g} peak_mib={:.6g} train_cpu_seconds={:.6g} test_loss={:.6g} cell={} batch={} "

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "apps/common/frame.hpp"
+#include "apps/common/session.hpp"
 #include <tapegrad/datasets/mnist.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/layers/recurrent.hpp>
@@ -64,12 +65,8 @@ struct Evaluation {
 Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSplit& split,
                     std::size_t chunk = 1000);
 
-struct RunResult {
-  std::size_t first_step = 0;   // steps already done by a loaded checkpoint
-  std::size_t last_step = 0;    // where this run ended
-  double train_seconds = 0;     // wall time of the training steps (evaluation excluded)
-  double train_cpu_seconds = 0; // process CPU time over the same spans
-  Evaluation test;              // on the whole test split after the last step
+struct RunResult : app::RunInfo {
+  Evaluation test;  // on the whole test split after the last step
 };
 
 // Builds the model (settings already restored from a --load checkpoint by

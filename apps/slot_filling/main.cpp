@@ -3,6 +3,7 @@
 // load the data, train or load (apps/slot_filling/run.cpp), report.
 #include <iostream>
 
+#include "apps/common/main.hpp"
 #include "apps/slot_filling/slot_app.hpp"
 #include <tapegrad/datasets/slots/ticket_corpus.hpp>
 #include <tapegrad/parallel/comm.hpp>

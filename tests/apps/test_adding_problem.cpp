@@ -211,13 +211,13 @@ TEST_CASE("adding problem: a short LSTM run of the app learns it, far below the 
   const RunResult r = App({}).run();
   CHECK(r.first_step == 0);
   CHECK(r.last_step == 600);
-  REQUIRE(r.history.size() == 1);  // --eval-every 0: at the epoch ends (1000 steps) and the end
-  CHECK(r.history.back().step == 600);
+  REQUIRE(r.rows.size() == 1);  // --eval-every 0: at the epoch ends (1000 steps) and the end
+  CHECK(r.rows.back().step == 600);
   CHECK(r.train_seconds > 0);
   INFO("eval MSE " << r.final.mse << ", baseline " << r.final.baseline);
   CHECK(r.final.baseline == Approx(1.0 / 6).margin(0.02));
   CHECK(r.final.mse < 0.01);
-  CHECK(r.history.back().values.at(0).second == r.final.mse);
+  CHECK(r.rows.back().values.at(0).second == r.final.mse);
 
   // The bar is out of reach without training: the same model, untrained.
   Tape<float> tape;
@@ -234,7 +234,7 @@ TEST_CASE("adding problem: metrics, and --eval-only gives the figures of the run
   // A cell with two bias tensors: every parameter must round-trip.
   const RunResult trained =
       App({"--cell", "gru", "--steps", "60", "--eval-every", "20", "--save", path, "--metrics", csv}).run();
-  REQUIRE(trained.history.size() == 3);
+  REQUIRE(trained.rows.size() == 3);
 
   const std::string rows = read_file(csv);
   CHECK(rows.rfind("step,epoch,loss,eval_mse,baseline,train_seconds\n20,1,", 0) == 0);
@@ -249,7 +249,7 @@ TEST_CASE("adding problem: metrics, and --eval-only gives the figures of the run
   const RunResult loaded = e.run();
   CHECK(loaded.first_step == 60);
   CHECK(loaded.last_step == 60);
-  CHECK(loaded.history.empty());
+  CHECK(loaded.rows.empty());
   CHECK(loaded.final.mse == trained.final.mse);
   CHECK(read_file(path) == saved);  // evaluating writes nothing
 
@@ -277,8 +277,8 @@ TEST_CASE("adding problem: --load trains on to --steps, byte for byte the uninte
           .run();
   CHECK(resumed.first_step == 40);
   CHECK(resumed.last_step == 80);  // --steps is the end of the run, not a count of more
-  REQUIRE(resumed.history.size() == 2);
-  CHECK(resumed.history.front().step == 60);
+  REQUIRE(resumed.rows.size() == 2);
+  CHECK(resumed.rows.front().step == 60);
   CHECK(ckpt::read_meta(half).at("trainer").at("step") == 80);
   CHECK(read_file(half) == read_file(whole));
   CHECK(resumed.final.mse == straight.final.mse);
