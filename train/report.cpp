@@ -200,93 +200,112 @@ std::vector<Report::Item> Report::curves() const {
   return out;
 }
 
+namespace {
+
+// A notebook's cells as they are added.
+class Cells {
+ public:
+  void markdown(const std::string& text) {
+    cells_.push_back({{"cell_type", "markdown"}, {"id", next_id()}, {"metadata", Json::object()}, {"source", text}});
+  }
+  void code(const std::string& source, Json outputs) {
+    cells_.push_back({{"cell_type", "code"},
+                      {"id", next_id()},
+                      {"metadata", Json::object()},
+                      {"execution_count", nullptr},
+                      {"source", source},
+                      {"outputs", std::move(outputs)}});
+  }
+  void printed(const std::string& comment, const std::string& text) {
+    code(comment, Json::array({{{"output_type", "stream"}, {"name", "stdout"}, {"text", text}}}));
+  }
+  Json take() { return std::move(cells_); }
+
+ private:
+  std::string next_id() const { return fmt::format("cell-{}", cells_.size() + 1); }
+  Json cells_ = Json::array();
+};
+
+// The metrics table: one row per evaluation, as the log prints them.
+std::string metrics_table(const std::vector<Row>& history) {
+  std::vector<std::string> header{"step", "epoch", "loss"};
+  for (const auto& [name, value] : history.front().values) header.push_back(name);
+  header.push_back("train_seconds");
+  std::vector<std::vector<std::string>> rows;
+  for (const Row& r : history) {
+    std::vector<std::string> row{std::to_string(r.step), std::to_string(r.epoch), fmt::format("{:.4f}", r.loss)};
+    for (const auto& [name, value] : r.values) row.push_back(fmt::format("{:.4f}", value));
+    row.push_back(fmt::format("{:.1f}", r.train_seconds));
+    rows.push_back(std::move(row));
+  }
+  return markdown_table(header, rows);
+}
+
+std::string run_section(const RunInfo& run) {
+  std::vector<std::vector<std::string>> rows = {
+      {"version", "tapegrad " + run.version},
+      {"machine", fmt::format("{}, {} hardware threads; BLAS threads {}", run.cpu, run.hardware_threads,
+                              run.threads)},
+      {"seed", run.seed.empty() ? "none (the program draws nothing at random)" : run.seed},
+      {"wall time", fmt::format("{:.1f} s (start of the program to this report)", run.wall_seconds)},
+      {"finished", run.finished},
+  };
+  return "## The run\n\nThe command, exactly as it ran:\n\n```\n" + run.command + "\n```\n\n" +
+         markdown_table({"", ""}, rows);
+}
+
+// Writes STEM.<name>.png and shows it in the notebook, after its caption.
+void add_figure(Cells& cells, const Figure& figure, const std::string& caption, const std::string& stem) {
+  const std::string png = render_png(figure);
+  io::write_file_atomic(stem + "." + figure.name + ".png", png);
+  if (!caption.empty()) cells.markdown(caption);
+  const std::string shown = std::filesystem::path(stem).filename().string() + "." + figure.name + ".png";
+  cells.code("from IPython.display import Image\nImage(filename=\"" + shown + "\")",
+             Json::array({{{"output_type", "display_data"},
+                           {"metadata", Json::object()},
+                           {"data", {{"image/png", base64(png)}, {"text/plain", "<figure: " + shown + ">"}}}}}));
+}
+
+}  // namespace
+
 void Report::write(const std::string& path) const {
   const std::string stem = stem_of(path);
-  const std::string stem_name = std::filesystem::path(stem).filename().string();
-  Json cells = Json::array();
-  auto cell_id = [&] { return fmt::format("cell-{}", cells.size() + 1); };
-  auto md = [&](const std::string& text) {
-    cells.push_back({{"cell_type", "markdown"}, {"id", cell_id()}, {"metadata", Json::object()}, {"source", text}});
-  };
-  auto code = [&](const std::string& source, Json outputs) {
-    cells.push_back({{"cell_type", "code"},
-                     {"id", cell_id()},
-                     {"metadata", Json::object()},
-                     {"execution_count", nullptr},
-                     {"source", source},
-                     {"outputs", std::move(outputs)}});
-  };
-  auto stream = [](const std::string& text) {
-    return Json::array({{{"output_type", "stream"}, {"name", "stdout"}, {"text", text}}});
-  };
-
-  md("# " + title_ + ": report of a run\n\n" + summary_);
-  for (const std::string& d : description_) md(d);
-
-  if (has_run_) {
-    std::vector<std::vector<std::string>> rows = {
-        {"version", "tapegrad " + run_.version},
-        {"machine", fmt::format("{}, {} hardware threads; BLAS threads {}", run_.cpu, run_.hardware_threads,
-                                run_.threads)},
-        {"seed", run_.seed.empty() ? "none (the program draws nothing at random)" : run_.seed},
-        {"wall time", fmt::format("{:.1f} s (start of the program to this report)", run_.wall_seconds)},
-        {"finished", run_.finished},
-    };
-    md("## The run\n\nThe command, exactly as it ran:\n\n```\n" + run_.command + "\n```\n\n" +
-       markdown_table({"", ""}, rows));
-  }
-  md("## Training log\n\nWhat the run printed on its standard output, as it printed it.");
-  code("# the output of the command above", stream(log_.empty() ? "(the run printed nothing)\n" : log_));
+  Cells cells;
+  cells.markdown("# " + title_ + ": report of a run\n\n" + summary_);
+  for (const std::string& d : description_) cells.markdown(d);
+  if (has_run_) cells.markdown(run_section(run_));
+  cells.markdown("## Training log\n\nWhat the run printed on its standard output, as it printed it.");
+  cells.printed("# the output of the command above", log_.empty() ? "(the run printed nothing)\n" : log_);
 
   std::vector<Item> items;
   if (!rows_.empty()) {
-    std::vector<std::string> header{"step", "epoch", "loss"};
-    for (const auto& [name, value] : rows_.front().values) header.push_back(name);
-    header.push_back("train_seconds");
-    std::vector<std::vector<std::string>> rows;
-    for (const Row& r : rows_) {
-      std::vector<std::string> row{std::to_string(r.step), std::to_string(r.epoch), fmt::format("{:.4f}", r.loss)};
-      for (const auto& [name, value] : r.values) row.push_back(fmt::format("{:.4f}", value));
-      row.push_back(fmt::format("{:.1f}", r.train_seconds));
-      rows.push_back(std::move(row));
-    }
-    md("## Metrics\n\nOne row per evaluation: the step and the epoch it ran at (epochs counted from 1), "
-       "**loss** the mean training loss since the previous row, then the evaluation's values and the "
-       "training time so far (evaluation excluded), as the log prints them.\n\n" +
-       markdown_table(header, rows));
+    cells.markdown("## Metrics\n\nOne row per evaluation: the step and the epoch it ran at (epochs counted from 1), "
+                   "**loss** the mean training loss since the previous row, then the evaluation's values and the "
+                   "training time so far (evaluation excluded), as the log prints them.\n\n" +
+                   metrics_table(rows_));
     items = curves();
   }
   items.insert(items.end(), items_.begin(), items_.end());
-
   std::set<std::string> names;
   for (const Item& item : items) {
     if (item.kind == Item::Markdown) {
-      md(item.markdown);
+      cells.markdown(item.markdown);
     } else if (item.kind == Item::Text) {
-      if (!item.markdown.empty()) md(item.markdown);
-      code("# output of the run", stream(item.text));
+      if (!item.markdown.empty()) cells.markdown(item.markdown);
+      cells.printed("# output of the run", item.text);
     } else {
       if (!names.insert(item.figure.name).second)
         throw Error("report: two figures are named '" + item.figure.name + "'");
-      const std::string png = render_png(item.figure);
-      const std::string file = stem + "." + item.figure.name + ".png";
-      io::write_file_atomic(file, png);
-      if (!item.markdown.empty()) md(item.markdown);
-      const std::string shown = stem_name + "." + item.figure.name + ".png";
-      code("from IPython.display import Image\nImage(filename=\"" + shown + "\")",
-           Json::array({{{"output_type", "display_data"},
-                         {"metadata", Json::object()},
-                         {"data", {{"image/png", base64(png)}, {"text/plain", "<figure: " + shown + ">"}}}}}));
+      add_figure(cells, item.figure, item.markdown, stem);
     }
   }
-
   Json nb = {{"nbformat", 4},
              {"nbformat_minor", 5},
              {"metadata",
               {{"kernelspec", {{"name", "python3"}, {"display_name", "Python 3"}, {"language", "python"}}},
                {"language_info", {{"name", "python"}}},
                {"tapegrad", {{"report", title_}, {"version", version()}}}}},
-             {"cells", std::move(cells)}};
+             {"cells", cells.take()}};
   io::write_file_atomic(path, nb.dump(1) + "\n");
 }
 
