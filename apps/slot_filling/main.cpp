@@ -1,6 +1,6 @@
 // slot_filling: train a recurrent slot tagger (built-in ticket corpus or an
 // ATIS-layout folder), score it with conlleval, tag typed sentences: parse,
-// load the data, train or load (apps/slot_filling/run.cpp), report.
+// load the data, train or load (apps/slot_filling/slot_run.cpp), report.
 #include <iostream>
 
 #include "apps/common/main.hpp"

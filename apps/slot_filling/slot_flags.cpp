@@ -1,0 +1,145 @@
+// slot_filling's flags: its own settings, the shared training flags with its
+// protocol's defaults, and the defaults that depend on the data.
+#include <fmt/core.h>
+
+#include "apps/slot_filling/slot_app.hpp"
+
+namespace tg::slotapp {
+namespace {
+
+// The defaults that depend on the data: with --data (tuned on ATIS), and on
+// the small, regular built-in corpus.
+struct DataDefaults {
+  std::size_t embed, hidden, epochs;
+  double lr, dropout;
+};
+constexpr DataDefaults kWithData{100, 160, 30, 2e-3, 0.5}, kBuiltIn{32, 64, 6, 5e-3, 0.2};
+
+// "--bidirectional": true or false, spelled as CLI11 reads booleans; stored
+// as "true"/"false" so a checkpoint compares equal however it was spelled.
+CLI::Validator boolean_text() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const std::string v = slots::lowercase(s);
+        if (v == "true" || v == "1" || v == "yes" || v == "on")
+          s = "true";
+        else if (v == "false" || v == "0" || v == "no" || v == "off")
+          s = "false";
+        else
+          return "'" + s + "' is not true or false";
+        return "";
+      },
+      "true|false");
+}
+
+template <class V>
+void add_per_data(CLI::App& cli, const char* name, V& value, const std::string& help, V with_data, V built_in,
+                  const CLI::Validator& check) {
+  cli.add_option(
+         name, value,
+         fmt::format("{} (default {} with --data, {} on the built-in corpus)", help, with_data, built_in))
+      ->check(check)
+      ->default_str("");
+}
+
+// A per-data option neither given nor restored from --load takes the
+// default of the data, recorded as the option's default so that the
+// checkpoint's settings hold it.
+template <class V>
+void resolve(app::Frame& frame, const char* name, V& value, V with_data, V built_in, bool with) {
+  CLI::Option* opt = frame.cli().get_option(name);
+  if (opt->count() > 0) return;
+  value = with ? with_data : built_in;
+  opt->default_str(fmt::format("{}", value));
+}
+
+}  // namespace
+
+ModelConfig Settings::model(std::size_t vocab_size, std::size_t tag_count) const {
+  ModelConfig c;
+  c.vocab_size = vocab_size;
+  c.tag_count = tag_count;
+  c.embed = embed;
+  c.hidden = hidden;
+  c.layers = layers;
+  c.cell = cell;
+  c.bidirectional = bidirectional;
+  c.dropout = dropout;
+  return c;
+}
+
+std::size_t default_epochs(bool with_data) { return with_data ? kWithData.epochs : kBuiltIn.epochs; }
+
+void add_flags(app::Frame& frame, Settings& s) {
+  CLI::App& cli = frame.cli();
+  cli.add_option("--cell", s.cell, "recurrent cell: rnn (Elman, tanh), lstm or gru")
+      ->check(CLI::IsMember({"rnn", "lstm", "gru"}));
+  cli.add_option("--bidirectional", s.bidirectional,
+                 "true: read each sentence both ways (a tag sees the words after it too); "
+                 "false: left to right only (a tag sees only the words before it)")
+      ->transform(boolean_text())
+      ->default_str("true");
+  cli.add_option("--layers", s.layers, "stacked recurrent layers")->check(app::finite_range(1, 16));
+  add_per_data(cli, "--embed", s.embed, "word embedding size", kWithData.embed, kBuiltIn.embed,
+               app::finite_range(1, 4096));
+  add_per_data(cli, "--hidden", s.hidden, "hidden units per direction", kWithData.hidden, kBuiltIn.hidden,
+               app::finite_range(1, 4096));
+  cli.add_option("--batch", s.batch, "sentences per training step")->check(app::finite_range(1, 100000));
+  add_per_data(cli, "--lr", s.lr, "Adam learning rate", kWithData.lr, kBuiltIn.lr,
+               app::finite_range(1e-12, 10));
+  add_per_data(cli, "--dropout", s.dropout, "dropout on embeddings, recurrent outputs and between layers",
+               kWithData.dropout, kBuiltIn.dropout, app::finite_range(0, 0.99));
+  cli.add_option("--word-dropout", s.word_dropout, "probability of replacing a training word by <unk>")
+      ->check(app::finite_range(0, 0.99));
+  cli.add_flag("--random-batches", s.random_batches,
+               "batches of random sentences (default: of similar lengths, which pads less)");
+  cli.add_option("--patience", s.patience,
+                 "stop after this many evaluations without a better valid F1 (0: never)")
+      ->check(app::finite_range(0, 1e6));
+  cli.add_option("--tag", s.tag,
+                 "tag this sentence (repeatable; '-': each line of standard input) after training, "
+                 "or with --load instead of training")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->default_str("");
+  frame.free_on_resume("--tag");
+  app::TrainingFlags d;
+  d.epochs = kWithData.epochs;
+  d.clip = 5;
+  frame.add_training_flags(d);
+  frame.cli()
+      .get_option("--epochs")
+      ->description(fmt::format("end the run after this many epochs (default {} with --data, {} on the "
+                                "built-in corpus)",
+                                kWithData.epochs, kBuiltIn.epochs))
+      ->default_str("");
+}
+
+void resolve_defaults(app::Frame& frame, Settings& s) {
+  const app::TrainingFlags& f = frame.flags();
+  const bool with = !f.data.empty();
+  resolve(frame, "--embed", s.embed, kWithData.embed, kBuiltIn.embed, with);
+  resolve(frame, "--hidden", s.hidden, kWithData.hidden, kBuiltIn.hidden, with);
+  resolve(frame, "--lr", s.lr, kWithData.lr, kBuiltIn.lr, with);
+  resolve(frame, "--dropout", s.dropout, kWithData.dropout, kBuiltIn.dropout, with);
+  CLI::Option* epochs = frame.cli().get_option("--epochs");
+  if (epochs->count() == 0) {
+    epochs->add_result(std::to_string(default_epochs(with)));
+    epochs->run_callback();
+  }
+  if (f.load.empty()) return;
+  if (!needs_data(frame, s) && (!f.save.empty() || !f.metrics.empty()))
+    throw app::UsageError(
+        "--load with --tag only tags: nothing is trained, --save and --metrics would stay empty");
+  const std::string trained_on =
+      frame.loaded_meta().value(nlohmann::json::json_pointer("/slot_filling/data"), std::string());
+  if (needs_data(frame, s) && trained_on == "folder" && !with)
+    throw app::UsageError("--load '" + f.load + "' was trained on a --data folder: give --data DIR");
+}
+
+bool needs_data(const app::Frame& frame, const Settings& s) {
+  const app::TrainingFlags& f = frame.flags();
+  return f.load.empty() || f.eval_only || s.tag.empty();
+}
+
+}  // namespace tg::slotapp
