@@ -1,10 +1,11 @@
 // imdb_lstm: the IMDB homework (docs/protocols.md section 4): parse, load the
-// data, train and evaluate (apps/imdb_lstm/imdb_app.cpp), report; or, with
+// data, train and evaluate (apps/imdb_lstm/imdb_run.cpp), report; or, with
 // --load and --predict, classify new text.
 #include <fmt/core.h>
 
 #include "apps/common/main.hpp"
 #include "apps/imdb_lstm/imdb_app.hpp"
+#include "apps/imdb_lstm/imdb_report.hpp"
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/parallel/comm.hpp>
 

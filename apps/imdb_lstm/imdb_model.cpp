@@ -1,0 +1,126 @@
+#include "apps/imdb_lstm/imdb_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tg::imdb {
+namespace {
+
+RecurrentOptions rnn_options(const ModelSettings& s) {
+  return RecurrentOptions(s.embed, s.hidden)
+      .cell(CellType::LSTM)
+      .num_layers(s.layers)
+      .bidirectional(s.bidirectional)
+      .dropout(s.dropout)
+      .return_sequences(false);  // the head reads only the final state
+}
+
+}  // namespace
+
+Model::Model(const ModelSettings& s, std::size_t vocab_rows, Rng& rng)
+    : settings(s),
+      embedding(tape, vocab_rows, s.embed, rng, data::Vocab::kPad),
+      rnn(tape, rnn_options(s), rng),
+      head(tape, s.hidden * (s.bidirectional ? 2 : 1), 1, rng) {
+  register_module("embedding", embedding);
+  register_module("rnn", rnn);
+  register_module("head", head);
+}
+
+Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>& lengths,
+                         bool training, Rng* rng) {
+  if (ids.dimension() != 2)
+    throw Error("imdb_lstm: ids must be (time, batch), got " + shape_str(ids.shape()));
+  const std::size_t steps = ids.shape()[0], batch = ids.shape()[1];
+  Tensor<float> mask;
+  if (settings.mask) {
+    if (lengths.size() != batch)
+      throw Error("imdb_lstm: " + std::to_string(lengths.size()) + " lengths for a batch of " +
+                  std::to_string(batch));
+    mask = sequence_mask<float>(lengths, steps, /*left_padded=*/true);
+  }
+  train(training);
+  // Without a mask the padding runs through the LSTM as in the protocol, and
+  // the final state is the one after the last step, where left padding puts
+  // every review's last token. Every padded step reads the padding id's
+  // embedding, so forward_left_padded computes it once per step, not per row.
+  RecurrentOutput<float> out;
+  if (settings.mask || lengths.size() != batch) {
+    out = rnn.forward(embedding(ids), settings.mask ? &mask : nullptr, nullptr, rng);
+  } else {
+    const std::vector<std::size_t> real(lengths.begin(), lengths.end());
+    // Straight from the ids: each real token's row gathered once, in the
+    // packed order.
+    if (projected_vocab_.defined() && !training && !tape.recording())
+      out = rnn.forward_left_padded_projected(projected_vocab_, ids, real);
+    else
+      out = rnn.forward_left_padded(embedding.weight, ids, real, embedding.padding_id, rng);
+  }
+  Var<float> h = out.last();  // (B, D*H)
+  if (training && settings.dropout > 0) {
+    if (!rng) throw Error("imdb_lstm: training with dropout needs an Rng");
+    h = dropout(h, float(settings.dropout), true, *rng);
+  }
+  return reshape(head(h), Shape{batch});
+}
+
+Var<float> Model::logits(const data::ImdbBatch& batch, bool training, Rng* rng) {
+  return logits(batch.ids, batch.lengths, training, rng);
+}
+
+void Model::project_vocabulary() {
+  if (settings.mask || settings.bidirectional) return;
+  auto no_grad = tape.no_grad();
+  // A leaf: it survives the tape.clear() after every evaluation chunk.
+  projected_vocab_ = tape.constant(rnn.cell(0, 0).project(embedding.weight).value());
+}
+
+Tensor<float> evaluation_logits(Model& model, const data::ImdbBatch& batch) {
+  Tensor<float> z;
+  {
+    auto no_grad = model.tape.no_grad();
+    z = model.logits(batch, /*training=*/false, nullptr).value();
+  }
+  model.tape.clear();
+  return z;
+}
+
+std::vector<double> probabilities(Model& model, const data::ImdbBatch& batch) {
+  const Tensor<float> z = evaluation_logits(model, batch);
+  std::vector<double> p;
+  for (const float logit : z) p.push_back(1.0 / (1.0 + std::exp(-double(logit))));
+  return p;
+}
+
+std::size_t count_correct(Model& model, const data::ImdbSplit& split, std::size_t begin,
+                          std::size_t count, std::size_t chunk) {
+  chunk = std::max<std::size_t>(chunk, 1);
+  const ProjectedVocabulary projected(model);
+  std::size_t correct = 0;
+  for (std::size_t at = begin; at < begin + count; at += chunk) {
+    const data::ImdbBatch b = data::imdb_range(split, at, std::min(chunk, begin + count - at));
+    const Tensor<float> z = evaluation_logits(model, b);
+    for (std::size_t i = 0; i < b.labels.size(); ++i) correct += (z(i) > 0) == (b.labels(i) > 0.5f);
+  }
+  return correct;
+}
+
+double accuracy(Model& model, const data::ImdbSplit& split, std::size_t chunk) {
+  if (split.size() == 0) return 0;
+  return double(count_correct(model, split, 0, split.size(), chunk)) / double(split.size());
+}
+
+std::vector<double> predict(Model& model, const data::Vocab& vocab,
+                            const std::vector<std::string>& texts, std::size_t chunk) {
+  const data::ImdbSplit s = data::encode_texts(texts, {}, vocab, model.settings.maxlen);
+  std::vector<double> p;
+  chunk = std::max<std::size_t>(chunk, 1);
+  const ProjectedVocabulary projected(model);
+  for (std::size_t begin = 0; begin < s.size(); begin += chunk) {
+    const std::vector<double> some = probabilities(model, data::imdb_range(s, begin, chunk));
+    p.insert(p.end(), some.begin(), some.end());
+  }
+  return p;
+}
+
+}  // namespace tg::imdb

@@ -1,0 +1,285 @@
+// imdb_lstm's run: the flags, training through train::Trainer (on N ranks
+// under mpirun), evaluation of a checkpoint (--eval-only), and --predict.
+#include "apps/imdb_lstm/imdb_app.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "apps/imdb_lstm/imdb_report.hpp"
+#include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/datasets/sha256.hpp>
+#include <tapegrad/optim/adam.hpp>
+#include <tapegrad/parallel/data_parallel.hpp>
+
+namespace tg::imdb {
+namespace {
+
+std::string shorten(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : s.substr(0, n) + "...";
+}
+
+// Checks the --load checkpoint (checkpoint_vocab) and that the data give its
+// vocabulary (else every id would mean another token).
+void check_checkpoint(const app::Frame& frame, const data::Imdb& d) {
+  const std::string& path = frame.flags().load;
+  if (checkpoint_vocab(frame).tokens() != d.vocab.tokens())
+    throw Error("the vocabulary built from the data (" + std::to_string(d.vocab.tokens().size()) +
+                " tokens) differs from the one of the checkpoint " + path + " (" + vocab_path(path) +
+                "): other data or another --vocab?");
+}
+
+// Checks the data and the --load checkpoint before any model is built.
+void check_run(const Settings& s, const app::Frame& frame, const data::Imdb& d) {
+  if (d.train.size() == 0 || d.test.size() == 0)
+    throw Error("imdb_lstm: the training or the test split is empty");
+  if (s.batch > d.train.size())
+    throw app::UsageError(fmt::format("--batch {} exceeds the {} training reviews", s.batch, d.train.size()));
+  if (!frame.flags().load.empty()) check_checkpoint(frame, d);
+}
+
+// accuracy() over every process of the run (collective): each classifies its
+// contiguous share of the split and the counts are summed, so N processes
+// take 1/N of the time and every one gets the whole split's accuracy.
+double accuracy_over_ranks(Model& model, const data::ImdbSplit& split, std::size_t chunk) {
+  if (split.size() == 0) return 0;
+  const parallel::Range mine = parallel::share_of(split.size(), parallel::rank(), parallel::size());
+  double correct = double(count_correct(model, split, mine.begin, mine.count, chunk));
+  parallel::allreduce_sum(&correct, 1);
+  return correct / double(split.size());
+}
+
+// The accuracies --eval asks for, timed into `seconds` (collective).
+train::Metrics accuracies(Model& model, const Settings& s, const data::Imdb& d, double* seconds) {
+  const auto t0 = std::chrono::steady_clock::now();
+  train::Metrics m;
+  if (s.eval == "both") m.emplace_back("train_acc", accuracy_over_ranks(model, d.train, s.eval_batch));
+  if (s.eval != "none") m.emplace_back("test_acc", accuracy_over_ranks(model, d.test, s.eval_batch));
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
+
+RunResult evaluate_checkpoint(Model& model, const Settings& s, const app::Frame& frame,
+                              const data::Imdb& d, std::FILE* log) {
+  const std::string& path = frame.flags().load;
+  if (s.eval == "none") throw app::UsageError("--eval-only with --eval none evaluates nothing");
+  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  RunResult res;
+  res.first_step = res.last_step = ckpt::at(frame.loaded_meta(), "/trainer/step", path).get<std::size_t>();
+  double seconds = 0;
+  const train::Metrics m = accuracies(model, s, d, &seconds);
+  res.eval_seconds = seconds;
+  res.train_acc = metric_value(m, "train_acc");
+  res.test_acc = metric_value(m, "test_acc");
+  if (log)
+    fmt::print(log, "checkpoint {} at step {}:{}  [evaluation {:.0f} s]\n", path, res.first_step,
+               metrics_text(m), seconds);
+  return res;
+}
+
+// The Trainer's options from the frame's. The protocol's own line per
+// evaluation (Evaluation::print_line) replaces the Trainer's, so its log is off.
+train::Options trainer_options(const app::Frame& frame, const data::Imdb& d, std::size_t per_epoch) {
+  train::Options options = frame.trainer_options(per_epoch);
+  options.log = nullptr;
+  options.unit = "batches";
+  // The checkpoint names its vocabulary by content; the file is written
+  // with the first checkpoint (Evaluation::run).
+  options.meta["vocab_sha256"] = data::sha256_hex(d.vocab.text());
+  return options;
+}
+
+void print_training_plan(std::FILE* log, const Settings& s, const app::TrainingFlags& f,
+                         const train::Trainer<float>& trainer, std::size_t ranks, const RunResult& res) {
+  fmt::print(log, "training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}\n",
+             s.lr, s.batch, ranks > 1 ? fmt::format(" over {} processes", ranks) : "", f.clip,
+             res.first_step + 1, trainer.total_steps(), res.batches_per_epoch, f.seed,
+             f.load.empty() ? "" : fmt::format(" (from {})", f.load));
+  if (res.first_step >= trainer.total_steps())
+    fmt::print(log, "nothing to train: the run is at step {} and ends at step {}\n", res.first_step,
+               trainer.total_steps());
+}
+
+// The evaluation of a training run (Trainer::fit's), and its line in the log.
+struct Evaluation {
+  Model& model;
+  const Settings& settings;
+  const data::Imdb& data;
+  std::string save;  // --save on rank 0, else empty: where the vocabulary goes
+  std::FILE* log;
+  RunResult& result;
+  double seconds = 0;  // the last evaluation's
+  bool vocab_saved = false;
+  train::Row previous{result.first_step, 0, 0, {}, 0};  // the start of this process's training
+
+  // The accuracies --eval asks for (collective).
+  train::Metrics run() {
+    const train::Metrics m = accuracies(model, settings, data, &seconds);
+    if (!m.empty()) result.eval_seconds = seconds;
+    // The Trainer saves the checkpoint right after this returns: the
+    // vocabulary goes first, so a checkpoint on disk has its vocabulary.
+    if (!save.empty() && !vocab_saved) data.vocab.save(vocab_path(save));
+    vocab_saved = true;
+    return m;
+  }
+  void print_line(const train::Row& row) {
+    if (log) {
+      fmt::print(log, "{}\n", evaluation_line(row, previous, result.batches_per_epoch, seconds));
+      std::fflush(log);
+    }
+    previous = row;
+  }
+};
+
+// Lines "  epoch 1 batch 50/391  loss 0.6912" on stderr every 50 steps, for
+// a log file (a terminal gets the Trainer's progress line instead).
+std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_epoch) {
+  auto sum = std::make_shared<std::pair<double, std::size_t>>(0.0, 0);
+  return [sum, per_epoch](const train::Batch& b, double loss) {
+    if (b.index == 0) *sum = {0.0, 0};
+    sum->first += loss;
+    ++sum->second;
+    if ((b.index + 1) % 50 == 0 || b.index + 1 == per_epoch) {
+      fmt::print(stderr, "  epoch {} batch {}/{}  loss {:.4f}\n", b.epoch + 1, b.index + 1,
+                 per_epoch, sum->first / double(sum->second));
+      std::fflush(stderr);
+    }
+  };
+}
+
+// What the run reports once fit() is over.
+void collect_results(train::Trainer<float>& trainer, const parallel::DataParallel<float>& ddp,
+                     const app::Frame& frame, std::FILE* log, RunResult& res) {
+  res.last_step = trainer.step();
+  if (log && ddp.size() > 1) fmt::print(log, "{}\n", ddp.summary());
+  if (log && profiler::enabled())
+    fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
+               profiler::table());
+  res.rows = trainer.history();
+  frame.report().training(trainer);
+  res.train_seconds = trainer.train_seconds();
+  res.train_cpu_seconds = trainer.train_cpu_seconds();
+  if (!res.rows.empty()) {
+    res.train_acc = metric_value(res.rows.back().values, "train_acc");
+    res.test_acc = metric_value(res.rows.back().values, "test_acc");
+  }
+}
+
+RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, const data::Imdb& d,
+                      std::FILE* log) {
+  const app::TrainingFlags& f = frame.flags();
+  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
+  data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
+  train::Trainer<float> trainer(model.tape, model.named_parameters(), adam,
+                                trainer_options(frame, d, sampler.batches_per_epoch()), f.seed);
+  RunResult res;
+  res.batches_per_epoch = sampler.batches_per_epoch();
+  if (!f.load.empty()) trainer.resume(f.load);
+  // Under mpirun -np N each rank trains on its share of every batch; rank 0
+  // alone logs and saves, and the evaluation is shared (docs/distributed.md).
+  parallel::DataParallel<float> ddp(trainer, model.named_parameters(), adam);
+  res.first_step = trainer.step();
+  if (log) print_training_plan(log, s, f, trainer, ddp.size(), res);
+  Evaluation evaluation{model, s, d, ddp.is_root() ? f.save : "", log, res};
+  trainer.on_evaluation = [&](const train::Row& row) { evaluation.print_line(row); };
+  if (!f.quiet && ddp.is_root() && !isatty(fileno(stderr)))
+    trainer.on_step = periodic_lines(res.batches_per_epoch);
+  trainer.fit(
+      [&](const train::Batch& at) {
+        const data::ImdbBatch b = data::imdb_batch(d.train, ddp.shard(sampler.at(at.epoch, at.index)));
+        return ddp.loss(bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels));
+      },
+      [&] { return evaluation.run(); });
+  collect_results(trainer, ddp, frame, log, res);
+  return res;
+}
+
+// --predict's texts: each argument, or for '-' each non-empty line of stdin.
+std::vector<std::string> texts_to_predict(const std::vector<std::string>& args) {
+  std::vector<std::string> texts;
+  for (const std::string& t : args) {
+    if (t != "-") {
+      texts.push_back(t);
+      continue;
+    }
+    for (std::string line; std::getline(std::cin, line);)
+      if (!line.empty()) texts.push_back(line);
+  }
+  return texts;
+}
+
+}  // namespace
+
+void add_flags(app::Frame& frame, Settings& s) {
+  CLI::App& cli = frame.cli();
+  cli.add_option("--layers", s.layers, "stacked LSTM layers (the protocol: 1, or 2)")
+      ->check(app::finite_range(1, 64));
+  cli.add_flag("--bidirectional", s.bidirectional,
+               "run the LSTM both ways; the Linear reads both final states");
+  cli.add_option("--hidden", s.hidden, "LSTM hidden units")->check(app::finite_range(1, 8192));
+  cli.add_option("--embed", s.embed, "embedding size")->check(app::finite_range(1, 8192));
+  cli.add_option("--vocab", s.vocab, "vocabulary tokens (ids 2..vocab+1; 0 padding, 1 unknown)")
+      ->check(app::finite_range(1, 1e6));
+  cli.add_option("--maxlen", s.maxlen, "tokens kept per review (the last ones, left-padded)")
+      ->check(app::finite_range(1, 10000));
+  cli.add_flag("--mask", s.mask,
+               "mask the padded steps with each review's length (default: feed the padding as is)");
+  cli.add_option("--dropout", s.dropout,
+                 "dropout probability between LSTM layers and before the Linear (training only)")
+      ->check(app::finite_range(0, 0.99));
+  cli.add_option("--batch", s.batch, "reviews per training step")->check(app::finite_range(1, 25000));
+  cli.add_option("--lr", s.lr, "Adam learning rate (betas 0.9/0.999, eps 1e-8)")
+      ->check(app::finite_range(1e-12, 10));
+  cli.add_option("--eval", s.eval,
+                 "accuracies at each evaluation: both (whole train and test splits), test, or "
+                 "none (timing runs: the loss only)")
+      ->check(CLI::IsMember({"both", "test", "none"}));
+  cli.add_option("--eval-batch", s.eval_batch, "reviews per evaluation chunk (memory vs speed)")
+      ->check(app::finite_range(1, 25000));
+  app::TrainingFlags d;
+  d.epochs = 5;
+  d.clip = 5.0;
+  frame.add_training_flags(d);
+  cli.add_option("--predict", s.predict,
+                 "with --load: print the probability that this text is positive, train nothing "
+                 "(repeatable; '-' reads one text per line from stdin)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->needs("--load");
+  for (const char* free : {"--eval", "--eval-batch", "--predict"}) frame.free_on_resume(free);
+}
+
+RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, std::FILE* log) {
+  const app::TrainingFlags& f = frame.flags();
+  check_run(s, frame, d);
+  if (!parallel::is_root()) log = nullptr;  // under mpirun rank 0 alone logs
+  Rng rng(f.seed);
+  Model model(s, d.vocab.size(), rng);
+  if (log) describe_model(model, s, d.vocab.size(), log);
+  RunResult res = f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
+  if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
+  frame.export_model(model, log);
+  return res;
+}
+
+void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {
+  const std::string& path = frame.flags().load;
+  for (const char* other : {"--eval-only", "--save", "--metrics"})  // (not CLI11's excludes: it
+    if (frame.given(other))                                          // would mark shared flags' help)
+      throw app::UsageError(std::string("--predict classifies only: it takes no ") + other);
+  const data::Vocab vocab = checkpoint_vocab(frame);
+  Rng rng(frame.flags().seed);
+  Model model(s, vocab.size(), rng);
+  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  const std::vector<std::string> texts = texts_to_predict(s.predict);
+  const std::vector<double> p = predict(model, vocab, texts, s.eval_batch);
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    fmt::print(out, "{:.4f}  {}  {}\n", p[i], p[i] > 0.5 ? "positive" : "negative", shorten(texts[i], 70));
+  frame.export_model(model, out);
+}
+
+}  // namespace tg::imdb
