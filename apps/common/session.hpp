@@ -52,6 +52,7 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   train::Trainer<float>& trainer() { return trainer_; }
+  const train::Trainer<float>& trainer() const { return trainer_; }
   // --eval-only: loads the --load checkpoint's weights; else --load:
   // resumes the run (weights, optimizer, position, callbacks' state). Then
   // spreads rank 0's state over the processes of the run (DataParallel).

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "apps/common/frame.hpp"
+#include "apps/common/session.hpp"
 #include "apps/imdb_lstm/imdb_model.hpp"
 #include <tapegrad/datasets/imdb.hpp>
 
@@ -56,14 +57,8 @@ data::Vocab checkpoint_vocab(const app::Frame& frame);
 // Prints the first training review, its last ids and the data's sizes.
 void describe_data(const data::Imdb& data, const Settings& settings, std::FILE* out);
 
-struct RunResult {
-  std::size_t first_step = 0;    // steps already done by a loaded checkpoint
-  std::size_t last_step = 0;     // where this run ended
-  std::size_t batches_per_epoch = 0;
-  std::vector<train::Row> rows;  // the evaluations logged by this run
-  double train_seconds = 0;      // wall time of the training steps (evaluation excluded)
-  double train_cpu_seconds = 0;  // process CPU time over the same spans
-  double train_acc = -1, test_acc = -1;  // the last evaluation's; -1 not evaluated
+struct RunResult : app::RunInfo {         // steps, rows, times
+  double train_acc = -1, test_acc = -1;   // the last evaluation's; -1 not evaluated
   double eval_seconds = -1;               // the last evaluation's wall time; -1 none
 };
 

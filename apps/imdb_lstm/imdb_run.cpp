@@ -64,29 +64,21 @@ train::Metrics accuracies(Model& model, const Settings& s, const data::Imdb& d, 
   return m;
 }
 
-RunResult evaluate_checkpoint(Model& model, const Settings& s, const app::Frame& frame,
-                              const data::Imdb& d, std::FILE* log) {
-  const std::string& path = frame.flags().load;
-  if (s.eval == "none") throw app::UsageError("--eval-only with --eval none evaluates nothing");
-  ckpt::load<float>(path, model.named_parameters(), nullptr);
-  RunResult res;
-  res.first_step = res.last_step = ckpt::at(frame.loaded_meta(), "/trainer/step", path).get<std::size_t>();
+// --eval-only: the accuracies of the loaded checkpoint.
+void evaluate_checkpoint(Model& model, const Settings& s, const app::Session& session, const data::Imdb& d,
+                         RunResult& res) {
   double seconds = 0;
   const train::Metrics m = accuracies(model, s, d, &seconds);
   res.eval_seconds = seconds;
   res.train_acc = metric_value(m, "train_acc");
   res.test_acc = metric_value(m, "test_acc");
-  if (log)
-    fmt::print(log, "checkpoint {} at step {}:{}  [evaluation {:.0f} s]\n", path, res.first_step,
-               metrics_text(m), seconds);
-  return res;
+  session.say(fmt::format("checkpoint {} at step {}:{}  [evaluation {:.0f} s]", session.flags().load,
+                          res.first_step, metrics_text(m), seconds));
 }
 
-// The Trainer's options from the frame's. The protocol's own line per
-// evaluation (Evaluation::print_line) replaces the Trainer's, so its log is off.
+// The Trainer's options from the frame's.
 train::Options trainer_options(const app::Frame& frame, const data::Imdb& d, std::size_t per_epoch) {
   train::Options options = frame.trainer_options(per_epoch);
-  options.log = nullptr;
   options.unit = "batches";
   // The checkpoint names its vocabulary by content; the file is written
   // with the first checkpoint (Evaluation::run).
@@ -94,15 +86,14 @@ train::Options trainer_options(const app::Frame& frame, const data::Imdb& d, std
   return options;
 }
 
-void print_training_plan(std::FILE* log, const Settings& s, const app::TrainingFlags& f,
-                         const train::Trainer<float>& trainer, std::size_t ranks, const RunResult& res) {
-  fmt::print(log, "training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}\n",
-             s.lr, s.batch, ranks > 1 ? fmt::format(" over {} processes", ranks) : "", f.clip,
-             res.first_step + 1, trainer.total_steps(), res.batches_per_epoch, f.seed,
-             f.load.empty() ? "" : fmt::format(" (from {})", f.load));
-  if (res.first_step >= trainer.total_steps())
-    fmt::print(log, "nothing to train: the run is at step {} and ends at step {}\n", res.first_step,
-               trainer.total_steps());
+void print_training_plan(const app::Session& session, const Settings& s, std::size_t per_epoch) {
+  const app::TrainingFlags& f = session.flags();
+  const std::size_t first = session.info().first_step, end = session.trainer().total_steps();
+  session.say(fmt::format("training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
+                          s.lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
+                          f.load.empty() ? "" : fmt::format(" (from {})", f.load)));
+  if (first >= end)
+    session.say(fmt::format("nothing to train: the run is at step {} and ends at step {}", first, end));
 }
 
 // The evaluation of a training run (Trainer::fit's), and its line in the log.
@@ -152,51 +143,30 @@ std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_
   };
 }
 
-// What the run reports once fit() is over.
-void collect_results(train::Trainer<float>& trainer, const parallel::DataParallel<float>& ddp,
-                     const app::Frame& frame, std::FILE* log, RunResult& res) {
-  res.last_step = trainer.step();
-  if (log && ddp.size() > 1) fmt::print(log, "{}\n", ddp.summary());
-  if (log && profiler::enabled())
-    fmt::print(log, "op profile of the training steps ({} steps):\n{}", res.last_step - res.first_step,
-               profiler::table());
-  res.rows = trainer.history();
-  frame.report().training(trainer);
-  res.train_seconds = trainer.train_seconds();
-  res.train_cpu_seconds = trainer.train_cpu_seconds();
-  if (!res.rows.empty()) {
-    res.train_acc = metric_value(res.rows.back().values, "train_acc");
-    res.test_acc = metric_value(res.rows.back().values, "test_acc");
-  }
-}
-
-RunResult train_model(Model& model, const Settings& s, const app::Frame& frame, const data::Imdb& d,
-                      std::FILE* log) {
-  const app::TrainingFlags& f = frame.flags();
-  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
-  data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
-  train::Trainer<float> trainer(model.tape, model.named_parameters(), adam,
-                                trainer_options(frame, d, sampler.batches_per_epoch()), f.seed);
-  RunResult res;
-  res.batches_per_epoch = sampler.batches_per_epoch();
-  if (!f.load.empty()) trainer.resume(f.load);
-  // Under mpirun -np N each rank trains on its share of every batch; rank 0
-  // alone logs and saves, and the evaluation is shared (docs/distributed.md).
-  parallel::DataParallel<float> ddp(trainer, model.named_parameters(), adam);
-  res.first_step = trainer.step();
-  if (log) print_training_plan(log, s, f, trainer, ddp.size(), res);
-  Evaluation evaluation{model, s, d, ddp.is_root() ? f.save : "", log, res};
+// Trains to the end the flags set: the protocol's line per evaluation, the
+// last evaluation's accuracies in `res`.
+void train_model(Model& model, const Settings& s, const data::Imdb& d, data::EpochSampler& sampler,
+                 app::Session& session, RunResult& res) {
+  print_training_plan(session, s, sampler.batches_per_epoch());
+  train::Trainer<float>& trainer = session.trainer();
+  parallel::DataParallel<float>& ddp = session.ddp();
+  Evaluation evaluation{model, s, d, ddp.is_root() ? session.flags().save : "", session.log(), res};
   trainer.on_evaluation = [&](const train::Row& row) { evaluation.print_line(row); };
-  if (!f.quiet && ddp.is_root() && !isatty(fileno(stderr)))
-    trainer.on_step = periodic_lines(res.batches_per_epoch);
-  trainer.fit(
+  if (!session.flags().quiet && ddp.is_root() && !isatty(fileno(stderr)))
+    trainer.on_step = periodic_lines(sampler.batches_per_epoch());
+  session.fit(
       [&](const train::Batch& at) {
         const data::ImdbBatch b = data::imdb_batch(d.train, ddp.shard(sampler.at(at.epoch, at.index)));
         return ddp.loss(bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels));
       },
       [&] { return evaluation.run(); });
-  collect_results(trainer, ddp, frame, log, res);
-  return res;
+  if (session.log() && profiler::enabled())
+    fmt::print(session.log(), "op profile of the training steps ({} steps):\n{}", session.info().steps(),
+               profiler::table());
+  if (!session.info().rows.empty()) {
+    res.train_acc = metric_value(session.info().rows.back().values, "train_acc");
+    res.test_acc = metric_value(session.info().rows.back().values, "test_acc");
+  }
 }
 
 // --predict's texts: each argument, or for '-' each non-empty line of stdin.
@@ -256,13 +226,24 @@ void add_flags(app::Frame& frame, Settings& s) {
 RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, std::FILE* log) {
   const app::TrainingFlags& f = frame.flags();
   check_run(s, frame, d);
-  if (!parallel::is_root()) log = nullptr;  // under mpirun rank 0 alone logs
+  if (f.eval_only && s.eval == "none") throw app::UsageError("--eval-only with --eval none evaluates nothing");
   Rng rng(f.seed);
   Model model(s, d.vocab.size(), rng);
-  if (log) describe_model(model, s, d.vocab.size(), log);
-  RunResult res = f.eval_only ? evaluate_checkpoint(model, s, frame, d, log) : train_model(model, s, frame, d, log);
+  Adam<float> adam(model.parameters(), AdamOptions(s.lr));
+  data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
+  app::Session session(frame, model.tape, model, adam, trainer_options(frame, d, sampler.batches_per_epoch()), log);
+  session.trainer().options().log = nullptr;  // the protocol's own line per evaluation instead
+  if (session.log()) describe_model(model, s, d.vocab.size(), session.log());
+  session.start();
+  RunResult res;
+  static_cast<app::RunInfo&>(res) = session.info();  // the first step, batches per epoch
+  if (session.eval_only())
+    evaluate_checkpoint(model, s, session, d, res);
+  else
+    train_model(model, s, d, sampler, session, res);
+  static_cast<app::RunInfo&>(res) = session.info();
   if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
-  frame.export_model(model, log);
+  session.export_model();
   return res;
 }
 
