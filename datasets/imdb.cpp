@@ -175,9 +175,4 @@ ImdbBatch imdb_range(const ImdbSplit& split, std::size_t begin, std::size_t coun
   return imdb_batch(split, idx);
 }
 
-ImdbBatcher::ImdbBatcher(const ImdbSplit& split, std::size_t batch, std::uint64_t seed)
-    : split_(&split), sampler_(split.size(), batch, seed) {}
-
-ImdbBatch ImdbBatcher::next() { return imdb_batch(*split_, sampler_.next()); }
-
 }  // namespace tg::data

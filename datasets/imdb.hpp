@@ -148,19 +148,4 @@ using ImdbLoader = Loader<ImdbSplit, decltype(&imdb_batch)>;
 // Reviews begin .. begin+count-1 in order (clipped), for evaluation.
 ImdbBatch imdb_range(const ImdbSplit& split, std::size_t begin, std::size_t count);
 
-// Endless shuffled batches, reshuffled each epoch from `seed`; the last batch
-// of an epoch holds the remainder (25,000 / 64: 391 batches per epoch).
-// Keeps a pointer to `split`, which must outlive it.
-class ImdbBatcher {
- public:
-  ImdbBatcher(const ImdbSplit& split, std::size_t batch, std::uint64_t seed);
-  ImdbBatch next();
-  std::size_t epoch() const { return sampler_.epoch(); }
-  std::size_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
-
- private:
-  const ImdbSplit* split_;
-  EpochSampler sampler_;
-};
-
 }  // namespace tg::data

@@ -66,9 +66,4 @@ MnistBatch mnist_range(const MnistSplit& split, std::size_t begin, std::size_t c
   return mnist_batch(split, idx);
 }
 
-MnistBatcher::MnistBatcher(const MnistSplit& split, std::size_t batch, std::uint64_t seed)
-    : split_(&split), sampler_(split.size(), batch, seed) {}
-
-MnistBatch MnistBatcher::next() { return mnist_batch(*split_, sampler_.next()); }
-
 }  // namespace tg::data

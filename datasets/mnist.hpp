@@ -64,19 +64,4 @@ using MnistLoader = Loader<MnistSplit, decltype(&mnist_batch)>;
 // test set in chunks of 1000.
 MnistBatch mnist_range(const MnistSplit& split, std::size_t begin, std::size_t count);
 
-// Endless shuffled training batches: reshuffles each epoch from `seed`,
-// so a run is reproducible; 60,000 / 50 = 1200 batches per epoch.
-// Keeps a pointer to `split`, which must outlive it.
-class MnistBatcher {
- public:
-  MnistBatcher(const MnistSplit& split, std::size_t batch, std::uint64_t seed);
-  MnistBatch next();
-  std::size_t epoch() const { return sampler_.epoch(); }
-  std::size_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
-
- private:
-  const MnistSplit* split_;
-  EpochSampler sampler_;
-};
-
 }  // namespace tg::data
