@@ -146,6 +146,12 @@ ImdbSplit encode_texts(const std::vector<std::string>& texts, const std::vector<
   return s;
 }
 
+ImdbReview ImdbSplit::get(std::size_t i) const {
+  if (i >= size()) throw Error("ImdbSplit::get: review " + std::to_string(i) + " of " + std::to_string(size()));
+  const std::size_t len = std::size_t(lengths[i]);
+  return {Span<std::int32_t>(ids.data() + (i + 1) * maxlen - len, len), labels[i]};
+}
+
 ImdbBatch imdb_batch(const ImdbSplit& split, const std::vector<std::size_t>& idx) {
   const std::size_t T = split.maxlen, B = idx.size();
   ImdbBatch out{Tensor<std::int64_t>::from_shape({T, B}), std::vector<int>(B),
@@ -168,10 +174,5 @@ ImdbBatch imdb_range(const ImdbSplit& split, std::size_t begin, std::size_t coun
   for (std::size_t i = begin; i < std::min(split.size(), begin + count); ++i) idx.push_back(i);
   return imdb_batch(split, idx);
 }
-
-ImdbBatcher::ImdbBatcher(const ImdbSplit& split, std::size_t batch, std::uint64_t seed)
-    : split_(&split), sampler_(split.size(), batch, seed) {}
-
-ImdbBatch ImdbBatcher::next() { return imdb_batch(*split_, sampler_.next()); }
 
 }  // namespace tg::data

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include <tapegrad/backend/tensor.hpp>
-#include <tapegrad/datasets/sampler.hpp>
+#include <tapegrad/datasets/loader.hpp>
 
 namespace tg::data {
 
@@ -90,6 +90,13 @@ struct ImdbOptions {
   bool keep_text = false;  // also keep every raw review in ImdbSplit::texts
 };
 
+// One review of a split: a view into it, no copy.
+struct ImdbReview {
+  Span<std::int32_t> tokens;  // its real tokens (at most maxlen), without the padding
+  float label;                // 0 negative, 1 positive
+};
+
+// A dataset for data::Loader (size(), get(i)), batched by imdb_batch.
 struct ImdbSplit {
   std::size_t maxlen = 0;
   std::vector<std::int32_t> ids;  // size() x maxlen, row-major, left-padded
@@ -97,6 +104,7 @@ struct ImdbSplit {
   std::vector<float> labels;      // 0 negative, 1 positive
   std::vector<std::string> texts; // raw reviews, only with keep_text
   std::size_t size() const { return labels.size(); }
+  ImdbReview get(std::size_t i) const;  // tg::Error naming i when out of range
 };
 
 struct Imdb {
@@ -129,24 +137,15 @@ Imdb fetch_imdb(const std::filesystem::path& data_dir = {}, const ImdbOptions& o
 ImdbSplit encode_texts(const std::vector<std::string>& texts, const std::vector<float>& labels,
                        const Vocab& vocab, std::size_t maxlen);
 
-// Reviews `idx` of a split as a time-major batch.
+// Reviews `idx` of a split as a time-major batch: the collate of
+// ImdbLoader. (pad_sequences with Pad::Left and length maxlen over
+// get(i).tokens gives the same ids; this reads the stored rows directly.)
 ImdbBatch imdb_batch(const ImdbSplit& split, const std::vector<std::size_t>& idx);
+// A split's batches; with shuffle, EpochSampler's order (what imdb_lstm trains on):
+//   data::LoaderOptions o;  o.batch = 64;  o.seed = seed;
+//   ImdbLoader loader(imdb.train, o, imdb_batch);   loader.at(epoch, index)
+using ImdbLoader = Loader<ImdbSplit, decltype(&imdb_batch)>;
 // Reviews begin .. begin+count-1 in order (clipped), for evaluation.
 ImdbBatch imdb_range(const ImdbSplit& split, std::size_t begin, std::size_t count);
-
-// Endless shuffled batches, reshuffled each epoch from `seed`; the last batch
-// of an epoch holds the remainder (25,000 / 64: 391 batches per epoch).
-// Keeps a pointer to `split`, which must outlive it.
-class ImdbBatcher {
- public:
-  ImdbBatcher(const ImdbSplit& split, std::size_t batch, std::uint64_t seed);
-  ImdbBatch next();
-  std::size_t epoch() const { return sampler_.epoch(); }
-  std::size_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
-
- private:
-  const ImdbSplit* split_;
-  EpochSampler sampler_;
-};
 
 }  // namespace tg::data

@@ -35,6 +35,12 @@ Mnist fetch_mnist(const std::filesystem::path& data_dir, bool own_data) {
   return Mnist{load_mnist_split(files[0], files[1]), load_mnist_split(files[2], files[3])};
 }
 
+MnistImage MnistSplit::get(std::size_t i) const {
+  if (i >= size())
+    throw Error("MnistSplit::get: image " + std::to_string(i) + " of " + std::to_string(size()));
+  return {Span<std::uint8_t>(pixels.data() + i * kMnistSide * kMnistSide, kMnistSide * kMnistSide), labels[i]};
+}
+
 MnistBatch mnist_batch(const MnistSplit& split, const std::vector<std::size_t>& idx) {
   constexpr std::size_t S = kMnistSide;
   const std::size_t B = idx.size();
@@ -59,10 +65,5 @@ MnistBatch mnist_range(const MnistSplit& split, std::size_t begin, std::size_t c
   for (std::size_t i = begin; i < end; ++i) idx.push_back(i);
   return mnist_batch(split, idx);
 }
-
-MnistBatcher::MnistBatcher(const MnistSplit& split, std::size_t batch, std::uint64_t seed)
-    : split_(&split), sampler_(split.size(), batch, seed) {}
-
-MnistBatch MnistBatcher::next() { return mnist_batch(*split_, sampler_.next()); }
 
 }  // namespace tg::data

@@ -11,16 +11,24 @@
 #include <vector>
 
 #include <tapegrad/backend/tensor.hpp>
-#include <tapegrad/datasets/sampler.hpp>
+#include <tapegrad/datasets/loader.hpp>
 
 namespace tg::data {
 
 constexpr std::size_t kMnistSide = 28;
 
+// One image of a split: a view into it, no copy.
+struct MnistImage {
+  Span<std::uint8_t> pixels;  // 28x28, row-major
+  int label;                  // 0..9
+};
+
+// A dataset for data::Loader (size(), get(i)), batched by mnist_batch.
 struct MnistSplit {
   std::vector<std::uint8_t> pixels;  // size() * 784, image-major, row-major
   std::vector<std::uint8_t> labels;  // 0..9
   std::size_t size() const { return labels.size(); }
+  MnistImage get(std::size_t i) const;  // tg::Error naming i when out of range
 };
 
 struct Mnist {
@@ -45,25 +53,15 @@ Mnist load_mnist(const std::filesystem::path& dir);
 // fetches and verifies the files on first use, then loads them.
 Mnist fetch_mnist(const std::filesystem::path& data_dir = {}, bool own_data = false);
 
-// The images `idx` of a split as a time-major batch.
+// The images `idx` of a split as a time-major batch: the collate of
+// MnistLoader.
 MnistBatch mnist_batch(const MnistSplit& split, const std::vector<std::size_t>& idx);
+// A split's batches; with shuffle, EpochSampler's order (what mnist_rnn trains on):
+//   data::LoaderOptions o;  o.batch = 50;  o.seed = seed;
+//   MnistLoader loader(mnist.train, o, mnist_batch);   loader.at(epoch, index)
+using MnistLoader = Loader<MnistSplit, decltype(&mnist_batch)>;
 // Images begin .. begin+count-1 in file order (clipped at the end), e.g. the
 // test set in chunks of 1000.
 MnistBatch mnist_range(const MnistSplit& split, std::size_t begin, std::size_t count);
-
-// Endless shuffled training batches: reshuffles each epoch from `seed`,
-// so a run is reproducible; 60,000 / 50 = 1200 batches per epoch.
-// Keeps a pointer to `split`, which must outlive it.
-class MnistBatcher {
- public:
-  MnistBatcher(const MnistSplit& split, std::size_t batch, std::uint64_t seed);
-  MnistBatch next();
-  std::size_t epoch() const { return sampler_.epoch(); }
-  std::size_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
-
- private:
-  const MnistSplit* split_;
-  EpochSampler sampler_;
-};
 
 }  // namespace tg::data

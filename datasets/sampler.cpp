@@ -60,4 +60,30 @@ std::vector<std::size_t> EpochSampler::at(std::size_t epoch, std::size_t index) 
   return next();
 }
 
+std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
+                                                     std::size_t batch, SplitMix64& rng,
+                                                     std::size_t pool_batches) {
+  if (batch == 0) throw Error("length_buckets: batch size 0");
+  if (pool_batches == 0) throw Error("length_buckets: pools of 0 batches");
+  // SplitMix64's below(), not the rejection sampling of shuffle_indices:
+  // slot_filling's batches were drawn this way, and stay bit for bit.
+  auto shuffle = [&rng](auto& v) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+  };
+  std::vector<std::size_t> order(lengths.size());
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  shuffle(order);
+  const std::size_t pool = pool_batches * batch;
+  std::vector<std::vector<std::size_t>> batches;
+  for (std::size_t p = 0; p < order.size(); p += pool) {
+    const auto first = order.begin() + std::ptrdiff_t(p);
+    const auto last = order.begin() + std::ptrdiff_t(std::min(order.size(), p + pool));
+    std::stable_sort(first, last, [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
+    for (auto it = first; it < last; it += std::min<std::ptrdiff_t>(std::ptrdiff_t(batch), last - it))
+      batches.emplace_back(it, it + std::min<std::ptrdiff_t>(std::ptrdiff_t(batch), last - it));
+  }
+  shuffle(batches);
+  return batches;
+}
+
 }  // namespace tg::data

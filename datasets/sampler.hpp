@@ -1,14 +1,18 @@
-// Epoch-wise shuffled batches of indices, shared by the MNIST and IMDB
-// batchers. The shuffle is our own Fisher-Yates over std::mt19937_64's raw
-// output: std::shuffle and std::uniform_int_distribution are
-// implementation-defined, so a seed would give different orders with
-// libstdc++ and libc++; mt19937_64's output sequence is fixed by the standard.
+// The orders batches are drawn in: epoch-wise shuffled batches of indices
+// (EpochSampler) and length buckets (length_buckets); the loader
+// (loader.hpp) builds on both. EpochSampler's shuffle is our own
+// Fisher-Yates over std::mt19937_64's raw output: std::shuffle and
+// std::uniform_int_distribution are implementation-defined, so a seed would
+// give different orders with libstdc++ and libc++; mt19937_64's output
+// sequence is fixed by the standard.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <tapegrad/datasets/rng.hpp>
 
 namespace tg::data {
 
@@ -44,5 +48,15 @@ class EpochSampler {
   std::uint64_t seed_;
   std::mt19937_64 rng_;
 };
+
+// One epoch's batches of indices 0..lengths.size()-1, drawn by rng: the
+// indices are shuffled, cut into pools of `pool_batches` batches, each pool
+// sorted by length (stable) and cut into batches, and the batches shuffled.
+// A batch then pads little (on ATIS random batches of 16 run 1.8x the real
+// time steps, these about 1.05x) while every epoch still sees new batch
+// mixes in a new order. Only the last pool's last batch may be smaller.
+std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
+                                                     std::size_t batch, SplitMix64& rng,
+                                                     std::size_t pool_batches = 50);
 
 }  // namespace tg::data

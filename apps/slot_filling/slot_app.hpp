@@ -29,6 +29,7 @@
 #include "apps/common/frame.hpp"
 #include "apps/slot_filling/slot_model.hpp"
 #include "apps/slot_filling/slot_scoring.hpp"
+#include <tapegrad/datasets/sampler.hpp>
 #include <tapegrad/datasets/slots/batch.hpp>
 #include <tapegrad/datasets/slots/chunks.hpp>
 
@@ -64,13 +65,9 @@ std::size_t default_epochs(bool with_data);
 // True when the run needs data (everything but --load with --tag alone).
 bool needs_data(const app::Frame& frame, const Settings& settings);
 
-// One epoch's batches of sentence indices, drawn by rng: the sentences are
-// shuffled, cut into pools of 50 batches, each pool sorted by length and cut
-// into batches, and the batches shuffled. A batch then pads little (on ATIS
-// random batches of 16 run 1.8x the real time steps, these about 1.05x)
-// while every epoch still sees new batch mixes in a new order.
-std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
-                                                     std::size_t batch, slots::Rng& rng);
+// One epoch's batches of sentence indices in pools of 50 batches sorted by
+// length: moved to datasets/sampler.hpp (the loader's bucket_pool).
+using data::length_buckets;
 
 // The model of a checkpoint (slot_model.hpp's load) in the shape of
 // `settings` (the frame restored them from the file).

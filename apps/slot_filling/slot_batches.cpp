@@ -1,31 +1,8 @@
 #include "apps/slot_filling/slot_batches.hpp"
 
-#include <algorithm>
-
 #include "apps/slot_filling/slot_app.hpp"
 
 namespace tg::slotapp {
-
-std::vector<std::vector<std::size_t>> length_buckets(const std::vector<std::size_t>& lengths,
-                                                     std::size_t batch, slots::Rng& rng) {
-  if (batch == 0) throw Error("length_buckets: batch size 0");
-  auto shuffle = [&rng](auto& v) {
-    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
-  };
-  std::vector<std::size_t> order(lengths.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  shuffle(order);
-  const std::size_t pool = 50 * batch;
-  std::vector<std::vector<std::size_t>> batches;
-  for (std::size_t p = 0; p < order.size(); p += pool) {
-    const auto first = order.begin() + p, last = order.begin() + std::min(order.size(), p + pool);
-    std::stable_sort(first, last, [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
-    for (auto it = first; it < last; it += std::min<std::ptrdiff_t>(batch, last - it))
-      batches.emplace_back(it, it + std::min<std::ptrdiff_t>(batch, last - it));
-  }
-  shuffle(batches);
-  return batches;
-}
 
 BatchPlan::BatchPlan(const slots::EncodedSplit& train, std::size_t batch, bool buckets, std::uint64_t seed)
     : batch_(batch), buckets_(buckets), seed_(seed) {

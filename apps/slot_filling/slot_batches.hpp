@@ -1,7 +1,7 @@
 // The training batches of slot_filling: which sentences make each batch of
-// an epoch (BatchPlan, over length_buckets of slot_app.hpp) and this rank's
-// share of one under mpirun (token_share). Kept apart from the run so that a
-// data loader can take their place (issue 23).
+// an epoch (BatchPlan, over length_buckets of datasets/sampler.hpp) and this
+// rank's share of one under mpirun (token_share). Kept apart from the run so
+// that a data loader can take their place (issue 23).
 #pragma once
 
 #include <cstddef>

@@ -17,6 +17,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include <tapegrad/datasets/loader.hpp>
 #include <tapegrad/datasets/slots/rng.hpp>
 #include <tapegrad/datasets/slots/vocab.hpp>
 
@@ -40,6 +41,11 @@ std::vector<std::vector<std::size_t>> batch_indices(std::size_t n, std::size_t b
 // The sentences `index` of `split`, padded. tg::Error on an empty index, an
 // index out of range or an empty sentence.
 Batch make_batch(const EncodedSplit& split, const std::vector<std::size_t>& index);
+
+// A split's batches through make_batch. slot_filling's length buckets:
+//   data::LoaderOptions o;  o.batch = 16;  o.seed = seed;  o.bucket_pool = 50;
+//   SentenceLoader loader(train, o, make_batch, train.lengths());
+using SentenceLoader = data::Loader<EncodedSplit, decltype(&make_batch)>;
 
 // Word dropout: each real (unpadded) word id becomes Vocab::kUnk with
 // probability p, so the model learns an embedding for unknown words. For

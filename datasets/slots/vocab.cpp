@@ -160,6 +160,19 @@ TagSet TagSet::load(const std::string& path) {
 
 // ---- encode ----------------------------------------------------------------
 
+EncodedSentence EncodedSplit::get(std::size_t i) const {
+  if (i >= words.size())
+    throw Error("slots: EncodedSplit::get: sentence " + std::to_string(i) + " of " + std::to_string(words.size()));
+  return {words[i], tags[i]};
+}
+
+std::vector<std::size_t> EncodedSplit::lengths() const {
+  std::vector<std::size_t> out;
+  out.reserve(words.size());
+  for (const auto& w : words) out.push_back(w.size());
+  return out;
+}
+
 std::size_t EncodedSplit::unseen_tag_count() const {
   std::size_t n = 0;
   for (const auto& [t, c] : unseen_tags) n += c;

@@ -63,11 +63,23 @@ class TagSet {
   std::unordered_map<std::string, std::int64_t> ids_;
 };
 
-// One split as ids, ready for batching.
+// A sentence of an EncodedSplit: references into it, no copy.
+struct EncodedSentence {
+  const std::vector<std::int64_t>& words;
+  const std::vector<std::int64_t>& tags;
+};
+
+// One split as ids, ready for batching: a dataset for data::Loader
+// (size(), get(i)), batched by make_batch (batch.hpp: SentenceLoader).
 struct EncodedSplit {
   std::vector<std::vector<std::int64_t>> words, tags;
   std::map<std::string, std::size_t> unseen_tags;  // tag -> occurrences mapped to O
   std::size_t unknown_words = 0;                   // tokens that became kUnk
+
+  std::size_t size() const { return words.size(); }
+  EncodedSentence get(std::size_t i) const;  // tg::Error naming i when out of range
+  // Words per sentence: the loader's lengths for bucket_pool.
+  std::vector<std::size_t> lengths() const;
 
   std::size_t unseen_tag_count() const;
   // "slots: warning: test: 6 token(s) carry a tag not seen in train

@@ -33,8 +33,10 @@ int mnist() {
   bad += check(m.test.size() == 10000, "test images: " + std::to_string(m.test.size()));
   bad += check(m.test.labels[0] == 7 && m.train.labels[0] == 5, "first labels: train 5, test 7");
   t0 = std::chrono::steady_clock::now();
-  MnistBatcher it(m.train, 50, 1);
-  for (int i = 0; i < 1200; ++i) it.next();
+  LoaderOptions o;
+  o.batch = 50;
+  MnistLoader it(m.train, o, mnist_batch);
+  for (std::size_t i = 0; i < 1200; ++i) it.at(0, i);
   std::printf("mnist: one epoch of 1200 batches of 50 built in %.3f s\n", seconds_since(t0));
   return bad;
 }
@@ -69,8 +71,10 @@ int imdb() {
   }
   bad += check(same, "last 12 ids of review 0: " + got);
   t0 = std::chrono::steady_clock::now();
-  ImdbBatcher it(d.train, 64, 1);
-  for (std::size_t i = 0; i < it.batches_per_epoch(); ++i) it.next();
+  LoaderOptions o;
+  o.batch = 64;
+  ImdbLoader it(d.train, o, imdb_batch);
+  for (std::size_t i = 0; i < it.batches_per_epoch(); ++i) it.at(0, i);
   std::printf("imdb: one epoch of %zu batches of 64 built in %.3f s\n", it.batches_per_epoch(), seconds_since(t0));
   return bad;
 }

@@ -112,12 +112,15 @@ TEST_CASE("imdb: batches are (time, batch) int64, reshuffled reproducibly", "[da
   }
   CHECK(imdb_range(d.test, 1, 10).ids.shape() == std::vector<std::size_t>{4, 2});
 
-  ImdbBatcher x(d.train, 2, 5), y(d.train, 2, 5);
+  LoaderOptions o;
+  o.batch = 2;
+  o.seed = 5;
+  ImdbLoader x(d.train, o, imdb_batch), y(d.train, o, imdb_batch);
   CHECK(x.batches_per_epoch() == 2);  // 2 + 1
-  for (int epoch = 0; epoch < 3; ++epoch) {
+  for (std::size_t epoch = 0; epoch < 3; ++epoch) {
     std::multiset<float> labels;
-    for (int k = 0; k < 2; ++k) {
-      ImdbBatch p = x.next(), q = y.next();
+    for (std::size_t k = 0; k < 2; ++k) {
+      ImdbBatch p = x.at(epoch, k), q = y.at(epoch, k);
       CHECK((p.ids == q.ids));  // parenthesised: Catch cannot decompose xtensor operands
       CHECK(p.lengths == q.lengths);
       for (float l : p.labels) labels.insert(l);

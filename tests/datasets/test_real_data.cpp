@@ -20,9 +20,11 @@ TEST_CASE("real data: MNIST has 60,000 + 10,000 images", "[datasets][real]") {
   CHECK(m.test.size() == 10000);
   CHECK(int(m.train.labels[0]) == 5);
   CHECK(int(m.test.labels[0]) == 7);
-  MnistBatcher it(m.train, 50, 1);
+  LoaderOptions o;
+  o.batch = 50;
+  MnistLoader it(m.train, o, mnist_batch);
   CHECK(it.batches_per_epoch() == 1200);
-  CHECK(it.next().x.shape() == std::vector<std::size_t>{28, 50, 28});
+  CHECK(it.at(0, 0).x.shape() == std::vector<std::size_t>{28, 50, 28});
 }
 
 TEST_CASE("real data: IMDB matches docs/protocols.md section 4", "[datasets][real]") {
@@ -46,7 +48,9 @@ TEST_CASE("real data: IMDB matches docs/protocols.md section 4", "[datasets][rea
   CHECK(d.train.labels[0] == 0.0f);
   const std::vector<std::int32_t> last12(d.train.ids.begin() + 188, d.train.ids.begin() + 200);
   CHECK(last12 == std::vector<std::int32_t>{10, 97, 78, 6, 393, 36, 1647, 9, 121, 32, 554, 8});
-  ImdbBatcher it(d.train, 64, 1);
+  LoaderOptions o;
+  o.batch = 64;
+  ImdbLoader it(d.train, o, imdb_batch);
   CHECK(it.batches_per_epoch() == 391);
-  CHECK(it.next().ids.shape() == std::vector<std::size_t>{200, 64});
+  CHECK(it.at(0, 0).ids.shape() == std::vector<std::size_t>{200, 64});
 }
