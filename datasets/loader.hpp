@@ -43,6 +43,10 @@
 namespace tg::data {
 
 struct LoaderOptions {
+  LoaderOptions() = default;
+  // The common case in one line: LoaderOptions(64, seed).
+  LoaderOptions(std::size_t batch_size, std::uint64_t seed_) : batch(batch_size), seed(seed_) {}
+
   std::size_t batch = 32;
   // A new order each epoch: EpochSampler(n, batch, seed)'s exact sequence.
   // false: examples 0, 1, 2, ... in every epoch.

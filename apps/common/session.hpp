@@ -59,6 +59,13 @@ class Session {
   void start();
   parallel::DataParallel<float>& ddp() { return *ddp_; }  // after start()
   bool is_root() const { return ddp_ ? ddp_->is_root() : parallel::is_root(); }
+  // This process's share of training batch `at` (data::Loader's batch
+  // (at.epoch, at.index); all of it in one process), its weight in the
+  // loss noted by ddp().shard.
+  template <class Loader>
+  auto batch(Loader& loader, const train::Batch& at) {
+    return loader.collate(ddp().shard(loader.indices(at.epoch, at.index)));
+  }
 
   const TrainingFlags& flags() const { return frame_.flags(); }
   bool eval_only() const { return frame_.flags().eval_only; }

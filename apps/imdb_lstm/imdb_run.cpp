@@ -145,18 +145,18 @@ std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_
 
 // Trains to the end the flags set: the protocol's line per evaluation, the
 // last evaluation's accuracies in `res`.
-void train_model(Model& model, const Settings& s, const data::Imdb& d, data::EpochSampler& sampler,
+void train_model(Model& model, const Settings& s, const data::Imdb& d, data::ImdbLoader& loader,
                  app::Session& session, RunResult& res) {
-  print_training_plan(session, s, sampler.batches_per_epoch());
+  print_training_plan(session, s, loader.batches_per_epoch());
   train::Trainer<float>& trainer = session.trainer();
   parallel::DataParallel<float>& ddp = session.ddp();
   Evaluation evaluation{model, s, d, ddp.is_root() ? session.flags().save : "", session.log(), res};
   trainer.on_evaluation = [&](const train::Row& row) { evaluation.print_line(row); };
   if (!session.flags().quiet && ddp.is_root() && !isatty(fileno(stderr)))
-    trainer.on_step = periodic_lines(sampler.batches_per_epoch());
+    trainer.on_step = periodic_lines(loader.batches_per_epoch());
   session.fit(
       [&](const train::Batch& at) {
-        const data::ImdbBatch b = data::imdb_batch(d.train, ddp.shard(sampler.at(at.epoch, at.index)));
+        const data::ImdbBatch b = session.batch(loader, at);
         return ddp.loss(bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels));
       },
       [&] { return evaluation.run(); });
@@ -230,8 +230,8 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
   Rng rng(f.seed);
   Model model(s, d.vocab.size(), rng);
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
-  data::EpochSampler sampler(d.train.size(), s.batch, f.seed);
-  app::Session session(frame, model.tape, model, adam, trainer_options(frame, d, sampler.batches_per_epoch()), log);
+  data::ImdbLoader loader(d.train, data::LoaderOptions(s.batch, f.seed), data::imdb_batch);
+  app::Session session(frame, model.tape, model, adam, trainer_options(frame, d, loader.batches_per_epoch()), log);
   session.trainer().options().log = nullptr;  // the protocol's own line per evaluation instead
   if (session.log()) describe_model(model, s, d.vocab.size(), session.log());
   session.start();
@@ -240,7 +240,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
   if (session.eval_only())
     evaluate_checkpoint(model, s, session, d, res);
   else
-    train_model(model, s, d, sampler, session, res);
+    train_model(model, s, d, loader, session, res);
   static_cast<app::RunInfo&>(res) = session.info();
   if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
   session.export_model();

@@ -209,10 +209,9 @@ Evaluation evaluate(const Model& model, Tape<float>& tape, const data::MnistSpli
 namespace {
 
 // Trains to the end the flags set; res.test is the last evaluation's.
-void train_model(const Settings& s, const data::Mnist& data, Model& model, Tape<float>& tape,
-                 app::Session& session, RunResult& res) {
+void train_model(const Settings& s, const data::Mnist& data, data::MnistLoader& loader, Model& model,
+                 Tape<float>& tape, app::Session& session, RunResult& res) {
   const app::TrainingFlags& f = session.flags();
-  data::EpochSampler sampler(data.train.size(), s.batch, f.seed);
   session.say(fmt::format("training: Adam lr {:g}, batch {}{}, steps {}..{}, seed {}; {} train / {} test images",
                           s.lr, s.batch, session.processes(), session.info().first_step + 1,
                           session.trainer().total_steps(), f.seed, data.train.size(), data.test.size()));
@@ -222,7 +221,7 @@ void train_model(const Settings& s, const data::Mnist& data, Model& model, Tape<
   session.trainer().on_step = [&](const train::Batch&, double loss) { minibatch_loss = loss; };
   session.fit(
       [&](const train::Batch& at) {
-        data::MnistBatch b = data::mnist_batch(data.train, ddp.shard(sampler.at(at.epoch, at.index)));
+        data::MnistBatch b = session.batch(loader, at);
         targets.assign(b.labels.begin(), b.labels.end());
         return ddp.loss(cross_entropy(model.forward(tape.constant(std::move(b.x))), targets));
       },
@@ -243,8 +242,8 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   Rng rng(frame.flags().seed);
   Model model(tape, parse_cell_type(s.cell), s.hidden, s.layers, parse_init(s.init), rng);
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
-  const std::size_t batches_per_epoch = data::EpochSampler(data.train.size(), s.batch, 0).batches_per_epoch();
-  app::Session session(frame, tape, model, adam, frame.trainer_options(batches_per_epoch), log);
+  data::MnistLoader loader(data.train, data::LoaderOptions(s.batch, frame.flags().seed), data::mnist_batch);
+  app::Session session(frame, tape, model, adam, frame.trainer_options(loader.batches_per_epoch()), log);
   session.start();
   RunResult res;
   session.say(fmt::format("model: {} 28->{} x{} layer(s), Linear {}->10, {} parameters, init {}{}", s.cell,
@@ -255,7 +254,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
     session.say(fmt::format("step {:5d}  test_loss {:.4f}  test_acc {:.4f}", session.info().first_step,
                             res.test.loss, res.test.accuracy));
   } else {
-    train_model(s, data, model, tape, session, res);
+    train_model(s, data, loader, model, tape, session, res);
   }
   static_cast<app::RunInfo&>(res) = session.info();
   std::vector<int> labels(data.test.labels.begin(),
