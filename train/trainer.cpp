@@ -125,6 +125,9 @@ bool Trainer<T>::evaluation_due(const Batch& b) const {
 
 template <class T>
 void Trainer<T>::log_row(const Row& row) {
+  const Row previous = rows_.empty()
+      ? Row{resumed_from_, resumed_from_ / options_.batches_per_epoch, 0, {}, 0, 0}
+      : rows_.back();
   rows_.push_back(row);
   if (!options_.metrics.empty() && !csv_.enabled()) {
     std::vector<std::string> columns{"step", "epoch", "loss"};
@@ -133,15 +136,12 @@ void Trainer<T>::log_row(const Row& row) {
     csv_ = MetricsCsv(options_.metrics, columns, resumed_, double(resumed_from_));
   }
   std::vector<double> values{double(row.step), double(row.epoch), row.loss};
-  std::string line = fmt::format("step {:5d}  epoch {:2d}  loss {:.4f}", row.step, row.epoch, row.loss);
-  for (const auto& [name, value] : row.values) {
-    values.push_back(value);
-    line += fmt::format("  {} {:.4f}", name, value);
-  }
+  for (const auto& [name, value] : row.values) values.push_back(value);
   values.push_back(row.train_seconds);
   csv_.row(values);
   if (options_.log) {
-    fmt::print(options_.log, "{}  [train {:.1f} s]\n", line, row.train_seconds);
+    const std::string line = options_.log_line ? options_.log_line(row, previous) : default_line(row);
+    if (!line.empty()) fmt::print(options_.log, "{}\n", line);
     std::fflush(options_.log);
   }
   if (on_evaluation) on_evaluation(row);
@@ -149,84 +149,141 @@ void Trainer<T>::log_row(const Row& row) {
 
 template <class T>
 const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& evaluate) {
-  using Clock = std::chrono::steady_clock;
-  const std::size_t end = total_steps();
-  if (step_ >= end && options_.log)
-    fmt::print(options_.log, "nothing to train: the run is at step {} and ends at step {}\n", step_, end);
+  const std::size_t end = total_steps(), first = step_;
+  say_if_idle(end);
   Progress progress(end - std::min(step_, end), options_.unit);
-  const std::size_t first = step_;
+  periodic_ = options_.progress && options_.progress_every > 0 && !progress.enabled();
   while (step_ < end) {
     const Batch b{step_ + 1, step_ / options_.batches_per_epoch, step_ % options_.batches_per_epoch};
-    const auto t0 = Clock::now();
-    const double c0 = cpu_seconds();
-    double loss_value = 0;
-    {
-      Var<T> loss = loss_fn(b);
-      loss_value = double(loss.item());
-      if (!std::isfinite(loss_value))
-        throw TrainingError(fmt::format("step {}: the loss is {}; training stopped ({})", b.step,
-                                        loss_value, saved_so_far()));
-      if (options_.max_loss > 0 && loss_value > options_.max_loss)
-        throw TrainingError(fmt::format("step {}: the loss {:g} exceeds {:g}: training diverged; "
-                                        "lower the learning rate ({})",
-                                        b.step, loss_value, options_.max_loss, saved_so_far()));
-      tape_.backward(loss);
-    }
-    const std::vector<Var<T>> vars = gradient_vars();
-    const double norm = grad_norm(vars);
-    if (!std::isfinite(norm))
-      throw TrainingError(fmt::format("step {}: the gradient norm is {}; training stopped ({})",
-                                      b.step, norm, saved_so_far()));
-    if (on_gradients) on_gradients(b);
-    if (options_.clip > 0) {
-      // The norm above is the clipping norm too unless a hook changed the
-      // gradients (averaging) or the optimizer holds other parameters.
-      const std::vector<Var<T>>& held = optimizer_.params();
-      const bool same = !on_gradients && held.size() == vars.size() &&
-                        std::equal(held.begin(), held.end(), vars.begin(),
-                                   [](const Var<T>& a, const Var<T>& b) { return a.node() == b.node(); });
-      if (same)
-        clip_grad_norm(held, T(options_.clip), norm);
-      else
-        clip_grad_norm(held, T(options_.clip));
-    }
-    optimizer_.step();
-    optimizer_.zero_grad();
-    tape_.clear();
-    train_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
-    train_cpu_seconds_ += cpu_seconds() - c0;
-    step_ = b.step;
-    loss_sum_ += loss_value;
-    ++loss_count_;
-    if (options_.progress) progress.update(step_ - first, fmt::format("loss {:.4f}", loss_value));
-    if (on_step) on_step(b, loss_value);
-
+    const double loss = train_step(loss_fn, b);
+    after_step(b, loss, progress, first);
     if (evaluation_due(b)) {
       progress.finish();
-      Row row{step_, b.epoch + 1, loss_count_ ? loss_sum_ / double(loss_count_) : 0.0, {}, 0};
-      if (evaluate) {
-        const bool profiling = profiler::enabled();  // the profile is of training steps
-        profiler::enable(false);
-        row.values = evaluate();
-        profiler::enable(profiling);
-      }
-      row.train_seconds = train_seconds_;
-      loss_sum_ = 0;
-      loss_count_ = 0;
-      if (!options_.save.empty()) {
-        save(options_.save);
-        last_saved_step_ = step_;
-      }
-      log_row(row);
+      evaluate_at(b, evaluate);
     }
     if (b.index + 1 == options_.batches_per_epoch && on_epoch_end) on_epoch_end(b.epoch + 1);
   }
   progress.finish();
+  finish_fit(first);
+  return rows_;
+}
+
+template <class T>
+void Trainer<T>::say_if_idle(std::size_t end) const {
+  if (options_.log && step_ >= end)
+    fmt::print(options_.log, "nothing to train: the run is at step {} and ends at step {}\n", step_, end);
+}
+
+// Forward, backward, the finiteness checks, the gradient hook, clipping and
+// the optimizer's step; the time it takes is training time.
+template <class T>
+double Trainer<T>::train_step(const LossFn& loss_fn, const Batch& b) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const double c0 = cpu_seconds();
+  double loss_value = 0;
+  {
+    Var<T> loss = loss_fn(b);
+    loss_value = double(loss.item());
+    check_loss(b, loss_value);
+    tape_.backward(loss);
+  }
+  const std::vector<Var<T>> vars = gradient_vars();
+  const double norm = grad_norm(vars);
+  if (!std::isfinite(norm))
+    throw TrainingError(fmt::format("step {}: the gradient norm is {}; training stopped ({})", b.step, norm,
+                                    saved_so_far()));
+  if (on_gradients) on_gradients(b);
+  if (options_.clip > 0) clip(vars, norm);
+  optimizer_.step();
+  optimizer_.zero_grad();
+  tape_.clear();
+  train_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+  train_cpu_seconds_ += cpu_seconds() - c0;
+  return loss_value;
+}
+
+template <class T>
+void Trainer<T>::check_loss(const Batch& b, double loss) const {
+  if (!std::isfinite(loss))
+    throw TrainingError(fmt::format("step {}: the loss is {}; training stopped ({})", b.step, loss,
+                                    saved_so_far()));
+  if (options_.max_loss > 0 && loss > options_.max_loss)
+    throw TrainingError(fmt::format("step {}: the loss {:g} exceeds {:g}: training diverged; "
+                                    "lower the learning rate ({})",
+                                    b.step, loss, options_.max_loss, saved_so_far()));
+}
+
+template <class T>
+void Trainer<T>::clip(const std::vector<Var<T>>& vars, double norm) {
+  // `norm` is the clipping norm too unless a hook changed the gradients
+  // (averaging) or the optimizer holds other parameters.
+  const std::vector<Var<T>>& held = optimizer_.params();
+  const bool same = !on_gradients && held.size() == vars.size() &&
+                    std::equal(held.begin(), held.end(), vars.begin(),
+                               [](const Var<T>& a, const Var<T>& b) { return a.node() == b.node(); });
+  if (same)
+    clip_grad_norm(held, T(options_.clip), norm);
+  else
+    clip_grad_norm(held, T(options_.clip));
+}
+
+// The bookkeeping of a step done: position, losses, progress.
+template <class T>
+void Trainer<T>::after_step(const Batch& b, double loss, Progress& progress, std::size_t first) {
+  const bool epoch_end = b.index + 1 == options_.batches_per_epoch;
+  step_ = b.step;
+  loss_sum_ += loss;
+  ++loss_count_;
+  if (b.index == 0) epoch_loss_sum_ = 0, epoch_loss_count_ = 0;
+  epoch_loss_sum_ += loss;
+  ++epoch_loss_count_;
+  if (options_.progress) progress.update(step_ - first, fmt::format("loss {:.4f}", loss));
+  if (periodic_ && ((b.index + 1) % options_.progress_every == 0 || epoch_end)) {
+    fmt::print(stderr, "  epoch {} batch {}/{}  loss {:.4f}\n", b.epoch + 1, b.index + 1,
+               options_.batches_per_epoch, epoch_loss_sum_ / double(epoch_loss_count_));
+    std::fflush(stderr);
+  }
+  if (on_step) on_step(b, loss);
+}
+
+// An evaluation point: the evaluation, checkpoint, log.
+template <class T>
+void Trainer<T>::evaluate_at(const Batch& b, const EvalFn& evaluate) {
+  Row row{step_, b.epoch + 1, loss_count_ ? loss_sum_ / double(loss_count_) : 0.0, {}, 0, 0};
+  if (evaluate) row.values = run_evaluation(evaluate, &row.eval_seconds);
+  row.train_seconds = train_seconds_;
+  loss_sum_ = 0;
+  loss_count_ = 0;
+  if (!options_.save.empty()) {
+    save(options_.save);
+    last_saved_step_ = step_;
+  }
+  log_row(row);
+}
+
+template <class T>
+Metrics Trainer<T>::run_evaluation(const EvalFn& evaluate, double* seconds) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool profiling = profiler::enabled();  // the profile is of training steps
+  profiler::enable(false);
+  Metrics values;
+  {
+    auto no_grad = tape_.no_grad();
+    values = evaluate();
+  }
+  tape_.clear();  // what the evaluation left
+  profiler::enable(profiling);
+  *seconds = seconds_since(t0);
+  return values;
+}
+
+template <class T>
+void Trainer<T>::finish_fit(std::size_t first) {
   if (profiler::enabled() && options_.log)
     fmt::print(options_.log, "op profile of the training steps ({} steps):\n{}", step_ - first,
                profiler::table());
   if (!options_.profile_csv.empty()) io::write_file_atomic(options_.profile_csv, profiler::csv());
-  return rows_;
 }
 
 template class Trainer<float>;

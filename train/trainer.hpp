@@ -11,7 +11,8 @@
 //     on_gradients(...)                        e.g. averaging across processes
 //     clip to options.clip (global norm)
 //     optimizer.step(); zero_grad(); tape.clear()
-//     at evaluation points: evaluate(), log line, metrics row, checkpoint
+//     at evaluation points: evaluate() under no_grad, tape.clear(),
+//       checkpoint, log line, metrics row
 //
 // A checkpoint holds the weights, the optimizer state (keyed by parameter
 // name), the run's settings and the Trainer's own state (position, the
@@ -34,15 +35,10 @@
 #include <tapegrad/autograd/random.hpp>
 #include <tapegrad/layers/module.hpp>
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/train/callbacks.hpp>
 #include <tapegrad/train/log.hpp>
 
 namespace tg::train {
-
-using Json = nlohmann::json;
-
-// Named values from an evaluation, in the order they are logged and written
-// to the metrics CSV: {{"test_loss", 0.31}, {"test_acc", 0.91}}.
-using Metrics = std::vector<std::pair<std::string, double>>;
 
 // Where a step is: `step` counts from 1 over the whole run (resumes
 // included); `epoch` and `index` (both from 0) say which batch of which epoch.
@@ -68,22 +64,23 @@ struct Options {
   std::string save;         // checkpoint written at every evaluation ("" none)
   std::string metrics;      // CSV: step, epoch, loss, <evaluation>, train_seconds
   bool progress = true;     // progress line on stderr, when it is a terminal
+  // When stderr is not a terminal (a log file) and `progress` is on: a plain
+  // line there every N steps and at each epoch end, with the mean loss of
+  // the epoch so far, "  epoch 1 batch 50/391  loss 0.6912"; 0: none.
+  std::size_t progress_every = 0;
   bool detect_anomaly = false;  // the tape checks every op's result and gradient
   // The op profiler's table goes to `log` at the end of fit() when the
   // profiler is on (--profile, TAPEGRAD_PROFILE=1); its CSV to this file.
   std::string profile_csv;
   std::FILE* log = stdout;  // evaluation lines; nullptr: silent
+  // The line of an evaluation on `log` ("": none). `previous` is the row
+  // before, or for this process's first row one at the step it started from
+  // (no values, times 0). Default: default_line(row).
+  LineFn log_line;
   std::string unit = "steps";
   // Stored in every checkpoint: {"app": ..., "config": {...}} (settings
   // checking is the caller's: see apps/common/frame.hpp).
   Json meta = Json::object();
-};
-
-struct Row {  // one evaluation point, as logged
-  std::size_t step = 0, epoch = 0;
-  double loss = 0;          // mean training loss since the previous row
-  Metrics values;           // the evaluation's
-  double train_seconds = 0; // training time so far in this process (evaluation excluded)
 };
 
 template <class T>
@@ -131,7 +128,16 @@ class Trainer {
   std::vector<Var<T>> gradient_vars() const;  // params_' handles
   std::string saved_so_far() const;  // for error messages
   bool evaluation_due(const Batch& b) const;
+  // The steps of fit().
+  void say_if_idle(std::size_t end) const;
+  double train_step(const LossFn& loss_fn, const Batch& b);  // returns the loss
+  void check_loss(const Batch& b, double loss) const;  // finite, below max_loss
+  void clip(const std::vector<Var<T>>& vars, double norm);
+  void after_step(const Batch& b, double loss, Progress& progress, std::size_t first);
+  void evaluate_at(const Batch& b, const EvalFn& evaluate);
+  Metrics run_evaluation(const EvalFn& evaluate, double* seconds);
   void log_row(const Row& row);
+  void finish_fit(std::size_t first);
 
   Tape<T>& tape_;
   std::vector<NamedParameter<T>> params_;
@@ -147,6 +153,9 @@ class Trainer {
   double train_seconds_ = 0, train_cpu_seconds_ = 0;
   std::vector<Row> rows_;
   MetricsCsv csv_;
+  bool periodic_ = false;        // progress_every lines in this fit()
+  double epoch_loss_sum_ = 0;    // for the progress_every lines
+  std::size_t epoch_loss_count_ = 0;
 };
 
 extern template class Trainer<float>;
