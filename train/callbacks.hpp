@@ -1,8 +1,12 @@
-// What the Trainer prints, and the evaluation loop every model writes:
+// What the Trainer does beside its loop: each callback is set with one call
+// before resume() and fit(), and what it keeps goes into the checkpoint, so a
+// resumed run still continues bit for bit.
 //
-//   options.log_line = ...;       // the line of each evaluation
-//   options.progress_every = 50;  // plain progress lines in a log file
-//   train::for_chunks(tape, n, chunk, f);
+//   trainer.schedule(cosine, train::Every::Step);  // the lr, resumed with the run
+//   options.log_line = ...;                        // the line of each evaluation
+//   options.progress_every = 50;                   // plain progress lines in a log file
+//
+// and the evaluation loop every model writes, train::for_chunks.
 #pragma once
 
 #include <algorithm>
@@ -37,6 +41,15 @@ struct Row {  // one evaluation point, as logged
 std::string default_line(const Row& row);
 // A line for a row, given the row before it (Options::log_line).
 using LineFn = std::function<std::string(const Row& row, const Row& previous)>;
+
+// When the Trainer steps a learning-rate schedule: after every optimizer
+// step, or after the last step of each epoch.
+enum class Every { Step, Epoch };
+
+// The schedule's counter in the checkpoint's metadata ("trainer/schedule"),
+// and back: the counter, after checking `every` is the saved one.
+Json schedule_json(Every every, std::size_t counter);
+std::size_t schedule_counter(const Json& saved, Every every, const std::string& path);
 
 // The evaluation loop: f(begin, count) over n items, `chunk` at a time,
 // under no_grad, with the tape cleared after each chunk (so no chunk's

@@ -70,9 +70,9 @@ std::size_t Trainer<T>::total_steps() const {
 
 template <class T>
 Json Trainer<T>::state_json() const {
-  return {{"step", step_},
-          {"batches_per_epoch", options_.batches_per_epoch},
-          {"rng", rng_text(rng_)}};
+  Json state = {{"step", step_}, {"batches_per_epoch", options_.batches_per_epoch}, {"rng", rng_text(rng_)}};
+  if (scheduler_) state["schedule"] = schedule_json(every_, scheduler_->epoch());
+  return state;
 }
 
 template <class T>
@@ -96,9 +96,31 @@ Json Trainer<T>::resume(const std::string& path) {
   std::istringstream in(ckpt::at(meta, "/trainer/rng", path).get<std::string>());
   in >> rng_;
   if (!in) throw Error(path + ": checkpoint metadata 'trainer/rng' is not a generator state");
-  resumed_ = true;
+  resume_callbacks(meta, path);
+  resumed_ = started_ = true;
   resumed_from_ = last_saved_step_ = step_;
   return meta;
+}
+
+template <class T>
+void Trainer<T>::resume_callbacks(const Json& meta, const std::string& path) {
+  if (scheduler_)
+    scheduler_->set_epoch(schedule_counter(ckpt::at(meta, "/trainer/schedule", path), every_, path));
+  else if (meta.at("trainer").contains("schedule"))
+    throw Error(path + ": the run had a learning-rate schedule (metadata 'trainer/schedule'): attach the "
+                "same with trainer.schedule() before resume(), or the lr would differ");
+}
+
+template <class T>
+void Trainer<T>::require_unstarted(const std::string& what) const {
+  if (started_) throw Error("Trainer: " + what + " must be set before resume() and fit()");
+}
+
+template <class T>
+void Trainer<T>::schedule(LRScheduler<T>& scheduler, Every every) {
+  require_unstarted("a learning-rate schedule");
+  scheduler_ = &scheduler;
+  every_ = every;
 }
 
 template <class T>
@@ -149,6 +171,7 @@ void Trainer<T>::log_row(const Row& row) {
 
 template <class T>
 const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& evaluate) {
+  started_ = true;
   const std::size_t end = total_steps(), first = step_;
   say_if_idle(end);
   Progress progress(end - std::min(step_, end), options_.unit);
@@ -228,7 +251,7 @@ void Trainer<T>::clip(const std::vector<Var<T>>& vars, double norm) {
     clip_grad_norm(held, T(options_.clip));
 }
 
-// The bookkeeping of a step done: position, losses, progress.
+// The bookkeeping of a step done: position, losses, the schedule, progress.
 template <class T>
 void Trainer<T>::after_step(const Batch& b, double loss, Progress& progress, std::size_t first) {
   const bool epoch_end = b.index + 1 == options_.batches_per_epoch;
@@ -238,6 +261,7 @@ void Trainer<T>::after_step(const Batch& b, double loss, Progress& progress, std
   if (b.index == 0) epoch_loss_sum_ = 0, epoch_loss_count_ = 0;
   epoch_loss_sum_ += loss;
   ++epoch_loss_count_;
+  if (scheduler_ && (every_ == Every::Step || epoch_end)) scheduler_->step();
   if (options_.progress) progress.update(step_ - first, fmt::format("loss {:.4f}", loss));
   if (periodic_ && ((b.index + 1) % options_.progress_every == 0 || epoch_end)) {
     fmt::print(stderr, "  epoch {} batch {}/{}  loss {:.4f}\n", b.epoch + 1, b.index + 1,

@@ -11,8 +11,12 @@
 //     on_gradients(...)                        e.g. averaging across processes
 //     clip to options.clip (global norm)
 //     optimizer.step(); zero_grad(); tape.clear()
+//     schedule.step() (per step, or at an epoch's last step)
 //     at evaluation points: evaluate() under no_grad, tape.clear(),
 //       checkpoint, log line, metrics row
+//
+// Callbacks (train/callbacks.hpp) add a learning-rate schedule, whose
+// state is in the checkpoint too.
 //
 // A checkpoint holds the weights, the optimizer state (keyed by parameter
 // name), the run's settings and the Trainer's own state (position, the
@@ -35,6 +39,7 @@
 #include <tapegrad/autograd/random.hpp>
 #include <tapegrad/layers/module.hpp>
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/schedule.hpp>
 #include <tapegrad/train/callbacks.hpp>
 #include <tapegrad/train/log.hpp>
 
@@ -116,6 +121,15 @@ class Trainer {
   double train_cpu_seconds() const { return train_cpu_seconds_; }  // process CPU, same spans
   Options& options() { return options_; }
 
+  // Callbacks (train/callbacks.hpp), each set before resume() and fit():
+  // they decide what a checkpoint holds.
+  //
+  // Steps `scheduler` after every optimizer step (Every::Step) or after each
+  // epoch's last one (Every::Epoch), before that step's evaluation and
+  // checkpoint. Its counter is in the checkpoint; resume() sets it, and the
+  // optimizer's lr with it, as the unbroken run had them.
+  void schedule(LRScheduler<T>& scheduler, Every every);
+
   // Hooks. on_gradients runs after backward and the finiteness check, before
   // clipping and the optimizer step (gradient averaging goes here).
   std::function<void(const Batch&)> on_gradients;
@@ -125,6 +139,8 @@ class Trainer {
 
  private:
   Json state_json() const;
+  void resume_callbacks(const Json& meta, const std::string& path);
+  void require_unstarted(const std::string& what) const;
   std::vector<Var<T>> gradient_vars() const;  // params_' handles
   std::string saved_so_far() const;  // for error messages
   bool evaluation_due(const Batch& b) const;
@@ -153,9 +169,12 @@ class Trainer {
   double train_seconds_ = 0, train_cpu_seconds_ = 0;
   std::vector<Row> rows_;
   MetricsCsv csv_;
+  bool started_ = false;         // resume() or fit() ran: no more callbacks
   bool periodic_ = false;        // progress_every lines in this fit()
   double epoch_loss_sum_ = 0;    // for the progress_every lines
   std::size_t epoch_loss_count_ = 0;
+  LRScheduler<T>* scheduler_ = nullptr;
+  Every every_ = Every::Step;
 };
 
 extern template class Trainer<float>;
