@@ -3,6 +3,7 @@
 // resumed run still continues bit for bit.
 //
 //   trainer.schedule(cosine, train::Every::Step);  // the lr, resumed with the run
+//   trainer.keep("hidden", h);                     // a carried state, in the checkpoint
 //   options.log_line = ...;                        // the line of each evaluation
 //   options.progress_every = 50;                   // plain progress lines in a log file
 //

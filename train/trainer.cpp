@@ -76,15 +76,27 @@ Json Trainer<T>::state_json() const {
 }
 
 template <class T>
+ckpt::SavedTensors<T> Trainer<T>::saved_extra() const {
+  ckpt::SavedTensors<T> extra;
+  for (const auto& [name, tensor] : kept_) extra.emplace_back(name, tensor);
+  return extra;
+}
+
+template <class T>
+ckpt::LoadedTensors<T> Trainer<T>::loaded_extra() {
+  return kept_;
+}
+
+template <class T>
 void Trainer<T>::save(const std::string& path) const {
   Json meta = options_.meta;
   meta["trainer"] = state_json();
-  ckpt::save(path, params_, &optimizer_, meta);
+  ckpt::save(path, params_, &optimizer_, meta, saved_extra());
 }
 
 template <class T>
 Json Trainer<T>::resume(const std::string& path) {
-  const Json meta = ckpt::load(path, params_, &optimizer_);
+  const Json meta = ckpt::load(path, params_, &optimizer_, loaded_extra());
   step_ = count_at(meta, "/trainer/step", path);
   const std::size_t per_epoch = count_at(meta, "/trainer/batches_per_epoch", path);
   if (per_epoch != options_.batches_per_epoch)
@@ -121,6 +133,15 @@ void Trainer<T>::schedule(LRScheduler<T>& scheduler, Every every) {
   require_unstarted("a learning-rate schedule");
   scheduler_ = &scheduler;
   every_ = every;
+}
+
+template <class T>
+void Trainer<T>::keep(const std::string& name, Tensor<T>& tensor) {
+  require_unstarted("a kept tensor ('" + name + "')");
+  if (name.empty()) throw Error("Trainer: keep() needs a name");
+  for (const auto& [taken, t] : kept_)
+    if (taken == "state." + name) throw Error("Trainer: keep(): the name '" + name + "' is taken");
+  kept_.emplace_back("state." + name, &tensor);
 }
 
 template <class T>

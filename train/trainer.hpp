@@ -15,8 +15,9 @@
 //     at evaluation points: evaluate() under no_grad, tape.clear(),
 //       checkpoint, log line, metrics row
 //
-// Callbacks (train/callbacks.hpp) add a learning-rate schedule, whose
-// state is in the checkpoint too.
+// Callbacks (train/callbacks.hpp) add a learning-rate schedule and tensors
+// the model carries (a hidden state); what they keep is
+// in the checkpoint too.
 //
 // A checkpoint holds the weights, the optimizer state (keyed by parameter
 // name), the run's settings and the Trainer's own state (position, the
@@ -37,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include <tapegrad/autograd/random.hpp>
+#include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/layers/module.hpp>
 #include <tapegrad/optim/optimizer.hpp>
 #include <tapegrad/optim/schedule.hpp>
@@ -129,6 +131,12 @@ class Trainer {
   // checkpoint. Its counter is in the checkpoint; resume() sets it, and the
   // optimizer's lr with it, as the unbroken run had them.
   void schedule(LRScheduler<T>& scheduler, Every every);
+  // A tensor the run carries across steps (an LM's hidden state), saved in
+  // every checkpoint as "state.<name>" and copied back into `tensor` by
+  // resume(), which must have the saved shape by then (else tg::Error
+  // naming the tensor, the file and both shapes). `tensor` must outlive the
+  // Trainer.
+  void keep(const std::string& name, Tensor<T>& tensor);
 
   // Hooks. on_gradients runs after backward and the finiteness check, before
   // clipping and the optimizer step (gradient averaging goes here).
@@ -139,6 +147,8 @@ class Trainer {
 
  private:
   Json state_json() const;
+  ckpt::SavedTensors<T> saved_extra() const;   // the callbacks' tensors
+  ckpt::LoadedTensors<T> loaded_extra();
   void resume_callbacks(const Json& meta, const std::string& path);
   void require_unstarted(const std::string& what) const;
   std::vector<Var<T>> gradient_vars() const;  // params_' handles
@@ -175,6 +185,7 @@ class Trainer {
   std::size_t epoch_loss_count_ = 0;
   LRScheduler<T>* scheduler_ = nullptr;
   Every every_ = Every::Step;
+  std::vector<std::pair<std::string, Tensor<T>*>> kept_;  // "state.<name>"
 };
 
 extern template class Trainer<float>;
