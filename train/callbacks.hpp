@@ -2,6 +2,7 @@
 // before resume() and fit(), and what it keeps goes into the checkpoint, so a
 // resumed run still continues bit for bit.
 //
+//   trainer.early_stopping({"valid_f1", train::EarlyStopping::Mode::Max, 3});
 //   trainer.schedule(cosine, train::Every::Step);  // the lr, resumed with the run
 //   trainer.keep("hidden", h);                     // a carried state, in the checkpoint
 //   options.log_line = ...;                        // the line of each evaluation
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +44,53 @@ struct Row {  // one evaluation point, as logged
 std::string default_line(const Row& row);
 // A line for a row, given the row before it (Options::log_line).
 using LineFn = std::function<std::string(const Row& row, const Row& previous)>;
+
+// Early stopping on a metric the evaluation returns. An evaluation improves
+// when its value is above the best by more than min_delta (Max; below it,
+// Min); the first always does. After `patience` evaluations in a row without
+// improvement the run stops (0: never, the best weights are only kept). The
+// best weights are restored at the end of fit() with restore_best.
+struct EarlyStopping {
+  enum class Mode { Min, Max };
+  std::string metric;
+  Mode mode = Mode::Max;
+  std::size_t patience = 0;
+  double min_delta = 0;
+  bool restore_best = true;
+};
+
+// Where early stopping is: the best value (NaN before any evaluation), the
+// step and epoch (from 1) of its evaluation, the evaluations since it, and
+// whether the run has stopped.
+struct Best {
+  double value = std::numeric_limits<double>::quiet_NaN();
+  std::size_t step = 0, epoch = 0, since = 0;
+  bool stopped = false;
+};
+
+// Early stopping's bookkeeping, apart from the weights (the Trainer copies
+// them when observe() says so).
+class Stopper {
+ public:
+  // Throws tg::Error on an empty metric or a min_delta not finite and >= 0.
+  explicit Stopper(EarlyStopping settings);
+  // Takes an evaluation's values at (step, epoch): true when it is the new
+  // best. Throws tg::Error naming the metric and the ones the evaluation has
+  // when it is not among them.
+  bool observe(const Metrics& values, std::size_t step, std::size_t epoch);
+  const EarlyStopping& settings() const { return settings_; }
+  const Best& best() const { return best_; }
+  // The state in the checkpoint's metadata ("trainer/early_stopping") and
+  // back; restore() checks that the metric and mode are this run's.
+  Json json() const;
+  void restore(const Json& saved, const std::string& path);
+  // "early stopping at step 360: valid_f1 ..." for the log.
+  std::string stop_line(std::size_t step) const;
+
+ private:
+  EarlyStopping settings_;
+  Best best_;
+};
 
 // When the Trainer steps a learning-rate schedule: after every optimizer
 // step, or after the last step of each epoch.

@@ -71,6 +71,7 @@ std::size_t Trainer<T>::total_steps() const {
 template <class T>
 Json Trainer<T>::state_json() const {
   Json state = {{"step", step_}, {"batches_per_epoch", options_.batches_per_epoch}, {"rng", rng_text(rng_)}};
+  if (stopper_) state["early_stopping"] = stopper_->json();
   if (scheduler_) state["schedule"] = schedule_json(every_, scheduler_->epoch());
   return state;
 }
@@ -78,13 +79,19 @@ Json Trainer<T>::state_json() const {
 template <class T>
 ckpt::SavedTensors<T> Trainer<T>::saved_extra() const {
   ckpt::SavedTensors<T> extra;
+  for (std::size_t i = 0; i < best_weights_.size(); ++i)
+    extra.emplace_back("model.best." + params_[i].name, &best_weights_[i]);
   for (const auto& [name, tensor] : kept_) extra.emplace_back(name, tensor);
   return extra;
 }
 
 template <class T>
 ckpt::LoadedTensors<T> Trainer<T>::loaded_extra() {
-  return kept_;
+  ckpt::LoadedTensors<T> extra;
+  for (std::size_t i = 0; i < best_weights_.size(); ++i)
+    extra.emplace_back("model.best." + params_[i].name, &best_weights_[i]);
+  extra.insert(extra.end(), kept_.begin(), kept_.end());
+  return extra;
 }
 
 template <class T>
@@ -116,6 +123,7 @@ Json Trainer<T>::resume(const std::string& path) {
 
 template <class T>
 void Trainer<T>::resume_callbacks(const Json& meta, const std::string& path) {
+  if (stopper_) stopper_->restore(ckpt::at(meta, "/trainer/early_stopping", path), path);
   if (scheduler_)
     scheduler_->set_epoch(schedule_counter(ckpt::at(meta, "/trainer/schedule", path), every_, path));
   else if (meta.at("trainer").contains("schedule"))
@@ -126,6 +134,20 @@ void Trainer<T>::resume_callbacks(const Json& meta, const std::string& path) {
 template <class T>
 void Trainer<T>::require_unstarted(const std::string& what) const {
   if (started_) throw Error("Trainer: " + what + " must be set before resume() and fit()");
+}
+
+template <class T>
+void Trainer<T>::early_stopping(EarlyStopping es) {
+  require_unstarted("early stopping");
+  stopper_.emplace(std::move(es));
+  best_weights_.clear();
+  for (const auto& p : params_) best_weights_.push_back(p.var.value());
+}
+
+template <class T>
+const Best& Trainer<T>::best() const {
+  static const Best none;
+  return stopper_ ? stopper_->best() : none;
 }
 
 template <class T>
@@ -192,12 +214,15 @@ void Trainer<T>::log_row(const Row& row) {
 
 template <class T>
 const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& evaluate) {
+  if (stopper_ && !evaluate)
+    throw Error("Trainer: early stopping on '" + stopper_->settings().metric +
+                "' needs an evaluation (fit's second argument)");
   started_ = true;
   const std::size_t end = total_steps(), first = step_;
   say_if_idle(end);
   Progress progress(end - std::min(step_, end), options_.unit);
   periodic_ = options_.progress && options_.progress_every > 0 && !progress.enabled();
-  while (step_ < end) {
+  while (step_ < end && !stopped()) {
     const Batch b{step_ + 1, step_ / options_.batches_per_epoch, step_ % options_.batches_per_epoch};
     const double loss = train_step(loss_fn, b);
     after_step(b, loss, progress, first);
@@ -214,7 +239,11 @@ const std::vector<Row>& Trainer<T>::fit(const LossFn& loss_fn, const EvalFn& eva
 
 template <class T>
 void Trainer<T>::say_if_idle(std::size_t end) const {
-  if (options_.log && step_ >= end)
+  if (!options_.log) return;
+  if (stopped())
+    fmt::print(options_.log, "nothing to train: the run stopped early at step {} ({} evaluations without a "
+               "better {})\n", step_, best().since, stopper_->settings().metric);
+  else if (step_ >= end)
     fmt::print(options_.log, "nothing to train: the run is at step {} and ends at step {}\n", step_, end);
 }
 
@@ -292,7 +321,7 @@ void Trainer<T>::after_step(const Batch& b, double loss, Progress& progress, std
   if (on_step) on_step(b, loss);
 }
 
-// An evaluation point: the evaluation, checkpoint, log.
+// An evaluation point: the evaluation, early stopping, checkpoint, log.
 template <class T>
 void Trainer<T>::evaluate_at(const Batch& b, const EvalFn& evaluate) {
   Row row{step_, b.epoch + 1, loss_count_ ? loss_sum_ / double(loss_count_) : 0.0, {}, 0, 0};
@@ -300,11 +329,17 @@ void Trainer<T>::evaluate_at(const Batch& b, const EvalFn& evaluate) {
   row.train_seconds = train_seconds_;
   loss_sum_ = 0;
   loss_count_ = 0;
+  if (stopper_ && stopper_->observe(row.values, row.step, row.epoch))
+    for (std::size_t i = 0; i < params_.size(); ++i) best_weights_[i] = params_[i].var.value();
   if (!options_.save.empty()) {
     save(options_.save);
     last_saved_step_ = step_;
   }
   log_row(row);
+  if (stopped() && options_.log) {
+    fmt::print(options_.log, "{}\n", stopper_->stop_line(step_));
+    std::fflush(options_.log);
+  }
 }
 
 template <class T>
@@ -325,6 +360,8 @@ Metrics Trainer<T>::run_evaluation(const EvalFn& evaluate, double* seconds) {
 
 template <class T>
 void Trainer<T>::finish_fit(std::size_t first) {
+  if (stopper_ && stopper_->settings().restore_best && !std::isnan(best().value))
+    for (std::size_t i = 0; i < params_.size(); ++i) params_[i].var.value() = best_weights_[i];
   if (profiler::enabled() && options_.log)
     fmt::print(options_.log, "op profile of the training steps ({} steps):\n{}", step_ - first,
                profiler::table());

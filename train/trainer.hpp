@@ -12,11 +12,11 @@
 //     clip to options.clip (global norm)
 //     optimizer.step(); zero_grad(); tape.clear()
 //     schedule.step() (per step, or at an epoch's last step)
-//     at evaluation points: evaluate() under no_grad, tape.clear(),
-//       checkpoint, log line, metrics row
+//     at evaluation points: evaluate() under no_grad, tape.clear(), early
+//       stopping's bookkeeping, checkpoint, log line, metrics row
 //
-// Callbacks (train/callbacks.hpp) add a learning-rate schedule and tensors
-// the model carries (a hidden state); what they keep is
+// Callbacks (train/callbacks.hpp) add early stopping, a learning-rate
+// schedule and tensors the model carries (a hidden state); what they keep is
 // in the checkpoint too.
 //
 // A checkpoint holds the weights, the optimizer state (keyed by parameter
@@ -31,6 +31,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -126,6 +127,14 @@ class Trainer {
   // Callbacks (train/callbacks.hpp), each set before resume() and fit():
   // they decide what a checkpoint holds.
   //
+  // Early stopping on a metric of the evaluation. The best weights are
+  // copies beside the parameters, saved as tensors "model.best.<name>";
+  // fit() stops after es.patience evaluations without improvement, does
+  // nothing on a run that stopped, and ends with the best weights in the
+  // parameters (es.restore_best: a later fit() in this process goes on from
+  // them, a resume() from the checkpoint from the last). Its state is best().
+  void early_stopping(EarlyStopping es);
+  const Best& best() const;  // a Best with value NaN without early stopping
   // Steps `scheduler` after every optimizer step (Every::Step) or after each
   // epoch's last one (Every::Epoch), before that step's evaluation and
   // checkpoint. Its counter is in the checkpoint; resume() sets it, and the
@@ -154,6 +163,7 @@ class Trainer {
   std::vector<Var<T>> gradient_vars() const;  // params_' handles
   std::string saved_so_far() const;  // for error messages
   bool evaluation_due(const Batch& b) const;
+  bool stopped() const { return stopper_ && stopper_->best().stopped; }
   // The steps of fit().
   void say_if_idle(std::size_t end) const;
   double train_step(const LossFn& loss_fn, const Batch& b);  // returns the loss
@@ -183,6 +193,8 @@ class Trainer {
   bool periodic_ = false;        // progress_every lines in this fit()
   double epoch_loss_sum_ = 0;    // for the progress_every lines
   std::size_t epoch_loss_count_ = 0;
+  std::optional<Stopper> stopper_;
+  std::vector<Tensor<T>> best_weights_;  // params_' best values (early stopping)
   LRScheduler<T>* scheduler_ = nullptr;
   Every every_ = Every::Step;
   std::vector<std::pair<std::string, Tensor<T>*>> kept_;  // "state.<name>"
