@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 #include <tapegrad/checkpoint/json_depth.hpp>
 #include <tapegrad/checkpoint/safetensors.hpp>
@@ -48,29 +49,50 @@ Json parse_meta(const std::string& path, const std::string& text) {
   return Json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
+template <class T>
+void check_finite_tensor(const Tensor<T>& t, const std::string& name, const std::string& what,
+                         const char* note = "the weights are no longer finite") {
+  const T* v = t.data();
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(what + ": " + name + " element " + std::to_string(i) + " is " + std::to_string(v[i]) +
+                  " (" + note + ")");
+}
+
+// The file's tensors an evaluation load reads: the run's state (optim.*,
+// state.*) only when asked for.
+Checkpoint model_part(const Checkpoint& file, const std::set<std::string>& asked) {
+  Checkpoint weights;
+  weights.source = file.source;
+  for (const auto& [name, entry] : file.tensors)
+    if (asked.count(name) || (name.rfind("optim.", 0) != 0 && name.rfind("state.", 0) != 0))
+      weights.tensors[name] = entry;
+  return weights;
+}
+
 }  // namespace
 
 template <class T>
 void check_finite(const std::vector<NamedParameter<T>>& params, const std::string& what) {
-  for (const auto& p : params) {
-    const T* v = p.var.value().data();
-    const std::size_t n = p.var.value().size();
-    for (std::size_t i = 0; i < n; ++i)
-      if (!std::isfinite(v[i]))
-        throw Error(what + ": parameter '" + p.name + "' element " + std::to_string(i) + " is " +
-                    std::to_string(v[i]) + " (the weights are no longer finite)");
-  }
+  for (const auto& p : params) check_finite_tensor(p.var.value(), "parameter '" + p.name + "'", what);
 }
 
 template <class T>
 void save(const std::string& path, const std::vector<NamedParameter<T>>& params,
-          Optimizer<T>* optimizer, const Json& meta) {
-  check_finite(params, "refusing to save '" + path + "'");
+          Optimizer<T>* optimizer, const Json& meta, const SavedTensors<T>& extra) {
+  const std::string what = "refusing to save '" + path + "'";
+  check_finite(params, what);
+  for (const auto& [name, tensor] : extra)
+    check_finite_tensor(*tensor, "tensor '" + name + "'", what, "not finite");
   Checkpoint file;
   file.metadata[kMetaKey] = meta.dump();
   for (const auto& p : params) put(file, "model." + p.name, p.var.value());
   if (optimizer)
     for (const auto& [name, tensor] : named_optimizer_state(*optimizer, params)) put(file, name, *tensor);
+  for (const auto& [name, tensor] : extra) {
+    if (file.tensors.count(name)) throw Error(what + ": the tensor name '" + name + "' is taken twice");
+    put(file, name, *tensor);
+  }
   save_safetensors(path, file);
 }
 
@@ -86,21 +108,19 @@ Json read_meta(const std::string& path) {
 
 template <class T>
 Json load(const std::string& path, const std::vector<NamedParameter<T>>& params,
-          Optimizer<T>* optimizer) {
+          Optimizer<T>* optimizer, const LoadedTensors<T>& extra) {
   const Checkpoint file = load_safetensors(path);
-  std::vector<std::pair<std::string, Tensor<T>*>> targets;
+  LoadedTensors<T> targets;
   for (auto p : params) targets.emplace_back("model." + p.name, &p.var.value());  // p: a handle
   if (optimizer)
     for (auto& entry : named_optimizer_state(*optimizer, params)) targets.push_back(entry);
-  // Strict when the optimizer is loaded too: every tensor of the file must
-  // find its place. Evaluation loads the model and ignores optim.*.
+  targets.insert(targets.end(), extra.begin(), extra.end());
+  // Strict: every tensor of the file (of the model's part, in evaluation)
+  // must find its place.
   if (!optimizer) {
-    std::vector<std::pair<std::string, Tensor<T>*>> model_only = targets;
-    Checkpoint weights;
-    weights.source = file.source;
-    for (const auto& [name, entry] : file.tensors)
-      if (name.rfind("optim.", 0) != 0) weights.tensors[name] = entry;
-    load_into(weights, model_only, /*strict=*/true);
+    std::set<std::string> asked;
+    for (const auto& entry : extra) asked.insert(entry.first);
+    load_into(model_part(file, asked), targets, /*strict=*/true);
   } else {
     load_into(file, targets, /*strict=*/true);
   }
@@ -118,11 +138,13 @@ const Json& at(const Json& meta, const std::string& pointer, const std::string& 
 }
 
 template void save(const std::string&, const std::vector<NamedParameter<float>>&, Optimizer<float>*,
-                   const Json&);
+                   const Json&, const SavedTensors<float>&);
 template void save(const std::string&, const std::vector<NamedParameter<double>>&,
-                   Optimizer<double>*, const Json&);
-template Json load(const std::string&, const std::vector<NamedParameter<float>>&, Optimizer<float>*);
-template Json load(const std::string&, const std::vector<NamedParameter<double>>&, Optimizer<double>*);
+                   Optimizer<double>*, const Json&, const SavedTensors<double>&);
+template Json load(const std::string&, const std::vector<NamedParameter<float>>&, Optimizer<float>*,
+                   const LoadedTensors<float>&);
+template Json load(const std::string&, const std::vector<NamedParameter<double>>&, Optimizer<double>*,
+                   const LoadedTensors<double>&);
 template void check_finite(const std::vector<NamedParameter<float>>&, const std::string&);
 template void check_finite(const std::vector<NamedParameter<double>>&, const std::string&);
 

@@ -151,6 +151,46 @@ TEST_CASE("state: a non-finite weight is never saved over a good checkpoint", "[
   fs::remove(path);
 }
 
+TEST_CASE("state: extra tensors are saved under their names and loaded when asked for",
+          "[checkpoint][state]") {
+  const std::string path = temp_file("extra.st").string();
+  Tape<float> tape;
+  Rng rng(7);
+  TwoLayers a(tape, rng);
+  Adam<float> opt(a.vars(false), 1e-2f);
+  Tensor<float> best = a.second.bias.value() + 1.0f, hidden = Tensor<float>::from_shape({2, 3});
+  hidden.fill(0.5f);
+  ckpt::save<float>(path, a.named(false), &opt, ckpt::Json::object(),
+                    {{"model.best.second.bias", &best}, {"state.hidden", &hidden}});
+  const Checkpoint file = load_safetensors(path);
+  CHECK(file.tensors.at("state.hidden").shape == Shape{2, 3});
+  Tensor<float> best_in = Tensor<float>::from_shape({2}), hidden_in = Tensor<float>::from_shape({2, 3});
+  ckpt::load<float>(path, a.named(false), &opt,
+                    {{"model.best.second.bias", &best_in}, {"state.hidden", &hidden_in}});
+  CHECK((best_in == best));
+  CHECK((hidden_in == hidden));
+  // Evaluation: the run's state (optim.*, state.*) is left; model.best.* is the model's part.
+  CHECK_THROWS_WITH(ckpt::load<float>(path, a.named(false), nullptr),
+                    Catch::Contains("unexpected 'model.best.second.bias'"));
+  CHECK_NOTHROW(ckpt::load<float>(path, a.named(false), nullptr, {{"model.best.second.bias", &best_in}}));
+  Tensor<float> narrow = Tensor<float>::from_shape({2, 2});
+  CHECK_THROWS_WITH(ckpt::load<float>(path, a.named(false), &opt, {{"model.best.second.bias", &best_in},
+                                                                   {"state.hidden", &narrow}}),
+                    Catch::Contains(path) && Catch::Contains("'state.hidden'") && Catch::Contains("(2, 3)") &&
+                        Catch::Contains("(2, 2)"));
+  // Refused before anything is written: a name taken twice, a value not finite.
+  const auto size = fs::file_size(path);
+  CHECK_THROWS_WITH(
+      ckpt::save<float>(path, a.named(false), &opt, ckpt::Json::object(), {{"model.first.bias", &best}}),
+      Catch::Contains("'model.first.bias' is taken twice"));
+  hidden(1, 2) = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_WITH(
+      ckpt::save<float>(path, a.named(false), &opt, ckpt::Json::object(), {{"state.hidden", &hidden}}),
+      Catch::Contains("'state.hidden' element 5 is inf"));
+  CHECK(fs::file_size(path) == size);
+  fs::remove(path);
+}
+
 // docs/checkpoints.md, "A model with its optimizer", as written there: a
 // model of registered layers saved with Adam and loaded into fresh copies.
 TEST_CASE("a model and its optimizer saved and loaded as docs/checkpoints.md shows", "[state][docs]") {
