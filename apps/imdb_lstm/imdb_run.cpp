@@ -2,8 +2,6 @@
 // under mpirun), evaluation of a checkpoint (--eval-only), and --predict.
 #include "apps/imdb_lstm/imdb_app.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -11,7 +9,6 @@
 #include <fmt/core.h>
 
 #include "apps/imdb_lstm/imdb_report.hpp"
-#include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include <tapegrad/optim/adam.hpp>
@@ -92,21 +89,17 @@ void print_training_plan(const app::Session& session, const Settings& s, std::si
   session.say(fmt::format("training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
                           s.lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
                           f.load.empty() ? "" : fmt::format(" (from {})", f.load)));
-  if (first >= end)
-    session.say(fmt::format("nothing to train: the run is at step {} and ends at step {}", first, end));
 }
 
-// The evaluation of a training run (Trainer::fit's), and its line in the log.
+// The evaluation of a training run (Trainer::fit's).
 struct Evaluation {
   Model& model;
   const Settings& settings;
   const data::Imdb& data;
   std::string save;  // --save on rank 0, else empty: where the vocabulary goes
-  std::FILE* log;
   RunResult& result;
   double seconds = 0;  // the last evaluation's
   bool vocab_saved = false;
-  train::Row previous{result.first_step, 0, 0, {}, 0};  // the start of this process's training
 
   // The accuracies --eval asks for (collective).
   train::Metrics run() {
@@ -118,30 +111,7 @@ struct Evaluation {
     vocab_saved = true;
     return m;
   }
-  void print_line(const train::Row& row) {
-    if (log) {
-      fmt::print(log, "{}\n", evaluation_line(row, previous, result.batches_per_epoch, seconds));
-      std::fflush(log);
-    }
-    previous = row;
-  }
 };
-
-// Lines "  epoch 1 batch 50/391  loss 0.6912" on stderr every 50 steps, for
-// a log file (a terminal gets the Trainer's progress line instead).
-std::function<void(const train::Batch&, double)> periodic_lines(std::size_t per_epoch) {
-  auto sum = std::make_shared<std::pair<double, std::size_t>>(0.0, 0);
-  return [sum, per_epoch](const train::Batch& b, double loss) {
-    if (b.index == 0) *sum = {0.0, 0};
-    sum->first += loss;
-    ++sum->second;
-    if ((b.index + 1) % 50 == 0 || b.index + 1 == per_epoch) {
-      fmt::print(stderr, "  epoch {} batch {}/{}  loss {:.4f}\n", b.epoch + 1, b.index + 1,
-                 per_epoch, sum->first / double(sum->second));
-      std::fflush(stderr);
-    }
-  };
-}
 
 // Trains to the end the flags set: the protocol's line per evaluation, the
 // last evaluation's accuracies in `res`.
@@ -150,19 +120,18 @@ void train_model(Model& model, const Settings& s, const data::Imdb& d, data::Imd
   print_training_plan(session, s, loader.batches_per_epoch());
   train::Trainer<float>& trainer = session.trainer();
   parallel::DataParallel<float>& ddp = session.ddp();
-  Evaluation evaluation{model, s, d, ddp.is_root() ? session.flags().save : "", session.log(), res};
-  trainer.on_evaluation = [&](const train::Row& row) { evaluation.print_line(row); };
-  if (!session.flags().quiet && ddp.is_root() && !isatty(fileno(stderr)))
-    trainer.on_step = periodic_lines(loader.batches_per_epoch());
+  Evaluation evaluation{model, s, d, ddp.is_root() ? session.flags().save : "", res};
+  const std::size_t per_epoch = loader.batches_per_epoch();
+  trainer.options().log_line = [&](const train::Row& row, const train::Row& previous) {
+    return evaluation_line(row, previous, per_epoch, evaluation.seconds);
+  };
+  trainer.options().progress_every = 50;  // "  epoch 1 batch 50/391  loss 0.6912" in a log file
   session.fit(
       [&](const train::Batch& at) {
         const data::ImdbBatch b = session.batch(loader, at);
         return ddp.loss(bce_with_logits(model.logits(b, /*training=*/true, &trainer.rng()), b.labels));
       },
       [&] { return evaluation.run(); });
-  if (session.log() && profiler::enabled())
-    fmt::print(session.log(), "op profile of the training steps ({} steps):\n{}", session.info().steps(),
-               profiler::table());
   if (!session.info().rows.empty()) {
     res.train_acc = metric_value(session.info().rows.back().values, "train_acc");
     res.test_acc = metric_value(session.info().rows.back().values, "test_acc");
@@ -232,7 +201,6 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::ImdbLoader loader(d.train, data::LoaderOptions(s.batch, f.seed), data::imdb_batch);
   app::Session session(frame, model.tape, model, adam, trainer_options(frame, d, loader.batches_per_epoch()), log);
-  session.trainer().options().log = nullptr;  // the protocol's own line per evaluation instead
   if (session.log()) describe_model(model, s, d.vocab.size(), session.log());
   session.start();
   RunResult res;
