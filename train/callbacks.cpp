@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <tapegrad/checkpoint/state.hpp>
+
 namespace tg::train {
 namespace {
 
@@ -94,6 +96,35 @@ std::string Stopper::stop_line(std::size_t step) const {
                      "step {} (epoch {})",
                      step, best_.since, settings_.metric, best_.value, best_.step, best_.epoch);
 }
+
+Best saved_best(const Json& meta, const std::string& path) {
+  const Json& saved = ckpt::at(meta, "/trainer/early_stopping", path);
+  const Json& metric = field(saved, "metric", path, "trainer/early_stopping");
+  const Json& mode = field(saved, "mode", path, "trainer/early_stopping");
+  if (!metric.is_string() || (mode != "min" && mode != "max"))
+    throw Error(path + ": checkpoint metadata 'trainer/early_stopping' names metric " + metric.dump() +
+                " and mode " + mode.dump());
+  Stopper stopper({metric.get<std::string>(), mode == "min" ? EarlyStopping::Mode::Min : EarlyStopping::Mode::Max});
+  stopper.restore(saved, path);
+  return stopper.best();
+}
+
+template <class T>
+void load_best_weights(const std::string& path, const std::vector<NamedParameter<T>>& params) {
+  // The current weights (model.*) land in scratch tensors; model.best.* in params.
+  Tape<T> scratch;
+  std::vector<NamedParameter<T>> current;
+  std::vector<NamedParameter<T>> targets = params;  // handles: the same weights
+  ckpt::LoadedTensors<T> best;
+  for (NamedParameter<T>& p : targets) {
+    current.push_back({p.name, scratch.constant(Tensor<T>::from_shape(p.var.shape()))});
+    best.emplace_back("model.best." + p.name, &p.var.value());
+  }
+  ckpt::load<T>(path, current, nullptr, best);
+}
+
+template void load_best_weights<float>(const std::string&, const std::vector<NamedParameter<float>>&);
+template void load_best_weights<double>(const std::string&, const std::vector<NamedParameter<double>>&);
 
 Json schedule_json(Every every, std::size_t counter) {
   return {{"every", every_name(every)}, {"counter", counter}};

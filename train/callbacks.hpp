@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <tapegrad/autograd/tape.hpp>
+#include <tapegrad/layers/module.hpp>
 
 namespace tg::train {
 
@@ -91,6 +92,17 @@ class Stopper {
   EarlyStopping settings_;
   Best best_;
 };
+
+// What early stopping had reached when checkpoint `path` (metadata `meta`)
+// was saved: its "trainer/early_stopping", checked (tg::Error naming the file
+// and the key). For a program that only evaluates the checkpoint.
+Best saved_best(const Json& meta, const std::string& path);
+
+// The weights early stopping kept in checkpoint `path` (its model.best.*
+// tensors) into `params` (names and shapes checked as ckpt::load does):
+// the model as a run with restore_best ended, to evaluate or use.
+template <class T>
+void load_best_weights(const std::string& path, const std::vector<NamedParameter<T>>& params);
 
 // When the Trainer steps a learning-rate schedule: after every optimizer
 // step, or after the last step of each epoch.

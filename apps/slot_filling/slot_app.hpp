@@ -8,16 +8,16 @@
 //   slot_flags      the flags and the defaults that depend on the data
 //   slot_run        run(): train and score, or only load; the log
 //   slot_scoring    evaluation, tagging, score lines
-//   slot_batches    which sentences make a batch, a rank's share of one
-//   best_weights    the best-on-valid weights and --patience
+//   slot_batches    a rank's share of a batch under mpirun
 //   slot_report     the --report notebook's sections
 //
 // A checkpoint (--save PATH) is the Trainer's: the current weights
-// (model.*), Adam's state, the settings and the position, plus the weights
-// of the best valid F1 so far (model.best.*) and, under the metadata key
-// "slot_filling", that F1, its epoch and step, the evaluations since, and
-// the sha256 of PATH.vocab and PATH.tags written beside it. Resuming needs
-// all of it; tagging and --eval-only use the best weights.
+// (model.*), Adam's state, the settings and the position, and its early
+// stopping on the valid F1: the weights of the best F1 so far (model.best.*),
+// that F1, its epoch and step and the evaluations since (trainer/
+// early_stopping); under the metadata key "slot_filling", the sha256 of
+// PATH.vocab and PATH.tags written beside it. Resuming needs all of it;
+// tagging and --eval-only use the best weights.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "apps/common/frame.hpp"
+#include "apps/common/session.hpp"
 #include "apps/slot_filling/slot_model.hpp"
 #include "apps/slot_filling/slot_scoring.hpp"
 #include <tapegrad/datasets/sampler.hpp>
@@ -75,13 +76,9 @@ inline SlotModel load(const std::string& path, const Settings& settings) {
   return load(path, settings.model(0, 0));
 }
 
-struct RunResult {
-  std::size_t first_step = 0;  // steps already done by a loaded checkpoint
-  std::size_t last_step = 0;   // where this run ended
+struct RunResult : app::RunInfo {                    // steps, rows, times
   std::size_t best_epoch = 0, best_step = 0;
   double best_valid_f1 = -1;                        // a fraction
-  std::vector<train::Row> rows;                     // the evaluations of this run
-  double train_seconds = 0, train_cpu_seconds = 0;  // of this run's steps (wall, process CPU)
   bool stopped_early = false;                       // --patience ran out
   bool scored = false;                              // the test split was scored (not when only tagging)
   slots::ChunkScorer test;                          // with the best weights

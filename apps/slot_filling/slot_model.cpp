@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "apps/slot_filling/best_weights.hpp"
+#include <tapegrad/train/callbacks.hpp>
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 
@@ -95,9 +95,7 @@ SlotModel load(const std::string& path, ModelConfig shape) {
   m.tape = std::make_unique<Tape<float>>();
   Rng init(0);  // every weight is then read from the file
   m.tagger = std::make_unique<Tagger>(*m.tape, shape, init);
-  const BestWeights best(*m.tagger);
-  ckpt::load<float>(path, best.with(*m.tagger), nullptr);
-  best.restore(*m.tagger);
+  train::load_best_weights(path, m.tagger->named_parameters());  // early stopping's model.best.*
   m.tagger->eval();
   return m;
 }

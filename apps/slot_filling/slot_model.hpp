@@ -28,6 +28,9 @@
 
 namespace tg::slotapp {
 
+// This app's part of the checkpoint metadata (the vocabulary files' sha256).
+constexpr const char* kMetaKey = "slot_filling";
+
 // What fixes the model's shape.
 struct ModelConfig {
   std::size_t vocab_size = 0, tag_count = 0;

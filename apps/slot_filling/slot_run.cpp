@@ -5,7 +5,6 @@
 
 #include <istream>
 
-#include "apps/slot_filling/best_weights.hpp"
 #include "apps/slot_filling/slot_app.hpp"
 #include "apps/slot_filling/slot_batches.hpp"
 #include "apps/slot_filling/slot_report.hpp"
@@ -57,12 +56,11 @@ void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotDa
 }
 
 // The loss of a training step (the Trainer's loss function): the step's
-// batch of the plan, its words dropped to <unk> by a draw of the step alone,
+// batch of the loader, its words dropped to <unk> by a draw of the step alone,
 // this rank's share of it under mpirun, the cross-entropy of its real tokens.
 struct TaggerLoss {
   Tagger& tagger;
-  BatchPlan& plan;
-  const slots::EncodedSplit& train_set;
+  slots::SentenceLoader& loader;
   double word_dropout;
   std::uint64_t seed;
   parallel::DataParallel<float>& ddp;
@@ -70,107 +68,58 @@ struct TaggerLoss {
 
   Var<float> operator()(const train::Batch& b) const {
     tagger.train();
-    const std::vector<std::size_t>& global = plan.at(b.epoch, b.index);
-    slots::Batch batch = slots::make_batch(train_set, global);
+    const std::vector<std::size_t> global = loader.indices(b.epoch, b.index);
+    slots::Batch batch = loader.collate(global);
     slots::Rng word_rng(seed ^ (0x5851F42D4C957F2DULL * b.step));  // word dropout of this step
     if (word_dropout > 0) slots::word_dropout(batch, word_dropout, word_rng);
-    if (ddp.size() > 1) batch = token_share(ddp, train_set, global, batch);
+    if (ddp.size() > 1) batch = token_share(ddp, loader.dataset(), global, batch);
     const std::vector<std::int64_t> targets(batch.tags.begin(), batch.tags.end());
     const std::vector<float> weights(batch.mask.begin(), batch.mask.end());
     return ddp.loss(cross_entropy(tagger.forward(batch.words, batch.lengths, dropout_rng), targets, weights));
   }
 };
 
-// The evaluation of a step (the Trainer's): the valid F1; a better one than
-// the selection's keeps the weights, and the selection goes into the
-// checkpoint's metadata either way.
-struct KeepBestOnValid {
-  SlotModel& model;
-  const std::vector<slots::Utterance>& valid;
-  BestWeights& best;
-  Selection& selection;
-  std::size_t batches_per_epoch;
-  train::Trainer<float>& trainer;
-
-  train::Metrics operator()() const {
-    const double f1 = valid_f1(model, valid);
-    const std::size_t step = trainer.step();
-    if (f1 > selection.f1) {
-      selection = {f1, (step - 1) / batches_per_epoch + 1, step, 0};
-      best.keep(*model.tagger);
-    } else {
-      ++selection.since;
-    }
-    trainer.options().meta[kMetaKey]["best"] = selection.json();
-    return {{"valid_f1", f1}};
-  }
-};
-
-// trainer.fit until its end or until `patience` evaluations (0: never) have
-// passed without a better valid F1; a run resumed out of patience trains
-// nothing. True when patience ran out.
-bool fit_with_patience(train::Trainer<float>& trainer, const TaggerLoss& loss, const KeepBestOnValid& evaluation,
-                       std::size_t patience) {
-  const Selection& sel = evaluation.selection;
-  trainer.on_evaluation = [&](const train::Row&) {
-    if (patience > 0 && sel.since >= patience) throw StopEarly{};
-  };
-  bool stopped = false;
-  try {
-    if (patience == 0 || sel.since < patience) trainer.fit(loss, evaluation);
-  } catch (const StopEarly&) {
-    stopped = true;
-  }
-  return stopped || (patience > 0 && sel.since >= patience);
-}
-
-// What a finished fit leaves in the result and the report.
-void collect_results(train::Trainer<float>& trainer, const Selection& sel, const app::Frame& frame,
-                     RunResult& res) {
-  res.rows = trainer.history();
-  frame.report().training(trainer);
-  res.last_step = trainer.step();
-  res.train_seconds = trainer.train_seconds();
-  res.train_cpu_seconds = trainer.train_cpu_seconds();
-  res.best_valid_f1 = sel.f1;
-  res.best_epoch = sel.epoch;
-  res.best_step = sel.step;
+// Batches of similar lengths (pools of 50 batches sorted by length: a batch
+// of 16 on ATIS runs 1.05x its real time steps, random ones 1.8x), or with
+// --random-batches an epoch-wise shuffle.
+data::LoaderOptions batch_order(const Settings& s, std::uint64_t seed) {
+  data::LoaderOptions o(s.batch, seed);
+  o.bucket_pool = s.random_batches ? 0 : 50;
+  return o;
 }
 
 // Trains res.model on data.train to the end the flags set, scoring valid at
-// each evaluation and keeping the best weights; leaves them in res.model.
+// each evaluation; early stopping on the valid F1 keeps the best weights
+// (and stops after --patience evaluations without a better one) and leaves
+// them in res.model.
 void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::FILE* log,
          RunResult& res) {
   const app::TrainingFlags& f = frame.flags();
   Tagger& tagger = *res.model.tagger;
   const slots::EncodedSplit train_set = slots::encode(data.train, res.model.vocab, res.model.tags);
-  BatchPlan plan(train_set, s.batch, !s.random_batches, f.seed);
+  slots::SentenceLoader loader(train_set, batch_order(s, f.seed), slots::make_batch, train_set.lengths());
   Adam<float> adam(tagger.parameters(), float(s.lr));
-  BestWeights best(tagger);
-  train::Options options = frame.trainer_options(plan.batches_per_epoch());
-  options.log = log;
-  train::Trainer<float> trainer(*res.model.tape, best.with(tagger), adam, options, f.seed);
+  app::Session session(frame, *res.model.tape, tagger, adam, frame.trainer_options(loader.batches_per_epoch()),
+                       log);
+  train::Trainer<float>& trainer = session.trainer();
+  trainer.early_stopping({"valid_f1", train::EarlyStopping::Mode::Max, s.patience});
   Json& meta = trainer.options().meta[kMetaKey];
   meta = {{"data", f.data.empty() ? "built-in" : "folder"}};
-  Selection sel;
-  if (!f.load.empty()) sel = Selection::from(trainer.resume(f.load), f.load);
-  // Under mpirun -np N each rank trains on its share of every batch's
-  // tokens; rank 0 alone logs and saves; the valid split's scoring is shared
-  // (docs/distributed.md). The best weights need no exchange: every rank
-  // keeps them at the same evaluations, from the same weights.
-  parallel::DataParallel<float> ddp(trainer, tagger.named_parameters(), adam);
-  if (!f.save.empty() && ddp.is_root()) write_vocabulary(res.model, f.save, meta);
-  meta["best"] = sel.json();
-  res.first_step = trainer.step();
-  print_setup(s, frame, data, res.model, plan.batches_per_epoch(), res.first_step, trainer.total_steps(),
-              log);
-  const TaggerLoss loss{tagger, plan, train_set, s.word_dropout, f.seed, ddp, trainer.rng()};
-  const KeepBestOnValid evaluation{res.model, data.valid, best, sel, plan.batches_per_epoch(), trainer};
-  res.stopped_early = fit_with_patience(trainer, loss, evaluation, s.patience);
-  if (ddp.size() > 1) say(log, ddp.summary());
-  best.restore(tagger);
+  session.start();
+  if (!f.save.empty() && session.is_root()) write_vocabulary(res.model, f.save, meta);
+  print_setup(s, frame, data, res.model, loader.batches_per_epoch(), session.info().first_step,
+              trainer.total_steps(), log);
+  // Every rank keeps the best weights at the same evaluations, from the same
+  // weights: they need no exchange.
+  session.fit(TaggerLoss{tagger, loader, s.word_dropout, f.seed, session.ddp(), trainer.rng()},
+              [&] { return train::Metrics{{"valid_f1", valid_f1(res.model, data.valid)}}; });
   tagger.eval();
-  collect_results(trainer, sel, frame, res);
+  static_cast<app::RunInfo&>(res) = session.info();
+  const train::Best& best = trainer.best();
+  res.best_valid_f1 = best.value;
+  res.best_epoch = best.epoch;
+  res.best_step = best.step;
+  res.stopped_early = best.stopped;
 }
 
 void train_and_score(const Settings& s, const app::Frame& frame, const slots::SlotData& data, std::FILE* log,
@@ -204,15 +153,15 @@ void load_only(const Settings& s, const app::Frame& frame, const slots::SlotData
   const app::TrainingFlags& f = frame.flags();
   res.model = load(f.load, s);
   const Json& meta = frame.loaded_meta();
-  res.first_step = res.last_step = meta.value(Json::json_pointer("/trainer/step"), std::size_t{0});
-  const Selection sel = Selection::from(meta, f.load);
-  res.best_valid_f1 = sel.f1;
+  res.first_step = res.last_step = app::saved_step(frame);
+  const train::Best sel = train::saved_best(meta, f.load);
+  res.best_valid_f1 = sel.value;
   res.best_epoch = sel.epoch;
   res.best_step = sel.step;
   const ModelConfig& c = res.model.tagger->config;
   say(log, fmt::format("loaded {} (step {}; best valid F1 {:.2f} at epoch {}): {} {}, {} layer(s), embed {}, "
                        "hidden {}; {} words, {} tags",
-                       f.load, res.first_step, 100 * sel.f1, sel.epoch,
+                       f.load, res.first_step, 100 * sel.value, sel.epoch,
                        c.bidirectional ? "bidirectional" : "unidirectional", c.cell, c.layers, c.embed,
                        c.hidden, c.vocab_size, c.tag_count));
   if (!f.eval_only || !parallel::is_root()) return;  // rank 0 alone scores
