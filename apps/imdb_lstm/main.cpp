@@ -7,46 +7,37 @@
 #include "apps/imdb_lstm/imdb_app.hpp"
 #include "apps/imdb_lstm/imdb_report.hpp"
 #include <tapegrad/backend/blas.hpp>
-#include <tapegrad/parallel/comm.hpp>
 
 int main(int argc, char** argv) {
   using namespace tg;
-  parallel::Environment mpi(argc, argv);  // one of N processes under mpirun (docs/distributed.md)
-  mpi.mute_others();
-  return mpi.finish(app::run_main("imdb_lstm", [&] {
-    app::Frame frame("imdb_lstm",
-                     "IMDB sentiment with an LSTM (docs/protocols.md section 4): Embedding -> "
-                     "LSTM -> Linear on the last time step -> binary cross-entropy; Adam, "
-                     "gradient clipping. Prints the first training review, then per epoch the "
-                     "train loss, train and test accuracy and the epoch's training time.",
-                     "  imdb_lstm                                the protocol, 5 epochs\n"
-                     "  imdb_lstm --layers 2 --save l2.st --metrics l2.csv\n"
-                     "  imdb_lstm --load l2.st --epochs 8        train on to epoch 8\n"
-                     "  imdb_lstm --load l2.st --eval-only       evaluate a checkpoint\n"
-                     "  imdb_lstm --load l2.st --predict \"a wonderful, moving film\"\n"
-                     "  imdb_lstm --steps 50 --eval none          a quick timing");
-    imdb::Settings settings;
-    imdb::add_flags(frame, settings);
-    frame.parse(argc, argv);
-    if (!settings.predict.empty()) {
-      imdb::predict_only(settings, frame, frame.out());
-      frame.finish();
-      return 0;
-    }
-    // Rank 0 fetches into the cache first, if need be; then every rank reads it at once.
-    const std::string reviews = mpi.root_first([&] { return imdb::reviews_file(frame.flags().data).string(); });
-    const data::Imdb d = imdb::load_data(reviews, settings);
-    imdb::describe_data(d, settings, frame.out());
-    fmt::print(frame.out(), "BLAS threads {}, float products on {}\n", frame.flags().threads,
-               blas::float_gemm_backend());
-    const imdb::RunResult result = imdb::run(settings, frame, d, frame.out());
-    if (result.last_step > result.first_step) {
-      if (!frame.flags().save.empty())
-        fmt::print(frame.out(), "saved {} (vocabulary: {})\n", frame.flags().save,
-                   imdb::vocab_path(frame.flags().save));
-      fmt::print(frame.out(), "{}\n", imdb::result_line(settings, frame, result));
-    }
-    frame.finish();
-    return 0;
-  }));
+  imdb::Settings settings;
+  const app::Program program{
+      "imdb_lstm",
+      "IMDB sentiment with an LSTM (docs/protocols.md section 4): Embedding -> "
+      "LSTM -> Linear on the last time step -> binary cross-entropy; Adam, "
+      "gradient clipping. Prints the first training review, then per epoch the "
+      "train loss, train and test accuracy and the epoch's training time.",
+      "  imdb_lstm                                the protocol, 5 epochs\n"
+      "  imdb_lstm --layers 2 --save l2.st --metrics l2.csv\n"
+      "  imdb_lstm --load l2.st --epochs 8        train on to epoch 8\n"
+      "  imdb_lstm --load l2.st --eval-only       evaluate a checkpoint\n"
+      "  imdb_lstm --load l2.st --predict \"a wonderful, moving film\"\n"
+      "  imdb_lstm --steps 50 --eval none          a quick timing"};
+  return app::main(argc, argv, program, [&](app::Frame& frame) { imdb::add_flags(frame, settings); },
+                   [&](app::Frame& frame, const parallel::Environment& mpi) {
+                     if (!settings.predict.empty()) return imdb::predict_only(settings, frame, frame.out());
+                     // Rank 0 fetches into the cache first, if need be; then every rank reads it at once.
+                     const std::string reviews =
+                         mpi.root_first([&] { return imdb::reviews_file(frame.flags().data).string(); });
+                     const data::Imdb d = imdb::load_data(reviews, settings);
+                     imdb::describe_data(d, settings, frame.out());
+                     fmt::print(frame.out(), "BLAS threads {}, float products on {}\n", frame.flags().threads,
+                                blas::float_gemm_backend());
+                     const imdb::RunResult result = imdb::run(settings, frame, d, frame.out());
+                     if (!result.steps()) return;
+                     if (!frame.flags().save.empty())
+                       fmt::print(frame.out(), "saved {} (vocabulary: {})\n", frame.flags().save,
+                                  imdb::vocab_path(frame.flags().save));
+                     fmt::print(frame.out(), "{}\n", imdb::result_line(settings, frame, result));
+                   });
 }
