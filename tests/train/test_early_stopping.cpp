@@ -6,6 +6,7 @@
 #include <map>
 
 #include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/checkpoint/state.hpp>
 
 #include "problem.hpp"
 
@@ -190,4 +191,43 @@ TEST_CASE("early stopping: errors name the metric, the file and the mismatch", "
   train::Trainer<double> stopping(p.tape, p.model.named_parameters(), p.adam, p.options(6, "", ""), 1);
   stopping.early_stopping({"score"});
   CHECK_THROWS_WITH(stopping.resume(without.string()), Catch::Contains("no tensor named 'model.best.weight'"));
+}
+
+TEST_CASE("early stopping: an evaluation reads the best weights and where they were (load_best_weights, saved_best)",
+          "[train][early]") {
+  const fs::path ck = temp_dir() / "best_for_eval.st";
+  Tensor<double> best_weight, last_weight;
+  train::Best best;
+  {
+    Problem p;
+    train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(30, ck.string(), ""), 1);
+    t.early_stopping({"score", Mode::Max, 0, 0, /*restore_best=*/false});  // the file's model.* stay the last
+    Scripted s{p, t, by_evaluation({0.5, 0.9, 0.1, 0.2}, 0.0), {}};
+    s.fit();
+    best = t.best();
+    best_weight = s.weights.at(6);
+    last_weight = p.model.weight.value();
+    REQUIRE_FALSE(same(best_weight, last_weight));
+  }
+  Problem fresh;  // other weights than either
+  train::load_best_weights(ck.string(), fresh.model.named_parameters());
+  CHECK(same(fresh.model.weight.value(), best_weight));
+  const train::Best saved = train::saved_best(ckpt::read_meta(ck.string()), ck.string());
+  CHECK(saved.value == best.value);
+  CHECK(saved.step == 6);
+  CHECK(saved.epoch == best.epoch);
+  CHECK(saved.since == best.since);
+  CHECK_FALSE(saved.stopped);
+
+  // A checkpoint without early stopping has no best to read: both say so.
+  const fs::path plain = temp_dir() / "no_early_stopping.st";
+  {
+    Problem p;
+    train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(6, plain.string(), ""), 1);
+    t.fit([&](const train::Batch& b) { return p.loss(b, t.rng()); });
+  }
+  CHECK_THROWS_WITH(train::saved_best(ckpt::read_meta(plain.string()), plain.string()),
+                    Catch::Contains("no_early_stopping.st") && Catch::Contains("trainer/early_stopping"));
+  CHECK_THROWS_WITH(train::load_best_weights(plain.string(), fresh.model.named_parameters()),
+                    Catch::Contains("model.best.weight"));
 }
