@@ -146,7 +146,29 @@ void Frame::check_outputs() const {
   }
 }
 
+void Frame::check_outputs_apart() const {
+  // Two outputs in one file: the last one written would replace the other
+  // (a checkpoint overwritten by the metrics CSV, exit 0).
+  const std::vector<std::pair<const char*, std::string>> outputs = {{"--save", flags_.save},
+                                                                    {"--metrics", flags_.metrics},
+                                                                    {"--export-torch", flags_.export_torch},
+                                                                    {"--profile-csv", flags_.profile_csv},
+                                                                    {"--report", report_path_}};
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [flag, path] = outputs[i];
+    if (path.empty()) continue;
+    for (std::size_t j = i + 1; j < outputs.size(); ++j)
+      if (!outputs[j].second.empty() && same_file(path, outputs[j].second))
+        throw UsageError(std::string(outputs[j].first) + " '" + outputs[j].second + "' is also the " + flag +
+                         " file: give each output a file of its own");
+    // --save may name the --load checkpoint (a run that saves over the one it resumed).
+    if (i > 0 && !flags_.load.empty() && same_file(path, flags_.load))
+      throw UsageError(std::string(flag) + " '" + path + "' is also the --load file: it would be replaced");
+  }
+}
+
 void Frame::check_output_paths() const {
+  check_outputs_apart();
   if (!flags_.save.empty()) {
     io::check_writable(flags_.save, "--save");
     std::ifstream exists(flags_.save);
@@ -163,13 +185,6 @@ void Frame::check_output_paths() const {
   if (!flags_.export_torch.empty()) {
     const std::string& path = flags_.export_torch;
     io::check_writable(path, "--export-torch");
-    for (const auto& [flag, other] : {std::pair<const char*, const std::string&>{"--save", flags_.save},
-                                      {"--load", flags_.load},
-                                      {"--metrics", flags_.metrics},
-                                      {"--profile-csv", flags_.profile_csv},
-                                      {"--report", report_path_}})
-      if (!other.empty() && same_file(path, other))
-        throw UsageError("--export-torch '" + path + "' is also the " + flag + " file");
     std::ifstream exists(path);
     if (exists) {
       bool exported = false;

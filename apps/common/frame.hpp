@@ -129,6 +129,7 @@ class Frame {
   void open_report();
   void check_outputs() const;
   void check_output_paths() const;
+  void check_outputs_apart() const;
   void apply_checkpoint_settings();
   std::string value_of(const CLI::Option& opt) const;
 

@@ -108,6 +108,28 @@ TEST_CASE("shared flags: --export-torch replaces no other file, checked before a
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST_CASE("shared flags: no two outputs share a file, refused before any work", "[apps][cli]") {
+  const std::string dir = "/tmp/tg_shared_flags_apart_" + std::to_string(::getpid());
+  REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+  // (arguments, the message): the second output named is the one refused.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--save " + dir + "/o.st --metrics " + dir + "/./o.st", "--metrics '" + dir + "/./o.st' is also the --save file"},
+      {"--save " + dir + "/r.ipynb --report " + dir + "/r.ipynb", "--report '" + dir + "/r.ipynb' is also the --save file"},
+      {"--metrics " + dir + "/m.ipynb --report " + dir + "/m.ipynb", "is also the --metrics file"},
+      {"--metrics " + dir + "/p.csv --profile-csv " + dir + "/p.csv", "--profile-csv '" + dir + "/p.csv' is also the --metrics file"},
+      {"--load " + dir + "/l.st --metrics " + dir + "/l.st", "--metrics '" + dir + "/l.st' is also the --load file"}};
+  for (const auto& [name, exe] : apps())
+    for (const auto& [args, message] : cases) {
+      INFO(name << " " << args);
+      const Run r = run(exe, args);
+      CHECK(r.code == 2);
+      CHECK(r.err.find(message) != std::string::npos);
+    }
+  // Nothing was written: every run stopped at the flags.
+  CHECK(std::system(("test -z \"$(ls -A " + dir + ")\"").c_str()) == 0);
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST_CASE("shared flags: --help exits 0, fits 80 columns, names the exit codes", "[apps][cli]") {
   std::string load_help, eval_only_help;
   for (const auto& [name, exe] : apps()) {
