@@ -16,6 +16,13 @@ std::size_t saved_step(const Frame& frame) {
   return step.get<std::size_t>();
 }
 
+void load_weights(const std::string& path, const Module<float>& model) {
+  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  // Training stops at the first non-finite loss; an evaluation would print
+  // NaN metrics and exit 0.
+  ckpt::check_finite(model.named_parameters(), path + " holds weights that cannot be evaluated");
+}
+
 Session::Session(const Frame& frame, Tape<float>& tape, Module<float>& model, Optimizer<float>& optimizer,
                  train::Options options, std::FILE* log)
     : frame_(frame),
@@ -30,7 +37,7 @@ Session::Session(const Frame& frame, Tape<float>& tape, Module<float>& model, Op
 void Session::start() {
   const TrainingFlags& f = frame_.flags();
   if (f.eval_only)
-    ckpt::load<float>(f.load, model_.named_parameters(), nullptr);  // the weights alone
+    load_weights(f.load, model_);  // the weights alone
   else if (!f.load.empty())
     trainer_.resume(f.load);  // weights, optimizer state, position, generator
   // Under mpirun -np N each rank trains on its share of every batch; rank 0

@@ -95,6 +95,11 @@ class Session {
   RunInfo info_;
 };
 
+// A checkpoint's weights into `model` for evaluation or prediction: a
+// tg::Error naming the file, the parameter and the element when one is not
+// finite.
+void load_weights(const std::string& path, const Module<float>& model);
+
 // The step a --load checkpoint was saved at (its "trainer/step"), checked:
 // a tg::Error naming the file when it is not a count.
 std::size_t saved_step(const Frame& frame);

@@ -223,7 +223,7 @@ void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {
   const data::Vocab vocab = checkpoint_vocab(frame);
   Rng rng(frame.flags().seed);
   Model model(s, vocab.size(), rng);
-  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  app::load_weights(path, model);
   const std::vector<std::string> texts = texts_to_predict(s.predict);
   const std::vector<double> p = predict(model, vocab, texts, s.eval_batch);
   for (std::size_t i = 0; i < texts.size(); ++i)

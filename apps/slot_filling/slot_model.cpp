@@ -96,6 +96,7 @@ SlotModel load(const std::string& path, ModelConfig shape) {
   Rng init(0);  // every weight is then read from the file
   m.tagger = std::make_unique<Tagger>(*m.tape, shape, init);
   train::load_best_weights(path, m.tagger->named_parameters());  // early stopping's model.best.*
+  ckpt::check_finite(m.tagger->named_parameters(), path + " holds weights that cannot be evaluated");
   m.tagger->eval();
   return m;
 }

@@ -7,11 +7,15 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -48,6 +52,25 @@ const std::vector<std::pair<std::string, std::string>>& apps() {
       {"slot_filling", SLOT_FILLING_EXE},
   };
   return a;
+}
+
+// Writes +inf over the first element of every float32 tensor named model.*
+// of a safetensors file, in place (no checkpoint writer would write it).
+void poison_weights(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  REQUIRE(f);
+  std::uint64_t n = 0;
+  REQUIRE(std::fread(&n, 8, 1, f) == 1);
+  std::string header(n, '\0');
+  REQUIRE(std::fread(header.data(), 1, n, f) == n);
+  const float inf = std::numeric_limits<float>::infinity();
+  const nlohmann::json tensors = nlohmann::json::parse(header);
+  for (const auto& [name, t] : tensors.items())
+    if (name.rfind("model.", 0) == 0 && t.at("dtype") == "F32") {
+      REQUIRE(std::fseek(f, long(8 + n + t.at("data_offsets").at(0).get<std::uint64_t>()), SEEK_SET) == 0);
+      REQUIRE(std::fwrite(&inf, 4, 1, f) == 1);
+    }
+  std::fclose(f);
 }
 
 std::string line_with(const std::string& text, const std::string& start) {
@@ -127,6 +150,30 @@ TEST_CASE("shared flags: no two outputs share a file, refused before any work", 
     }
   // Nothing was written: every run stopped at the flags.
   CHECK(std::system(("test -z \"$(ls -A " + dir + ")\"").c_str()) == 0);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("shared flags: a checkpoint of non-finite weights is refused by evaluation, naming the file",
+          "[apps][cli][load]") {
+  const std::string dir = "/tmp/tg_shared_flags_inf_" + std::to_string(::getpid());
+  REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+  // The apps that need no downloaded data: adding_problem evaluates through
+  // the skeleton's load, slot_filling (built-in corpus) its best weights.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {ADDING_PROBLEM_EXE, "--hidden 4 --batch 4 --eval-size 8 --steps 2 --quiet --compare none"},
+      {SLOT_FILLING_EXE, "--hidden 4 --embed 4 --steps 2 --quiet"}};
+  for (const auto& [exe, train] : cases) {
+    const std::string st = dir + "/model.st";
+    INFO(exe);
+    REQUIRE(run(exe, train + " --save " + st).code == 0);
+    REQUIRE(run(exe, "--load " + st + " --eval-only").code == 0);
+    poison_weights(st);
+    const Run r = run(exe, "--load " + st + " --eval-only");
+    CHECK(r.code == 1);
+    CHECK(r.err.find(st + " holds weights that cannot be evaluated: parameter '") != std::string::npos);
+    CHECK(r.err.find("is inf") != std::string::npos);
+    CHECK(r.out.find("nan") == std::string::npos);
+  }
   std::system(("rm -rf " + dir).c_str());
 }
 
