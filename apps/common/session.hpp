@@ -4,12 +4,12 @@
 // alone speaking, fit(), and the results every app reports. An app is then
 // its model, its loss, its evaluation and its report sections:
 //
-//   Session s(frame, tape, model, adam, frame.trainer_options(loader.batches_per_epoch()));
+//   Session s(frame, tape, model, adam, frame.trainer_options(loader.batches_per_epoch()), log);
 //   s.trainer().early_stopping(...);     // optional: callbacks before start()
-//   s.start(log);                        // load or resume, DataParallel
+//   s.start();                           // load or resume, DataParallel
 //   s.say("model: ..." + s.loaded_from());
 //   if (s.eval_only()) { ...evaluate the loaded weights... }
-//   else s.fit([&](const train::Batch& b) { return s.ddp().loss(loss of loader.at(b.epoch, b.index)); },
+//   else s.fit([&](const train::Batch& at) { return s.ddp().loss(loss_of(s.batch(loader, at))); },
 //              [&] { return train::Metrics{...}; });
 //   ... s.info() for the RESULT line and the report; s.export_model();
 #pragma once
