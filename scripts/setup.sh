@@ -5,9 +5,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TAPEGRAD_BUILD_DIR:-$root/build}"
 
+# Every package that changes the configuration is here, whichever script runs
+# first (Open MPI: the data-parallel build and its tests), so main.sh then
+# test.sh and test.sh then main.sh end with the same build.
 packages=(g++ make cmake pkg-config libxtensor-dev libxtensor-blas-dev liblapack-dev libxsimd-dev
           libopenblas-dev catch2 libfmt-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
-          gnuplot-nox "$@")  # gnuplot: the figures of --report
+          libopenmpi-dev openmpi-bin gnuplot-nox "$@")  # gnuplot: the figures of --report
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,7 +28,17 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# What the configuration found that a later install can change: an MPI.
+# When it differs from what the build was configured with (Open MPI
+# installed by hand since), configure again so the build picks it up
+# instead of keeping the cached answer.
+found="mpi=$(command -v mpicxx >/dev/null 2>&1 && echo yes || echo no)"
+stamp="$build/tapegrad-configured-with"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+elif [[ "$(cat "$stamp" 2>/dev/null)" != "$found" ]]; then
+  echo "setup: configuring $build again ($found now)" >&2
+  cmake -S "$root" -B "$build" -U 'MPI_*' -U TAPEGRAD_MPI >/dev/null
 fi
+echo "$found" > "$stamp"
 cmake --build "$build" -j "$(nproc)" ${TAPEGRAD_TARGETS:+--target $TAPEGRAD_TARGETS}
