@@ -321,7 +321,10 @@ void Trainer<T>::after_step(const Batch& b, double loss, Progress& progress, std
   if (on_step) on_step(b, loss);
 }
 
-// An evaluation point: the evaluation, early stopping, checkpoint, log.
+// An evaluation point: the evaluation, early stopping, log, checkpoint. The
+// row goes to the metrics CSV before the checkpoint is written: a run killed
+// in between resumes from the previous checkpoint, which drops the rows after
+// it and evaluates that step again, so no row is ever lost.
 template <class T>
 void Trainer<T>::evaluate_at(const Batch& b, const EvalFn& evaluate) {
   Row row{step_, b.epoch + 1, loss_count_ ? loss_sum_ / double(loss_count_) : 0.0, {}, 0, 0};
@@ -331,11 +334,11 @@ void Trainer<T>::evaluate_at(const Batch& b, const EvalFn& evaluate) {
   loss_count_ = 0;
   if (stopper_ && stopper_->observe(row.values, row.step, row.epoch))
     for (std::size_t i = 0; i < params_.size(); ++i) best_weights_[i] = params_[i].var.value();
+  log_row(row);
   if (!options_.save.empty()) {
     save(options_.save);
     last_saved_step_ = step_;
   }
-  log_row(row);
   if (stopped() && options_.log) {
     fmt::print(options_.log, "{}\n", stopper_->stop_line(step_));
     std::fflush(options_.log);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <tapegrad/checkpoint/state.hpp>
+
 #include "problem.hpp"
 
 using namespace tg;
@@ -140,6 +142,34 @@ TEST_CASE("trainer: the metrics CSV is appended to on resume, never truncated", 
   const std::string after = slurp(csv);
   CHECK(std::count(after.begin(), after.end(), '\n') == 12);
   CHECK(after.find("33,5,1,1,1") == std::string::npos);
+}
+
+TEST_CASE("trainer: an evaluation's metrics row is written before its checkpoint", "[train][resume]") {
+  // A kill between the two must not lose the row: with the row first, the
+  // resume from the previous checkpoint drops it and writes it again.
+  const fs::path ck = temp_dir() / "row_first.st", csv = temp_dir() / "row_first.csv";
+  Problem p;
+  train::Trainer<double> t(p.tape, p.model.named_parameters(), p.adam, p.options(6, ck.string(), csv.string()), 1);
+  // The evaluation of step 6 leaves a weight the checkpoint refuses: the save
+  // fails at the point a kill could come, after the row.
+  const auto poisoned = [&] {
+    train::Metrics m = p.evaluate();
+    if (t.step() == 6) p.model.weight.value()(0, 0) = NAN;
+    return m;
+  };
+  REQUIRE_THROWS_WITH(t.fit([&](const train::Batch& b) { return p.loss(b, t.rng()); }, poisoned),
+                      Catch::Contains("not finite") || Catch::Contains("nan"));
+  const std::string rows = slurp(csv);
+  CHECK(rows.find("\n3,") != std::string::npos);
+  CHECK(rows.find("\n6,") != std::string::npos);  // the row of the step whose checkpoint failed
+  CHECK(ckpt::read_meta(ck.string()).at("trainer").at("step") == 3);  // the checkpoint before it
+  // The resume from step 3 drops that row and writes it again: one row per step.
+  Problem q;
+  train::Trainer<double> again(q.tape, q.model.named_parameters(), q.adam, q.options(6, ck.string(), csv.string()), 1);
+  again.resume(ck.string());
+  q.fit(again);
+  const std::string after = slurp(csv);
+  CHECK(std::count(after.begin(), after.end(), '\n') == 3);  // the header, steps 3 and 6
 }
 
 // The Trainer clips with the norm it takes for its finiteness check, unless a
