@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include <fmt/core.h>
@@ -117,7 +118,11 @@ Json Trainer<T>::resume(const std::string& path) {
   if (!in) throw Error(path + ": checkpoint metadata 'trainer/rng' is not a generator state");
   resume_callbacks(meta, path);
   resumed_ = started_ = true;
-  resumed_from_ = last_saved_step_ = step_;
+  resumed_from_ = step_;
+  // The resumed file is "the last checkpoint" only when this run saves to it.
+  std::error_code ec;
+  const bool saves_here = !options_.save.empty() && std::filesystem::equivalent(path, options_.save, ec);
+  last_saved_step_ = saves_here ? step_ : 0;
   return meta;
 }
 

@@ -88,6 +88,27 @@ TEST_CASE("trainer: a non-finite loss stops training and keeps the last good che
   CHECK(slurp(path) == before);
 }
 
+TEST_CASE("trainer: after a non-finite stop the message names a checkpoint only if one was written",
+          "[train][nan]") {
+  const fs::path from = temp_dir() / "resumed_from.st", to = temp_dir() / "saved_to.st";
+  Problem p;
+  train::Trainer<double> good(p.tape, p.model.named_parameters(), p.adam, p.options(3, from.string(), ""), 1);
+  p.fit(good);
+  // Resumed from one file, saving to another: nothing of this run is on disk
+  // when it goes non-finite at its first step.
+  train::Trainer<double> other(p.tape, p.model.named_parameters(), p.adam, p.options(9, to.string(), ""), 1);
+  other.resume(from.string());
+  p.adam.set_lr(INFINITY);
+  REQUIRE_THROWS_WITH(p.fit(other), Catch::Contains("no checkpoint was written yet"));
+  // Resumed from the file it saves to: that file is the last checkpoint.
+  p.adam.set_lr(0.05);
+  Problem q;
+  train::Trainer<double> same(q.tape, q.model.named_parameters(), q.adam, q.options(9, from.string(), ""), 1);
+  same.resume(from.string());
+  q.adam.set_lr(INFINITY);
+  REQUIRE_THROWS_WITH(q.fit(same), Catch::Contains("the checkpoint of step 3 is intact"));
+}
+
 TEST_CASE("trainer: a loss past max_loss is reported as divergence", "[train][nan]") {
   Problem p;
   train::Options o = p.options(5, "", "");
