@@ -113,9 +113,9 @@ Var<T> LSTMCell<T>::project(const Var<T>& x) const {
 }
 
 template <class T>
-bool LSTMCell<T>::fusable() const {
+bool LSTMCell<T>::fuses() const {
   auto simple = [](Activation a) { return a == Activation::Tanh || a == Activation::Identity; };
-  return options.fused && !options.peephole && simple(options.cell_activation) &&
+  return this->fused && !options.peephole && simple(options.cell_activation) &&
          simple(options.output_activation);
 }
 
@@ -142,7 +142,7 @@ State<T> LSTMCell<T>::step_gather(const Var<T>& table, const std::int64_t* ids, 
 
 template <class T>
 State<T> LSTMCell<T>::from_gates(const Var<T>& gates, const State<T>& prev) const {
-  if (fusable()) {
+  if (fuses()) {
     auto [h, c] = lstm_cell(gates, prev.c, options.cell_activation == Activation::Tanh,
                             options.output_activation == Activation::Tanh);
     return {h, c};
@@ -194,7 +194,7 @@ State<T> GRUCell<T>::step(const Var<T>& x_proj, const State<T>& prev) const {
 
 template <class T>
 State<T> GRUCell<T>::step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const {
-  if (!fused) return step(select(projected, t), prev);
+  if (!fuses()) return step(select(projected, t), prev);
   return {gru_cell(projected, t, affine(prev.h, weight_hh, bias_hh), prev.h), {}};
 }
 

@@ -59,6 +59,13 @@ class Cell : public Module<T> {
 
   virtual std::size_t hidden_size() const = 0;
   virtual bool has_cell_state() const { return false; }
+  // The one switch for speed: true runs a cell's fused step ops where its
+  // settings allow them (fuses()), false the composed ops; the values are the
+  // same to rounding and the tests compare both. RecurrentOptions::fused sets
+  // it for every cell of a layer.
+  bool fused = true;
+  // Whether the steps run fused ops: `fused` and the cell's settings.
+  virtual bool fuses() const { return false; }
   // x (..., in) -> the input part of every gate, (..., G*H).
   virtual Var<T> project(const Var<T>& x) const = 0;
   // One step: the projected input of this step (B, G*H) and the state.
@@ -105,14 +112,11 @@ class RNNCell : public Cell<T> {
   std::string describe() const override;  // "RNNCell(28, 128, nonlinearity='tanh')"
   void collect_torch(const std::string& prefix, TorchState<T>& out) const override;  // nn.RNNCell
 
+  // With tanh: step_at and step_rows in one op, tanh_matmul_add.
+  bool fuses() const override { return this->fused && activation == Activation::Tanh; }
+
   Var<T> weight_ih, weight_hh, bias;
   Activation activation;
-  // With tanh, step_at and step_rows use the one-op tanh_matmul_add unless
-  // `fused` is false (tests compare both).
-  bool fused = true;
-
- private:
-  bool fuses() const { return fused && activation == Activation::Tanh; }
 };
 
 // LSTM (gates in the order i, f, g, o along the 4H axis of one matmul):
@@ -133,9 +137,6 @@ class LSTMCell : public Cell<T> {
     // with Torch, PyTorch's draw like every other bias (PyTorch sets none).
     std::optional<T> forget_bias;
     RecurrentInit init = RecurrentInit::GlorotOrthogonal;
-    // Use the fused lstm_cell op when it applies (no peepholes, g and h_act
-    // tanh or identity); false forces the composed ops (tests compare both).
-    bool fused = true;
   };
   LSTMCell(Tape<T>& tape, std::size_t in, std::size_t hidden, const Options& options, Rng& rng);
   // The default options but the initialisation, as the other cells take it.
@@ -143,7 +144,8 @@ class LSTMCell : public Cell<T> {
       : LSTMCell(tape, in, hidden, with_init(init), rng) {}
   std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
   bool has_cell_state() const override { return true; }
-  bool fusable() const;
+  // The lstm_cell op: no peepholes, g and h_act tanh or identity.
+  bool fuses() const override;
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
@@ -179,9 +181,9 @@ class GRUCell : public Cell<T> {
   std::size_t hidden_size() const override { return weight_hh.shape()[0]; }
   Var<T> project(const Var<T>& x) const override;
   State<T> step(const Var<T>& x_proj, const State<T>& prev) const override;
-  // The fused gru_cell op unless `fused` is false (tests compare both).
+  // The gru_cell op at step_at.
+  bool fuses() const override { return this->fused; }
   State<T> step_at(const Var<T>& projected, std::size_t t, const State<T>& prev) const override;
-  bool fused = true;
   std::string describe() const override;  // "GRUCell(28, 128)"
   void collect_torch(const std::string& prefix, TorchState<T>& out) const override;  // nn.GRUCell
 

@@ -92,6 +92,7 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng,
       if (!cells_.back() || cells_.back()->hidden_size() != opt.hidden_size())
         throw Error("Recurrent: the cell factory must return a cell of hidden size " +
                     std::to_string(opt.hidden_size()));
+      cells_.back()->fused = opt.fused();
     }
   register_cells();
 }
@@ -106,7 +107,6 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
         case CellType::RNN:
           cells_.push_back(std::make_unique<RNNCell<T>>(tape, in, opt.hidden_size(),
                                                         opt.activation(), opt.init(), rng));
-          static_cast<RNNCell<T>&>(*cells_.back()).fused = opt.fused();
           break;
         case CellType::LSTM: {
           typename LSTMCell<T>::Options o;
@@ -115,16 +115,15 @@ Recurrent<T>::Recurrent(Tape<T>& tape, const RecurrentOptions& opt, Rng& rng) : 
           o.peephole = opt.peephole();
           if (opt.forget_bias()) o.forget_bias = T(*opt.forget_bias());
           o.init = opt.init();
-          o.fused = opt.fused();
           cells_.push_back(std::make_unique<LSTMCell<T>>(tape, in, opt.hidden_size(), o, rng));
           break;
         }
         case CellType::GRU:
           cells_.push_back(
               std::make_unique<GRUCell<T>>(tape, in, opt.hidden_size(), opt.init(), rng));
-          static_cast<GRUCell<T>&>(*cells_.back()).fused = opt.fused();
           break;
       }
+      cells_.back()->fused = opt.fused();
     }
   register_cells();
 }

@@ -70,7 +70,7 @@ class RecurrentOptions {
   RecurrentOptions& forget_bias(std::optional<double> v);
   RecurrentInit init() const { return init_; }
   RecurrentOptions& init(RecurrentInit v) { init_ = v; return *this; }
-  // LSTM, GRU: the fused cell ops where they apply.
+  // Sets every cell's Cell::fused: the fused step ops where they apply.
   bool fused() const { return fused_; }
   RecurrentOptions& fused(bool v) { fused_ = v; return *this; }
   // false: the top layer's output sequence is not built (output stays
