@@ -184,36 +184,133 @@ Var<T> Recurrent<T>::run_direction(const Cell<T>& cell, const Var<T>& input, boo
 }
 
 template <class T>
-RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* mask,
-                                         const std::vector<State<T>>* initial, Rng* rng) const {
+bool Recurrent<T>::packs(const RecurrentInput<T>& in) const {
+  // What the packing cannot share: a reverse direction (it meets the padding
+  // last, from different states), initial states other than zero, and
+  // per-row dropout masks between layers.
   const RecurrentOptions& o = options;
-  if (x_in.dim() != 3 || x_in.shape()[2] != o.input_size())
-    throw Error("Recurrent: input has shape " + shape_str(x_in.shape()) + "; expected (" +
-                (o.batch_first() ? "batch, time, " : "time, batch, ") +
-                std::to_string(o.input_size()) + ")");
-  Var<T> x = o.batch_first() ? transpose(x_in, {1, 0, 2}) : x_in;
-  const std::size_t steps = x.shape()[0], batch = x.shape()[1], H = o.hidden_size();
-  const std::size_t D = directions();
+  return in.use_ == RecurrentInput<T>::Lengths::Pack && in.initial_.empty() && !o.bidirectional() &&
+         !(this->is_training() && o.dropout() > 0 && o.num_layers() > 1);
+}
 
-  // Per-step masks (B, 1), shared by every layer and direction.
-  std::vector<Tensor<T>> step_masks;
-  if (mask) {
-    const std::size_t rows = o.batch_first() ? batch : steps, cols = o.batch_first() ? steps : batch;
-    const bool trailing_one = mask->dimension() == 3 && mask->shape()[2] == 1;
-    if ((mask->dimension() != 2 && !trailing_one) || mask->shape()[0] != rows || mask->shape()[1] != cols)
-      throw Error("Recurrent: mask has shape " + shape_str(mask->shape()) + "; expected " +
-                  shape_str(Shape{rows, cols}) + " (or " + shape_str(Shape{rows, cols, 1}) + ")");
+template <class T>
+RecurrentOutput<T> Recurrent<T>::forward(const RecurrentInput<T>& in) const {
+  check(in);
+  if (packs(in)) return packed_forward(in);
+  if (in.projected_.defined())
+    throw Error("Recurrent: a projected table is not for bidirectional layers, initial states or dropout "
+                "between layers in training, nor masks (use ids into the table itself)");
+  return general_forward(in);
+}
+
+template <class T>
+void Recurrent<T>::check(const RecurrentInput<T>& in) const {
+  const RecurrentOptions& o = options;
+  const char* order = o.batch_first() ? "batch, time" : "time, batch";
+  if (in.ids_ && in.ids_->dimension() != 2)
+    throw Error("Recurrent: ids have shape " + shape_str(in.ids_->shape()) + "; expected (" + order + ")");
+  if (in.projected_.defined()) {
+    if (in.projected_.layer_ != this) throw Error("Recurrent: the projected table was made by another layer");
+    if (in.projected_.sweeps_ != in.x_.tape().sweeps())
+      throw Error("Recurrent: the projected table is stale: a backward ran since project_table(), and the "
+                  "weights may have changed since (call project_table() again)");
+  }
+  const Var<T>& x = in.x_;
+  const std::size_t rank = in.ids_ ? 2 : 3;
+  const std::size_t width = x.dim() == rank ? x.shape()[rank - 1] : 0;
+  if (!in.projected_.defined() && width != o.input_size())
+    throw Error("Recurrent: " + std::string(in.ids_ ? "table" : "input") + " has shape " + shape_str(x.shape()) +
+                "; expected (" + (in.ids_ ? "rows" : order) + ", " + std::to_string(o.input_size()) + ")");
+  if (in.use_ == RecurrentInput<T>::Lengths::None) return;
+  if (in.mask_) throw Error("Recurrent: both a mask and lengths given");
+  const auto& dims = in.ids_ ? in.ids_->shape() : x.shape();
+  const std::size_t steps = dims[o.batch_first() ? 1 : 0], batch = dims[o.batch_first() ? 0 : 1];
+  if (in.lengths_.size() != batch)
+    throw Error("Recurrent: " + std::to_string(in.lengths_.size()) + " lengths for a batch of " +
+                std::to_string(batch));
+  for (std::size_t b = 0; b < batch; ++b)
+    if (in.lengths_[b] > steps)
+      throw Error("Recurrent: length " + std::to_string(in.lengths_[b]) + " of row " + std::to_string(b) +
+                  " is longer than the " + std::to_string(steps) + " steps");
+}
+
+template <class T>
+ProjectedTable<T> Recurrent<T>::project_table(const Var<T>& table) const {
+  if (table.dim() != 2 || table.shape()[1] != options.input_size())
+    throw Error("Recurrent::project_table: table has shape " + shape_str(table.shape()) + "; expected (rows, " +
+                std::to_string(options.input_size()) + ")");
+  ProjectedTable<T> p;
+  Tape<T>& tape = table.tape();
+  // Under no_grad a leaf: it survives the tape.clear() after every chunk.
+  p.rows_ = tape.recording() ? cell(0, 0).project(table) : tape.constant(cell(0, 0).project(table).value());
+  p.layer_ = this;
+  p.sweeps_ = tape.sweeps();
+  return p;
+}
+
+// Per-step masks (B, 1), shared by every layer and direction; none unmasked.
+template <class T>
+std::vector<Tensor<T>> Recurrent<T>::step_masks(const RecurrentInput<T>& in, std::size_t steps,
+                                                std::size_t batch) const {
+  const RecurrentOptions& o = options;
+  std::vector<Tensor<T>> masks;
+  if (in.use_ == RecurrentInput<T>::Lengths::Mask) {
     for (std::size_t t = 0; t < steps; ++t) {
       Tensor<T> m = Tensor<T>::from_shape(Shape{batch, 1});
-      // Row-major either way: element (r, c) of (rows, cols) or (rows, cols, 1).
-      for (std::size_t b = 0; b < batch; ++b)
-        m(b, 0) = mask->data()[o.batch_first() ? b * cols + t : t * cols + b];
-      step_masks.push_back(std::move(m));
+      for (std::size_t b = 0; b < batch; ++b) {
+        const std::size_t len = in.lengths_[b], first = in.side_ == Padding::Left ? steps - len : 0;
+        m(b, 0) = t >= first && t < first + len ? T(1) : T(0);
+      }
+      masks.push_back(std::move(m));
     }
+    return masks;
   }
-  if (initial && initial->empty()) initial = nullptr;  // no states yet: from zeros, as PyTorch's None
-  if (initial && initial->size() != o.num_layers() * D)
-    throw Error("Recurrent: " + std::to_string(initial->size()) + " initial states for " +
+  const Tensor<T>* mask = in.mask_;
+  if (!mask) return masks;
+  const std::size_t rows = o.batch_first() ? batch : steps, cols = o.batch_first() ? steps : batch;
+  const bool trailing_one = mask->dimension() == 3 && mask->shape()[2] == 1;
+  if ((mask->dimension() != 2 && !trailing_one) || mask->shape()[0] != rows || mask->shape()[1] != cols)
+    throw Error("Recurrent: mask has shape " + shape_str(mask->shape()) + "; expected " +
+                shape_str(Shape{rows, cols}) + " (or " + shape_str(Shape{rows, cols, 1}) + ")");
+  for (std::size_t t = 0; t < steps; ++t) {
+    Tensor<T> m = Tensor<T>::from_shape(Shape{batch, 1});
+    // Row-major either way: element (r, c) of (rows, cols) or (rows, cols, 1).
+    for (std::size_t b = 0; b < batch; ++b)
+      m(b, 0) = mask->data()[o.batch_first() ? b * cols + t : t * cols + b];
+    masks.push_back(std::move(m));
+  }
+  return masks;
+}
+
+// The state layer and direction `index` starts from: the caller's, or zeros.
+template <class T>
+State<T> Recurrent<T>::initial_state(const RecurrentInput<T>& in, std::size_t index, const Var<T>& x,
+                                     std::size_t batch) const {
+  const Cell<T>& c = *cells_[index];
+  const std::size_t H = options.hidden_size();
+  State<T> state;
+  if (in.initial_.empty()) {
+    state.h = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
+    if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
+    return state;
+  }
+  state = in.initial_[index];
+  if (!state.h.defined() || to_shape(state.h.shape()) != Shape{batch, H} ||
+      (c.has_cell_state() && (!state.c.defined() || to_shape(state.c.shape()) != Shape{batch, H})))
+    throw Error("Recurrent: initial state " + std::to_string(index) + " must hold h" +
+                (c.has_cell_state() ? " and c" : "") + " of shape " + shape_str(Shape{batch, H}));
+  return state;
+}
+
+template <class T>
+RecurrentOutput<T> Recurrent<T>::general_forward(const RecurrentInput<T>& in) const {
+  const RecurrentOptions& o = options;
+  const Var<T> x_in = in.ids_ ? index_select(in.x_, *in.ids_, in.no_grad_id_) : in.x_;
+  Var<T> x = o.batch_first() ? transpose(x_in, {1, 0, 2}) : x_in;
+  const std::size_t steps = x.shape()[0], batch = x.shape()[1], D = directions();
+  const std::vector<Tensor<T>> masks = step_masks(in, steps, batch);
+  if (!in.initial_.empty() && in.initial_.size() != o.num_layers() * D)
+    throw Error("Recurrent: " + std::to_string(in.initial_.size()) + " initial states for " +
                 std::to_string(o.num_layers() * D) + " (layers x directions)");
 
   RecurrentOutput<T> out;
@@ -222,29 +319,17 @@ RecurrentOutput<T> Recurrent<T>::forward(const Var<T>& x_in, const Tensor<T>* ma
   for (std::size_t l = 0; l < o.num_layers(); ++l) {
     std::vector<Var<T>> direction_outputs;
     for (std::size_t d = 0; d < D; ++d) {
-      const Cell<T>& c = cell(l, d);
-      State<T> state;
-      if (initial) {
-        state = (*initial)[l * D + d];
-        if (!state.h.defined() || to_shape(state.h.shape()) != Shape{batch, H} ||
-            (c.has_cell_state() && (!state.c.defined() || to_shape(state.c.shape()) != Shape{batch, H})))
-          throw Error("Recurrent: initial state " + std::to_string(l * D + d) +
-                      " must hold h" + (c.has_cell_state() ? " and c" : "") + " of shape " +
-                      shape_str(Shape{batch, H}));
-      } else {
-        state.h = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
-        if (c.has_cell_state()) state.c = x.tape().constant(tg::zeros<T>(Shape{batch, H}));
-      }
+      State<T> state = initial_state(in, l * D + d, x, batch);
       // The top layer's sequence is built only when the caller wants it.
       const bool keep = o.return_sequences() || l + 1 < o.num_layers();
-      direction_outputs.push_back(run_direction(c, layer_input, d == 1, step_masks, state, keep));
+      direction_outputs.push_back(run_direction(cell(l, d), layer_input, d == 1, masks, state, keep));
       out.final.push_back(state);
     }
     if (!direction_outputs[0].defined()) break;  // top layer, final states only
     layer_input = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
     if (this->is_training() && o.dropout() > 0 && l + 1 < o.num_layers()) {
-      if (!rng) throw Error("Recurrent: dropout between layers needs an Rng in forward()");
-      layer_input = dropout(layer_input, T(o.dropout()), true, *rng);
+      if (!in.rng_) throw Error("Recurrent: dropout between layers needs an Rng (RecurrentInput::rng)");
+      layer_input = dropout(layer_input, T(o.dropout()), true, *in.rng_);
     }
   }
   if (o.return_sequences())

@@ -3,14 +3,15 @@
 // time calling a cell's step; every gradient, through time and across layers,
 // comes from the tape (BPTT is never written by hand).
 //
-//   x      (T, B, in)   or (B, T, in) with batch_first
+//   x      (T, B, in)   or (B, T, in) with batch_first; or ids into a table
 //   mask   (T, B)       or (B, T): 1 for real steps, 0 for padding (optional)
 //   output (T, B, D*H)  or (B, T, D*H); D = 2 when bidirectional
 //   final  one State per layer and direction, index layer * D + direction
 //
-// Padded steps leave the state unchanged and output zeros, so each sequence's
-// final state is the one after its own last real step, whatever side the
-// padding is on, in either direction.
+// Masked (padded) steps leave the state unchanged and output zeros, so each
+// sequence's final state is the one after its own last real step, whatever
+// side the padding is on, in either direction. How a batch is described:
+// layers/recurrent_input.hpp.
 #pragma once
 
 #include <functional>
@@ -18,6 +19,7 @@
 #include <optional>
 
 #include <tapegrad/layers/cells.hpp>
+#include <tapegrad/layers/recurrent_input.hpp>
 
 namespace tg {
 
@@ -117,65 +119,23 @@ class Recurrent : public Module<T> {
  public:
   Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng);
   // The same layer around cells of the user's own kind; options.cell() and the
-  // cell-specific options are ignored.
+  // cell-specific options are ignored (fused is set, for cells that read it).
   Recurrent(Tape<T>& tape, const RecurrentOptions& options, Rng& rng, const CellFactory<T>& make);
 
-  // `initial`, when given, holds one State per layer and direction (h, and c
-  // for LSTM, each (B, H)); otherwise (null, or an empty vector: a carried
-  // state before its first batch) the state starts at zero. `rng` draws
-  // the dropout masks between layers (needed only when dropout > 0 and
-  // training).
-  // The mask is (T, B), or (B, T) with batch_first; a trailing axis of 1,
-  // (T, B, 1), is accepted too (a mask shaped to multiply the outputs).
-  RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>* mask = nullptr,
-                             const std::vector<State<T>>* initial = nullptr,
-                             Rng* rng = nullptr) const;
-  // The same with the mask and the initial states by value; a mask may be
-  // a Var (its value is read: no gradient flows into a mask).
-  RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>& mask,
-                             const std::vector<State<T>>* initial = nullptr, Rng* rng = nullptr) const {
-    return forward(x, &mask, initial, rng);
-  }
-  RecurrentOutput<T> forward(const Var<T>& x, const Var<T>& mask,
-                             const std::vector<State<T>>* initial = nullptr, Rng* rng = nullptr) const {
-    return forward(x, &mask.value(), initial, rng);
-  }
-  RecurrentOutput<T> forward(const Var<T>& x, const std::vector<State<T>>& initial, Rng* rng = nullptr) const {
-    return forward(x, nullptr, &initial, rng);
-  }
-  RecurrentOutput<T> forward(const Var<T>& x, const Tensor<T>& mask, const std::vector<State<T>>& initial,
-                             Rng* rng = nullptr) const {
-    return forward(x, &mask, &initial, rng);
-  }
+  // One forward for every form of input (layers/recurrent_input.hpp): a
+  // sequence (rnn.forward(x)), masked or not, or ids into a table or a
+  // projected table, with initial states and an Rng for dropout. Unmasked
+  // left padding given as lengths (left_padding_as_input) runs packed
+  // (recurrent_packed.cpp) when nothing prevents it: one direction, zero
+  // initial states, no dropout between layers in training; otherwise the
+  // general loop, with the same values.
+  RecurrentOutput<T> forward(const RecurrentInput<T>& in) const;
 
-  // The same as forward(x) without a mask, for left-padded batches whose
-  // padding steps all hold one input vector (the embedding of a padding id;
-  // checked, an error names the first row that differs): the padding still
-  // runs through the cells, but the rows still in their padding share one
-  // state, computed once per step (recurrent_packed.cpp). lengths[b]: row
-  // b's real steps, the last ones. The work falls from T * B rows per step
-  // to the real steps plus one row per step; values equal forward()'s, the
-  // gradients too up to the order of summation. Bidirectional layers and
-  // dropout between layers in training run forward() instead.
-  RecurrentOutput<T> forward_left_padded(const Var<T>& x, const std::vector<std::size_t>& lengths,
-                                         Rng* rng = nullptr) const;
-  // The same where x already holds layer 0's projected input (T, B, G*H),
-  // cell(0, 0).project of the real input: for inference over an embedding,
-  // whose rows can be projected once per vocabulary instead of once per
-  // token (half the products of an LSTM's forward). Unidirectional only.
-  RecurrentOutput<T> forward_left_padded_projected(const Var<T>& projected,
-                                                   const std::vector<std::size_t>& lengths) const;
-  // Both from ids into a table instead of a sequence: the input of layer 0
-  // is gathered row by row straight into the packed order (one copy, no
-  // (T, B, F) sequence), and the padding check compares ids. ids (T, B), or
-  // (B, T) with batch_first; no_grad_index as index_select's (a padding id
-  // whose row gets no gradient).
-  RecurrentOutput<T> forward_left_padded(const Var<T>& table, const Tensor<std::int64_t>& ids,
-                                         const std::vector<std::size_t>& lengths,
-                                         std::int64_t no_grad_index = -1, Rng* rng = nullptr) const;
-  RecurrentOutput<T> forward_left_padded_projected(const Var<T>& projected_table,
-                                                   const Tensor<std::int64_t>& ids,
-                                                   const std::vector<std::size_t>& lengths) const;
+  // Layer 0's input projection of every row of `table` (rows, in), for
+  // RecurrentInput::ids(projected, ids): under tape.no_grad() a constant that
+  // survives clear(); recorded otherwise (gradients reach the table and layer
+  // 0's input weights). Valid until the next backward on the tape (checked).
+  ProjectedTable<T> project_table(const Var<T>& table) const;
 
   // "LSTM(input_size=28, hidden_size=128, num_layers=2)", with our options
   // PyTorch lacks (peephole=True) too.
@@ -192,16 +152,13 @@ class Recurrent : public Module<T> {
   RecurrentOptions options;
 
  private:
-  // Layer 0's input of a packed forward: a sequence x, or ids into a table;
-  // `projected`: it is already cell(0, 0).project of the input.
-  struct PackedInput {
-    const Var<T>* x = nullptr;
-    const Var<T>* table = nullptr;
-    const Tensor<std::int64_t>* ids = nullptr;
-    std::int64_t no_grad_index = -1;
-    bool projected = false;
-  };
-  RecurrentOutput<T> packed_forward(const PackedInput& in, const std::vector<std::size_t>& lengths) const;
+  RecurrentOutput<T> general_forward(const RecurrentInput<T>& in) const;
+  RecurrentOutput<T> packed_forward(const RecurrentInput<T>& in) const;  // recurrent_packed.cpp
+  bool packs(const RecurrentInput<T>& in) const;
+  void check(const RecurrentInput<T>& in) const;
+  std::vector<Tensor<T>> step_masks(const RecurrentInput<T>& in, std::size_t steps, std::size_t batch) const;
+  State<T> initial_state(const RecurrentInput<T>& in, std::size_t index, const Var<T>& x,
+                         std::size_t batch) const;
   Var<T> run_direction(const Cell<T>& cell, const Var<T>& input, bool reverse,
                        const std::vector<Tensor<T>>& step_masks, State<T>& state,
                        bool keep_outputs) const;

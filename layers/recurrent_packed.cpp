@@ -1,5 +1,8 @@
-// Recurrent::forward_left_padded: the unmasked forward of left-padded
-// batches, computing the padding once per step instead of once per row.
+// Recurrent's packed path: the unmasked forward of left-padded batches
+// (RecurrentInput::left_padding_as_input), computing the padding once per
+// step instead of once per row. In four pieces: pack (the row order),
+// gather (layer 0's input in that order), run (one layer's steps) and
+// unpack (final states and the output sequence in the batch's order).
 //
 // Every row starts from the zero state, and while a row is in its padding it
 // reads the same input as every other padded row (the caller's promise,
@@ -69,7 +72,7 @@ std::vector<std::int64_t> input_rows(const Packing& p, Same same) {
     idx.push_back(std::int64_t(shared));
     for (std::size_t i = p.begun[t]; i + 1 < p.batch; ++i)
       if (!same(t * p.batch + p.order[i], shared))
-        throw Error("Recurrent::forward_left_padded: at step " + std::to_string(t) + " row " +
+        throw Error("Recurrent: at step " + std::to_string(t) + " row " +
                     std::to_string(p.order[i]) + " is in its padding but its input differs from row " +
                     std::to_string(p.order[p.batch - 1]) +
                     "'s (padding steps must all hold the same input)");
@@ -87,6 +90,63 @@ Var<T> carry(const Packing& p, std::size_t t, const Var<T>& prev) {
   return index_select(prev, idx.data(), Shape{idx.size()});
 }
 
+// Layer 0's input in the packed order: rows of a sequence x, or of a table by
+// id; or, for a projected table, only the ids (each step reads its rows in
+// place, Cell::step_gather).
+template <class T>
+struct Gathered {
+  Var<T> rows;                           // (packed rows, in)
+  std::vector<std::int64_t> table_rows;  // the packed rows' ids into a projected table
+};
+
+template <class T>
+Gathered<T> gather(const Packing& p, const Var<T>& x_in, bool batch_first) {
+  const Var<T> x = batch_first ? transpose(x_in, {1, 0, 2}) : x_in;
+  const std::size_t width = x.shape()[2];
+  const T* v = x.value().data();
+  const std::vector<std::int64_t> rows = input_rows(p, [&](std::size_t r, std::size_t s) {
+    return std::memcmp(v + r * width, v + s * width, width * sizeof(T)) == 0;
+  });
+  return {index_select(reshape(x, Shape{p.steps * p.batch, width}), rows.data(), Shape{rows.size()}), {}};
+}
+
+// From ids: one gather from the table, no (T, B, F) sequence is ever built;
+// the padding check compares ids.
+template <class T>
+Gathered<T> gather(const Packing& p, const Var<T>& table, const Tensor<std::int64_t>& ids,
+                   std::int64_t no_grad_id, bool projected, bool batch_first) {
+  const std::int64_t* id = ids.data();
+  auto id_at = [&](std::size_t r) {  // r: time-major row t * B + b
+    const std::size_t t = r / p.batch, b = r % p.batch;
+    return id[batch_first ? b * p.steps + t : r];
+  };
+  std::vector<std::int64_t> rows =
+      input_rows(p, [&](std::size_t r, std::size_t s) { return id_at(r) == id_at(s); });
+  for (std::int64_t& r : rows) r = id_at(std::size_t(r));
+  if (projected) return {Var<T>(), std::move(rows)};
+  return {index_select(table, rows.data(), Shape{rows.size()}, no_grad_id), {}};
+}
+
+// One layer's steps over the packed rows, from `state`: each step reads rows
+// [offset[t], offset[t] + count(t)) of the projection, or its ids' rows of a
+// projected table. Returns every step's h when `keep`.
+template <class T>
+std::vector<Var<T>> run(const Cell<T>& c, const Packing& p, const Var<T>& projection,
+                        const Var<T>* projected_table, const std::int64_t* table_rows, State<T>& state,
+                        bool keep) {
+  std::vector<Var<T>> hs;
+  for (std::size_t t = 0; t < p.steps; ++t) {
+    if (t > 0) {
+      state.h = carry(p, t, state.h);
+      if (state.c.defined()) state.c = carry(p, t, state.c);
+    }
+    state = projected_table ? c.step_gather(*projected_table, table_rows + p.offset[t], -1, state)
+                            : c.step_rows(projection, p.offset[t], state);
+    if (keep) hs.push_back(state.h);
+  }
+  return hs;
+}
+
 // Batch rows (in their original order) of a step's packed state.
 template <class T>
 Var<T> unpack_state(const Packing& p, std::size_t t, const Var<T>& s) {
@@ -95,165 +155,55 @@ Var<T> unpack_state(const Packing& p, std::size_t t, const Var<T>& s) {
   return index_select(s, idx.data(), Shape{p.batch});
 }
 
+template <class T>
+State<T> unpack_final(const Packing& p, const State<T>& state) {
+  State<T> final;
+  final.h = unpack_state(p, p.steps - 1, state.h);
+  if (state.c.defined()) final.c = unpack_state(p, p.steps - 1, state.c);
+  return final;
+}
+
+// The packed (rows, H) sequence as (T, B, H), or (B, T, H).
+template <class T>
+Var<T> unpack_sequence(const Packing& p, const Var<T>& rows, bool batch_first) {
+  std::vector<std::int64_t> idx(p.steps * p.batch);
+  for (std::size_t t = 0; t < p.steps; ++t)
+    for (std::size_t b = 0; b < p.batch; ++b) idx[t * p.batch + b] = p.row_of(t, b);
+  Var<T> seq = index_select(rows, idx.data(), Shape{p.steps, p.batch});
+  return batch_first ? transpose(seq, {1, 0, 2}) : seq;
+}
+
 }  // namespace
 
 template <class T>
-RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& x_in,
-                                                     const std::vector<std::size_t>& lengths,
-                                                     Rng* rng) const {
+RecurrentOutput<T> Recurrent<T>::packed_forward(const RecurrentInput<T>& in) const {
   const RecurrentOptions& o = options;
-  // What the packing cannot share: a reverse direction (it meets the padding
-  // last, from different states) and per-row dropout masks between layers.
-  if (o.bidirectional() || (this->is_training() && o.dropout() > 0 && o.num_layers() > 1)) {
-    if (x_in.dim() == 3 && lengths.size() != x_in.shape()[o.batch_first() ? 0 : 1])
-      throw Error("Recurrent::forward_left_padded: " + std::to_string(lengths.size()) +
-                  " lengths for a batch of " + std::to_string(x_in.shape()[o.batch_first() ? 0 : 1]));
-    return forward(x_in, nullptr, nullptr, rng);
-  }
-  PackedInput in;
-  in.x = &x_in;
-  return packed_forward(in, lengths);
-}
-
-template <class T>
-RecurrentOutput<T> Recurrent<T>::forward_left_padded(const Var<T>& table, const Tensor<std::int64_t>& ids,
-                                                     const std::vector<std::size_t>& lengths,
-                                                     std::int64_t no_grad_index, Rng* rng) const {
-  if (options.bidirectional() || (this->is_training() && options.dropout() > 0 && options.num_layers() > 1))
-    return forward_left_padded(index_select(table, ids, no_grad_index), lengths, rng);
-  PackedInput in;
-  in.table = &table;
-  in.ids = &ids;
-  in.no_grad_index = no_grad_index;
-  return packed_forward(in, lengths);
-}
-
-template <class T>
-RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(const Var<T>& projected,
-                                                               const std::vector<std::size_t>& lengths) const {
-  PackedInput in;
-  in.x = &projected;
-  in.projected = true;
-  return packed_forward(in, lengths);
-}
-
-template <class T>
-RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(const Var<T>& projected_table,
-                                                               const Tensor<std::int64_t>& ids,
-                                                               const std::vector<std::size_t>& lengths) const {
-  PackedInput in;
-  in.table = &projected_table;
-  in.ids = &ids;
-  in.projected = true;
-  return packed_forward(in, lengths);
-}
-
-template <class T>
-RecurrentOutput<T> Recurrent<T>::packed_forward(const PackedInput& in,
-                                                const std::vector<std::size_t>& lengths) const {
-  const RecurrentOptions& o = options;
-  if (in.projected && (o.bidirectional() || (this->is_training() && o.dropout() > 0 && o.num_layers() > 1)))
-    throw Error("Recurrent::forward_left_padded_projected: not for bidirectional layers or dropout "
-                "between layers in training (use forward_left_padded on the unprojected input)");
-  const Var<T>& source = in.x ? *in.x : *in.table;
-  // A projected input is (..., G*H), G gates: its width a multiple of H (a
-  // wrong G fails in the first step, naming the shapes).
-  const std::size_t rank = in.x ? 3 : 2;
-  const std::size_t width = source.dim() == rank ? source.shape()[rank - 1] : 0;
-  const bool fits = in.projected ? width % o.hidden_size() == 0 && width > 0 : width == o.input_size();
-  if (!fits)
-    throw Error("Recurrent: " + std::string(in.x ? "input" : "table") + " has shape " +
-                shape_str(source.shape()) + "; expected (" +
-                (in.x ? (o.batch_first() ? "batch, time, " : "time, batch, ") : "rows, ") +
-                (in.projected ? "G * " + std::to_string(o.hidden_size()) + ") (layer 0's projected input)"
-                              : std::to_string(o.input_size()) + ")"));
-  if (in.ids && in.ids->dimension() != 2)
-    throw Error("Recurrent::forward_left_padded: ids have shape " + shape_str(in.ids->shape()) +
-                "; expected (" + (o.batch_first() ? "batch, time" : "time, batch") + ")");
-  const auto& dims = in.x ? in.x->shape() : in.ids->shape();
-  const std::size_t steps = dims[o.batch_first() ? 1 : 0], batch = dims[o.batch_first() ? 0 : 1];
-  const std::size_t H = o.hidden_size();
-  if (lengths.size() != batch)
-    throw Error("Recurrent::forward_left_padded: " + std::to_string(lengths.size()) +
-                " lengths for a batch of " + std::to_string(batch));
-  for (std::size_t b = 0; b < batch; ++b)
-    if (lengths[b] > steps)
-      throw Error("Recurrent::forward_left_padded: length " + std::to_string(lengths[b]) + " of row " +
-                  std::to_string(b) + " is longer than the " + std::to_string(steps) + " steps");
-  const Packing p = pack(lengths, steps);
-  Var<T> input;
-  std::vector<std::int64_t> table_rows;  // the packed rows' ids, for a projected table
-  if (in.x) {
-    const Var<T> x = o.batch_first() ? transpose(*in.x, {1, 0, 2}) : *in.x;
-    const T* v = x.value().data();
-    const std::vector<std::int64_t> rows = input_rows(p, [&](std::size_t r, std::size_t s) {
-      return std::memcmp(v + r * width, v + s * width, width * sizeof(T)) == 0;
-    });
-    input = index_select(reshape(x, Shape{steps * batch, width}), rows.data(), Shape{rows.size()});
-  } else {
-    // One gather from the table: no (T, B, F) sequence is ever built.
-    const std::int64_t* id = in.ids->data();
-    auto id_at = [&](std::size_t r) {  // r: time-major row t * B + b
-      const std::size_t t = r / batch, b = r % batch;
-      return id[o.batch_first() ? b * steps + t : r];
-    };
-    std::vector<std::int64_t> rows = input_rows(
-        p, [&](std::size_t r, std::size_t s) { return id_at(r) == id_at(s); });
-    for (std::int64_t& r : rows) r = id_at(std::size_t(r));
-    // A projected table is read in place by each step (Cell::step_gather).
-    if (in.projected) table_rows = std::move(rows);
-    else input = index_select(*in.table, rows.data(), Shape{rows.size()}, in.no_grad_index);
-  }
-  Tape<T>& tape = source.tape();
-
+  const auto& dims = in.ids_ ? in.ids_->shape() : in.x_.shape();
+  const Packing p = pack(in.lengths_, dims[o.batch_first() ? 1 : 0]);
+  const bool projected = in.projected_.defined();
+  Gathered<T> layer0 = in.ids_ ? gather(p, in.x_, *in.ids_, in.no_grad_id_, projected, o.batch_first())
+                               : gather(p, in.x_, o.batch_first());
+  Tape<T>& tape = in.x_.tape();
   RecurrentOutput<T> out;
+  Var<T> input = layer0.rows;
   for (std::size_t l = 0; l < o.num_layers(); ++l) {
     const Cell<T>& c = cell(l, 0);
-    // (rows, G*H), every step at once; none for rows read from a projected table
-    const bool gather = l == 0 && in.projected && in.table;
-    const Var<T> proj = gather ? Var<T>() : l == 0 && in.projected ? input : c.project(input);
+    const bool in_place = l == 0 && projected;  // no projection: rows read from the table
+    const Var<T> projection = in_place ? Var<T>() : c.project(input);  // every step at once
     State<T> state;
-    state.h = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
-    if (c.has_cell_state()) state.c = tape.constant(tg::zeros<T>(Shape{p.count(0), H}));
+    state.h = tape.constant(tg::zeros<T>(Shape{p.count(0), o.hidden_size()}));
+    if (c.has_cell_state()) state.c = tape.constant(tg::zeros<T>(Shape{p.count(0), o.hidden_size()}));
     const bool keep = o.return_sequences() || l + 1 < o.num_layers();
-    std::vector<Var<T>> hs;
-    for (std::size_t t = 0; t < steps; ++t) {
-      if (t > 0) {
-        state.h = carry(p, t, state.h);
-        if (state.c.defined()) state.c = carry(p, t, state.c);
-      }
-      state = gather ? c.step_gather(*in.table, table_rows.data() + p.offset[t], in.no_grad_index, state)
-                     : c.step_rows(proj, p.offset[t], state);
-      if (keep) hs.push_back(state.h);
-    }
-    State<T> final;
-    final.h = unpack_state(p, steps - 1, state.h);
-    if (state.c.defined()) final.c = unpack_state(p, steps - 1, state.c);
-    out.final.push_back(final);
+    const std::vector<Var<T>> hs = run(c, p, projection, in_place ? &in.x_ : nullptr,
+                                       layer0.table_rows.data(), state, keep);
+    out.final.push_back(unpack_final(p, state));
     if (keep) input = concat(hs, 0);
   }
-  if (o.return_sequences()) {
-    std::vector<std::int64_t> idx(steps * batch);
-    for (std::size_t t = 0; t < steps; ++t)
-      for (std::size_t b = 0; b < batch; ++b) idx[t * batch + b] = p.row_of(t, b);
-    Var<T> seq = index_select(input, idx.data(), Shape{steps, batch});
-    out.output = o.batch_first() ? transpose(seq, {1, 0, 2}) : seq;
-  }
+  if (o.return_sequences()) out.output = unpack_sequence(p, input, o.batch_first());
   return out;
 }
 
-#define TG_INSTANTIATE(T)                                                                         \
-  template RecurrentOutput<T> Recurrent<T>::forward_left_padded(                                  \
-      const Var<T>&, const std::vector<std::size_t>&, Rng*) const;                                \
-  template RecurrentOutput<T> Recurrent<T>::forward_left_padded(                                  \
-      const Var<T>&, const Tensor<std::int64_t>&, const std::vector<std::size_t>&, std::int64_t,   \
-      Rng*) const;                                                                                 \
-  template RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(                        \
-      const Var<T>&, const std::vector<std::size_t>&) const;                                      \
-  template RecurrentOutput<T> Recurrent<T>::forward_left_padded_projected(                        \
-      const Var<T>&, const Tensor<std::int64_t>&, const std::vector<std::size_t>&) const;
-TG_INSTANTIATE(float)
-TG_INSTANTIATE(double)
-#undef TG_INSTANTIATE
+template RecurrentOutput<float> Recurrent<float>::packed_forward(const RecurrentInput<float>&) const;
+template RecurrentOutput<double> Recurrent<double>::packed_forward(const RecurrentInput<double>&) const;
 
 }  // namespace tg

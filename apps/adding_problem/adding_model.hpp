@@ -67,7 +67,9 @@ struct AddingModel : Module<T> {
   // x (length, B, 2) -> prediction (B, 1). With a mask (length, B) of 1 for
   // real steps and 0 for padding, each sequence is read up to its own end.
   Var<T> forward(const Var<T>& x, const Tensor<T>* mask = nullptr) const {
-    Var<T> h = rnn.forward(x, mask).last();     // (B, H): the state after the last real step
+    RecurrentInput<T> in(x);
+    if (mask) in.mask(*mask);
+    Var<T> h = rnn.forward(in).last();          // (B, H): the state after the last real step
     return matmul(h, head_weight) + head_bias;  // (B, H) (H, 1) + (1) -> (B, 1)
   }
 

@@ -31,31 +31,24 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
                          bool training, Rng* rng) {
   if (ids.dimension() != 2)
     throw Error("imdb_lstm: ids must be (time, batch), got " + shape_str(ids.shape()));
-  const std::size_t steps = ids.shape()[0], batch = ids.shape()[1];
-  Tensor<float> mask;
-  if (settings.mask) {
-    if (lengths.size() != batch)
-      throw Error("imdb_lstm: " + std::to_string(lengths.size()) + " lengths for a batch of " +
-                  std::to_string(batch));
-    mask = sequence_mask<float>(lengths, steps, /*left_padded=*/true);
-  }
+  const std::size_t batch = ids.shape()[1];
+  if (settings.mask && lengths.size() != batch)
+    throw Error("imdb_lstm: " + std::to_string(lengths.size()) + " lengths for a batch of " +
+                std::to_string(batch));
   train(training);
+  // Evaluation looks each token's LSTM input projection up (project_vocabulary).
+  const bool projected =
+      projected_vocab_.defined() && !training && !tape.recording() && lengths.size() == batch;
+  RecurrentInput<float> in = projected ? RecurrentInput<float>::ids(projected_vocab_, ids)
+                                       : RecurrentInput<float>::ids(embedding.weight, ids, embedding.padding_id);
+  std::vector<std::size_t> real(lengths.begin(), lengths.end());
   // Without a mask the padding runs through the LSTM as in the protocol, and
   // the final state is the one after the last step, where left padding puts
-  // every review's last token. Every padded step reads the padding id's
-  // embedding, so forward_left_padded computes it once per step, not per row.
-  RecurrentOutput<float> out;
-  if (settings.mask || lengths.size() != batch) {
-    out = rnn.forward(embedding(ids), settings.mask ? &mask : nullptr, nullptr, rng);
-  } else {
-    const std::vector<std::size_t> real(lengths.begin(), lengths.end());
-    // Straight from the ids: each real token's row gathered once, in the
-    // packed order.
-    if (projected_vocab_.defined() && !training && !tape.recording())
-      out = rnn.forward_left_padded_projected(projected_vocab_, ids, real);
-    else
-      out = rnn.forward_left_padded(embedding.weight, ids, real, embedding.padding_id, rng);
-  }
+  // every review's last token; the layer computes the padding once per step.
+  if (settings.mask) in.mask_lengths(std::move(real), Padding::Left);
+  else if (real.size() == batch) in.left_padding_as_input(std::move(real));
+  if (rng) in.rng(*rng);
+  const RecurrentOutput<float> out = rnn.forward(in);
   Var<float> h = out.last();  // (B, D*H)
   if (training && settings.dropout > 0) {
     if (!rng) throw Error("imdb_lstm: training with dropout needs an Rng");
@@ -71,8 +64,7 @@ Var<float> Model::logits(const data::ImdbBatch& batch, bool training, Rng* rng) 
 void Model::project_vocabulary() {
   if (settings.mask || settings.bidirectional) return;
   auto no_grad = tape.no_grad();
-  // A leaf: it survives the tape.clear() after every evaluation chunk.
-  projected_vocab_ = tape.constant(rnn.cell(0, 0).project(embedding.weight).value());
+  projected_vocab_ = rnn.project_table(embedding.weight);
 }
 
 Tensor<float> evaluation_logits(Model& model, const data::ImdbBatch& batch) {

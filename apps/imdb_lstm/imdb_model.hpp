@@ -56,13 +56,14 @@ class Model : public Module<float> {
                     bool training, Rng* rng);
   Var<float> logits(const data::ImdbBatch& batch, bool training, Rng* rng);
 
-  // For evaluation and prediction: projects the embedding table through the
-  // LSTM's input weights once (vocabulary x 4H), so that logits() under
-  // no_grad looks each token's projection up instead of computing it: half
-  // the products of the forward. Unmasked, unidirectional models only (else
-  // it does nothing); forget it before the weights change.
+  // For evaluation and prediction: asks the LSTM for the embedding table's
+  // projection (Recurrent::project_table, vocabulary x 4H), so that logits()
+  // under no_grad looks each token's projection up instead of computing it:
+  // half the products of the forward. Unmasked, unidirectional models only
+  // (else it does nothing). A backward after it makes it stale, which the
+  // layer refuses: forget it before training on.
   void project_vocabulary();
-  void forget_projected_vocabulary() { projected_vocab_ = Var<float>(); }
+  void forget_projected_vocabulary() { projected_vocab_ = ProjectedTable<float>(); }
 
   // PyTorch: embedding = nn.Embedding(rows, E, padding_idx=0), rnn =
   // nn.LSTM(E, H, ...), head = nn.Linear(D*H, 1); the logit is
@@ -75,7 +76,7 @@ class Model : public Module<float> {
   Linear<float> head;
 
  private:
-  Var<float> projected_vocab_;  // project_vocabulary()'s table; undefined when off
+  ProjectedTable<float> projected_vocab_;  // project_vocabulary()'s; undefined when off
 };
 
 // Model::project_vocabulary() for a scope: an evaluation.

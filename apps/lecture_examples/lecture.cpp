@@ -31,7 +31,7 @@ std::vector<Step> rnn_example(const std::vector<std::vector<double>>& inputs) {
   std::vector<State<double>> memory = {{tape.constant(tg::zeros<double>(Shape{1, 2})), {}}};
   std::vector<Step> steps;
   for (const auto& x : inputs) {
-    RecurrentOutput<double> r = rnn.forward(one_step(tape, x), nullptr, &memory);
+    RecurrentOutput<double> r = rnn.forward(RecurrentInput(one_step(tape, x)).initial(memory));
     memory = r.final;
     steps.push_back({x, values(memory[0].h), values(out(r.output))});
   }
@@ -58,7 +58,7 @@ std::vector<Step> lstm_example(const std::vector<std::vector<double>>& inputs) {
                                         tape.constant(tg::zeros<double>(Shape{1, 1}))}};
   std::vector<Step> steps;
   for (const auto& x : inputs) {
-    RecurrentOutput<double> r = lstm.forward(one_step(tape, x), nullptr, &memory);
+    RecurrentOutput<double> r = lstm.forward(RecurrentInput(one_step(tape, x)).initial(memory));
     memory = r.final;
     steps.push_back({x, values(memory[0].c), values(r.output)});
   }

@@ -55,8 +55,7 @@ Var<float> Tagger::forward(const xt::xarray<std::int64_t>& words, const std::vec
   const float p = static_cast<float>(config.dropout);
   Var<float> e = embedding.forward(words);  // (T, B, E)
   if (is_training() && p > 0) e = dropout(e, p, true, rng);
-  const Tensor<float> mask = sequence_mask<float>(lengths, words.shape()[0]);
-  Var<float> h = rnn.forward(e, &mask, nullptr, &rng).output;  // (T, B, D*H)
+  Var<float> h = rnn.forward(RecurrentInput(e).mask_lengths(lengths).rng(rng)).output;  // (T, B, D*H)
   if (is_training() && p > 0) h = dropout(h, p, true, rng);
   return output.forward(h);  // (T, B, C)
 }

@@ -146,7 +146,7 @@ struct CharRnn : Module<T> {
   // ids (T, B) -> logits (T, B, V), and the LSTM's final state (one State
   // per layer) from the initial `state` (empty: zeros).
   std::pair<Var<T>, std::vector<State<T>>> forward(const Ids& ids, const std::vector<State<T>>& state = {}) const {
-    RecurrentOutput<T> out = lstm.forward(embed(ids), state);
+    RecurrentOutput<T> out = lstm.forward(RecurrentInput(embed(ids)).initial(state));
     return {head(out.output), out.final};
   }
 

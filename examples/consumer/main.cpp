@@ -76,7 +76,7 @@ struct AttentionPooling : Module<T> {
 
   Var<T> forward(const Tensor<T>& x, const Tensor<T>& mask) const {
     Tape<T>& tape = query.tape();
-    Var<T> hs = gru.forward(tape.constant(x), &mask).output;  // (B, T, H)
+    Var<T> hs = gru.forward(RecurrentInput(tape.constant(x)).mask(mask)).output;  // (B, T, H)
     const std::size_t B = hs.shape()[0], steps = hs.shape()[1];
     Var<T> scores = reshape(matmul(tanh(score(hs)), query), Shape{B, steps});
     Var<T> alpha = masked_softmax(scores, mask);

@@ -227,7 +227,7 @@ struct Seq2Seq : Module<T> {
   // The encoder's outputs (B, S, 2H) and the decoder's first state: both
   // directions' final states, concatenated (B, 2H).
   std::pair<Var<T>, State<T>> encode(const Batch<T>& b) const {
-    RecurrentOutput<T> r = encoder.forward(source_embed(b.source), b.mask);
+    RecurrentOutput<T> r = encoder.forward(RecurrentInput(source_embed(b.source)).mask(b.mask));
     return {r.output, {r.last(), concat({r.final[0].c, r.final[1].c}, 1)}};
   }
 

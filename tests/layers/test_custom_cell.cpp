@@ -62,7 +62,7 @@ TEST_CASE("a user-written cell: gradcheck, stacked, bidirectional, masked", "[la
   std::vector<Var<double>> inputs = layer.parameters();
   inputs.push_back(x);
   require_gradcheck(tape, inputs, [&] {
-    auto out = layer.forward(x, &mask);
+    auto out = layer.forward(RecurrentInput(x).mask(mask));
     return concat<double>({reshape(out.output, Shape{6 * 2 * 8}), reshape(out.last(), Shape{16})}, 0);
   });
 }

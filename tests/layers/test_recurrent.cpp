@@ -69,7 +69,10 @@ void check_layer(RecurrentOptions o, bool masked, bool with_initial, std::uint64
     }
   }
   require_gradcheck(tape, inputs, [&] {
-    return everything(layer.forward(x, masked ? &mask : nullptr, with_initial ? &initial : nullptr));
+    RecurrentInput<double> in(x);
+    if (masked) in.mask(mask);
+    if (with_initial) in.initial(initial);
+    return everything(layer.forward(in));
   });
 }
 
@@ -133,7 +136,7 @@ TEST_CASE("padded steps neither change the state nor leak into the output", "[la
       // Sequence 1 has 2 real steps, padded with garbage that must not matter.
       const std::size_t first = left ? 3 : 0;
       Tensor<double> mask = sequence_mask<double>({5, 2}, 5, left);
-      auto out = layer.forward(tape.constant(xs), &mask);
+      auto out = layer.forward(RecurrentInput(tape.constant(xs)).mask(mask));
       Tensor<double> alone = Tensor<double>::from_shape(Shape{2, 1, kIn});
       for (std::size_t t = 0; t < 2; ++t)
         for (std::size_t k = 0; k < kIn; ++k) alone(t, 0, k) = xs(first + t, 1, k);
@@ -203,7 +206,7 @@ TEST_CASE("fused and composed RNN, LSTM and GRU layers agree in values and gradi
     Rng rx(11);
     Var<double> x = tape.constant(uniform<double>(Shape{kSteps, kBatch, kIn}, -1, 1, rx));
     Tensor<double> mask = sequence_mask<double>({kSteps, 4, 1}, kSteps);
-    auto a = fused.forward(x, &mask), b = composed.forward(x, &mask);
+    auto a = fused.forward(RecurrentInput(x).mask(mask)), b = composed.forward(RecurrentInput(x).mask(mask));
     REQUIRE(xt::allclose(a.output.value(), b.output.value(), 1e-12, 1e-14));
     tape.backward(sum(square(a.output)) + sum(a.last()));
     tape.backward(sum(square(b.output)) + sum(b.last()));
@@ -227,13 +230,13 @@ TEST_CASE("return_sequences = false: the same final states, no output", "[layers
     Rng rx(13);
     Var<double> x = rand_param(tape, {kSteps, kBatch, kIn}, rx);
     Tensor<double> mask = sequence_mask<double>({kSteps, 4, 1}, kSteps);
-    auto a = full.forward(x, &mask), b = last_only.forward(x, &mask);
+    auto a = full.forward(RecurrentInput(x).mask(mask)), b = last_only.forward(RecurrentInput(x).mask(mask));
     REQUIRE_FALSE(b.output.defined());
     REQUIRE(b.final.size() == a.final.size());
     REQUIRE(xt::allclose(a.last().value(), b.last().value(), 1e-14, 1e-15));
     std::vector<Var<double>> inputs = last_only.parameters();
     inputs.push_back(x);
-    require_gradcheck(tape, inputs, [&] { return last_only.forward(x, &mask).last(); });
+    require_gradcheck(tape, inputs, [&] { return last_only.forward(RecurrentInput(x).mask(mask)).last(); });
   }
 }
 
@@ -244,7 +247,7 @@ TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   REQUIRE_THROWS_WITH(layer.forward(tape.constant(tg::zeros<float>(Shape{5, 2, 3}))),
                       Catch::Contains("(5, 2, 3)") && Catch::Contains("expected (time, batch, 4)"));
   Tensor<float> bad_mask = tg::zeros<float>(Shape{2, 5});
-  REQUIRE_THROWS_WITH(layer.forward(tape.constant(tg::zeros<float>(Shape{5, 2, 4})), &bad_mask),
+  REQUIRE_THROWS_WITH(layer.forward(RecurrentInput(tape.constant(tg::zeros<float>(Shape{5, 2, 4}))).mask(bad_mask)),
                       Catch::Contains("mask has shape (2, 5)"));
   REQUIRE_THROWS_WITH(parse_cell_type("lstn"), Catch::Contains("unknown cell type 'lstn'"));
   REQUIRE_THROWS_WITH(sequence_mask<float>(std::vector<std::size_t>{6}, 5), Catch::Contains("length 6"));
@@ -252,7 +255,7 @@ TEST_CASE("bad shapes and options are clear errors", "[layers][recurrent]") {
   REQUIRE((sequence_mask<float>(std::vector<int>{2, 1}, 3, true) == Tensor<float>{{0, 0}, {1, 0}, {1, 1}}));
 }
 
-TEST_CASE("a mask by value, as a Var or shaped (T, B, 1) gives what the pointer form gives",
+TEST_CASE("a mask as a Tensor, a Var, shaped (T, B, 1) or from lengths: the same result",
           "[layers][recurrent][mask]") {
   for (const bool batch_first : {false, true}) {
     INFO("batch_first " << batch_first);
@@ -261,24 +264,34 @@ TEST_CASE("a mask by value, as a Var or shaped (T, B, 1) gives what the pointer 
     Recurrent<double> layer(tape, RecurrentOptions(kIn, kHidden).cell(CellType::LSTM).batch_first(batch_first), rng);
     const Var<double> x = tape.constant(
         uniform<double>(batch_first ? Shape{kBatch, kSteps, kIn} : Shape{kSteps, kBatch, kIn}, -1, 1, rng));
-    const Tensor<double> mask = sequence_mask<double>({kSteps, 2, 5}, kSteps, false, batch_first);
+    const std::vector<std::size_t> lengths = {kSteps, 2, 5};
+    const Tensor<double> mask = sequence_mask<double>(lengths, kSteps, false, batch_first);
     Tensor<double> with_one = mask;
     with_one.reshape({mask.shape()[0], mask.shape()[1], 1});
     std::vector<State<double>> initial{{tape.constant(uniform<double>(Shape{kBatch, kHidden}, -1, 1, rng)),
                                         tape.constant(uniform<double>(Shape{kBatch, kHidden}, -1, 1, rng))}};
-    const Tensor<double> expected = everything(layer.forward(x, &mask, &initial)).value();
+    const Tensor<double> expected = everything(layer.forward(RecurrentInput(x).mask(mask).initial(initial))).value();
     auto same = [&](const RecurrentOutput<double>& out) {
       const Tensor<double> got = everything(out).value();
       return std::equal(got.begin(), got.end(), expected.begin(), expected.end());
     };
-    CHECK(same(layer.forward(x, mask, initial)));
-    CHECK(same(layer.forward(x, tape.constant(mask), &initial)));
-    CHECK(same(layer.forward(x, with_one, initial)));
-    const Tensor<double> unmasked = everything(layer.forward(x, initial)).value();
+    CHECK(same(layer.forward(RecurrentInput(x).mask(tape.constant(mask)).initial(initial))));
+    CHECK(same(layer.forward(RecurrentInput(x).mask(with_one).initial(initial))));
+    CHECK(same(layer.forward(RecurrentInput(x).mask_lengths(lengths).initial(initial))));
+    const Tensor<double> left = sequence_mask<double>(lengths, kSteps, true, batch_first);
+    const Tensor<double> by_mask = everything(layer.forward(RecurrentInput(x).mask(left))).value();
+    const Tensor<double> by_lengths =
+        everything(layer.forward(RecurrentInput(x).mask_lengths(lengths, Padding::Left))).value();
+    CHECK(std::equal(by_mask.begin(), by_mask.end(), by_lengths.begin(), by_lengths.end()));
+    const Tensor<double> unmasked = everything(layer.forward(RecurrentInput(x).initial(initial))).value();
     CHECK_FALSE(std::equal(unmasked.begin(), unmasked.end(), expected.begin(), expected.end()));
     Tensor<double> wrong = mask;
     wrong.reshape({mask.shape()[0], mask.shape()[1], 1, 1});
-    CHECK_THROWS_WITH(layer.forward(x, wrong), Catch::Matchers::Contains("mask has shape"));
+    CHECK_THROWS_WITH(layer.forward(RecurrentInput(x).mask(wrong)), Catch::Matchers::Contains("mask has shape"));
+    CHECK_THROWS_WITH(layer.forward(RecurrentInput(x).mask(mask).mask_lengths(lengths)),
+                      Catch::Matchers::Contains("both a mask and lengths"));
+    CHECK_THROWS_WITH(layer.forward(RecurrentInput(x).mask_lengths({kSteps, 2})),
+                      Catch::Matchers::Contains("2 lengths for a batch of 3"));
   }
 }
 
@@ -288,7 +301,8 @@ TEST_CASE("an empty vector of initial states starts from zeros, as none does", "
   Recurrent<double> layer(tape, RecurrentOptions(kIn, kHidden).cell(CellType::GRU).num_layers(2), rng);
   const Var<double> x = tape.constant(uniform<double>(Shape{kSteps, kBatch, kIn}, -1, 1, rng));
   const Tensor<double> none = everything(layer.forward(x)).value();
-  const Tensor<double> empty = everything(layer.forward(x, std::vector<State<double>>{})).value();
+  const Tensor<double> empty = everything(layer.forward(RecurrentInput(x).initial({}))).value();
   CHECK(std::equal(none.begin(), none.end(), empty.begin(), empty.end()));
-  CHECK_THROWS_WITH(layer.forward(x, std::vector<State<double>>(1)), Catch::Matchers::Contains("initial states for 2"));
+  CHECK_THROWS_WITH(layer.forward(RecurrentInput(x).initial(std::vector<State<double>>(1))),
+                    Catch::Matchers::Contains("initial states for 2"));
 }
