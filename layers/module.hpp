@@ -17,14 +17,9 @@
 #include <vector>
 
 #include <tapegrad/autograd/autograd.hpp>
+#include <tapegrad/autograd/named_parameter.hpp>
 
 namespace tg {
-
-template <class T>
-struct NamedParameter {
-  std::string name;
-  Var<T> var;
-};
 
 // A module's name from the prefix collect_torch got: "rnn" for "rnn.", "" at
 // the top; and how errors say it: "module 'rnn'", "the model".
