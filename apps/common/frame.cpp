@@ -276,7 +276,7 @@ train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
 void Frame::export_model(const Module<float>& model, std::FILE* log) const {
   const std::string& path = flags_.export_torch;
   if (path.empty() || parallel::rank() != 0) return;  // under mpirun, rank 0 writes
-  const TorchState<float> state = model.torch_state();
+  const TorchState<float> state = torch_state(model);
   export_torch(path, model);
   if (log) {
     std::string modules;
