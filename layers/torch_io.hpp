@@ -24,7 +24,7 @@
 
 #include <string>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/module.hpp>
 #include <tapegrad/layers/torch_state.hpp>
 

@@ -10,9 +10,9 @@
 
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/backend/blas.hpp>
-#include <tapegrad/checkpoint/atomic_file.hpp>
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/atomic_file.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/torch_io.hpp>
 #include <tapegrad/parallel/comm.hpp>
 

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../checkpoint/helpers.hpp"
+#include "../io/helpers.hpp"
 #include <tapegrad/layers/init.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/layers/recurrent.hpp>
