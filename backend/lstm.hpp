@@ -3,7 +3,7 @@
 //
 // Float runs one fused pass on 512-bit vectors where the CPU has AVX-512
 // (sigmoid and tanh inlined, their divisions done by a reciprocal estimate
-// and one Newton step: within 2 ulp of the exact values, tests/autograd
+// and one Newton step: within 2 ulp of the exact values, tests/backend
 // test_lstm_rows); double, and float elsewhere, run the activation rows and
 // then the cell arithmetic on the vectors the library was compiled for.
 #pragma once

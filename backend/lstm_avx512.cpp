@@ -3,7 +3,7 @@
 // activation_avx512.cpp, everything it defines is ours (tg::lstm::avx512),
 // internal, or an xsimd template for xsimd::avx512bw, so no inline function
 // shared with the rest of the program is emitted here with AVX-512
-// instructions (tests/autograd/avx512_symbols.sh).
+// instructions (tests/backend/avx512_symbols.sh).
 #include <immintrin.h>
 
 #include <tapegrad/backend/lstm_rows.hpp>

@@ -4,8 +4,8 @@
 #include <map>
 #include <set>
 
-#include <tapegrad/checkpoint/json_depth.hpp>
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/json_depth.hpp>
+#include <tapegrad/io/safetensors.hpp>
 
 namespace tg::ckpt {
 namespace {

@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <tapegrad/layers/module.hpp>
+#include <tapegrad/autograd/named_parameter.hpp>
 #include <tapegrad/optim/optimizer.hpp>
 
 namespace tg::ckpt {

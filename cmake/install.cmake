@@ -63,7 +63,7 @@ endif()
 set(TAPEGRAD_PKGCONFIG_REQUIRES "xtensor xsimd nlohmann_json fmt ${blas_packages}" CACHE STRING
     "pkg-config packages tapegrad.pc requires (the BLAS and LAPACK the library was built with)")
 set(TAPEGRAD_PC_LIBS "")
-foreach(lib train state datasets slots layers optim autograd checkpoint backend)
+foreach(lib train checkpoint datasets slots layers optim autograd io backend)
   string(APPEND TAPEGRAD_PC_LIBS " -ltapegrad_${lib}")
 endforeach()
 # Relocatable: the prefix is found from where the .pc file is

@@ -16,7 +16,7 @@
 
 #include <tapegrad/backend/tensor.hpp>
 #include <tapegrad/datasets/sha256.hpp>
-#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 
 namespace tg::data {
 namespace {

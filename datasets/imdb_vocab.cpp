@@ -7,7 +7,7 @@
 
 #include <tapegrad/datasets/imdb.hpp>
 
-#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 
 namespace tg::data {
 namespace {

@@ -8,9 +8,9 @@
 #include <limits>
 #include <string>
 
-#include <tapegrad/checkpoint/json_depth.hpp>
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/json_depth.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include "fuzz/fuzz_input.hpp"
 
 namespace {

@@ -3,7 +3,7 @@
 // named_parameters() lists them in registration order with dotted names
 // ("rnn.l0.fwd.weight_hh"), which optimizers, checkpoints and gradcheck all
 // use, and collect_torch() under PyTorch's state_dict names and layouts, for
-// export_torch/import_torch (layers/torch_io.hpp).
+// export_torch/import_torch (layers/torch_state.hpp, layers/torch_io.hpp).
 #pragma once
 
 #include <cxxabi.h>
@@ -17,58 +17,13 @@
 #include <vector>
 
 #include <tapegrad/autograd/autograd.hpp>
+#include <tapegrad/autograd/named_parameter.hpp>
 
 namespace tg {
 
+// What collect_torch fills, for the PyTorch interop (layers/torch_state.hpp).
 template <class T>
-struct NamedParameter {
-  std::string name;
-  Var<T> var;
-};
-
-// A module's name from the prefix collect_torch got: "rnn" for "rnn.", "" at
-// the top; and how errors say it: "module 'rnn'", "the model".
-inline std::string torch_module_name(const std::string& prefix) {
-  return !prefix.empty() && prefix.back() == '.' ? prefix.substr(0, prefix.size() - 1) : prefix;
-}
-inline std::string torch_module_str(const std::string& prefix) {
-  return prefix.empty() ? "the model" : "module '" + torch_module_name(prefix) + "'";
-}
-
-// How a PyTorch tensor relates to our parameter.
-enum class TorchLayout {
-  Same,        // same shape, same order: biases, Embedding's (num, dim) table
-  Transposed,  // ours (in, out), PyTorch's (out, in): Linear and recurrent weights
-  // PyTorch keeps several tensors whose sum is this one parameter (an RNN's
-  // or LSTM's b_ih + b_hh): export writes the value into the first of them
-  // and zeros into the others; import adds them all up.
-  Summand,
-};
-
-template <class T>
-struct TorchParameter {
-  std::string name;  // PyTorch's state_dict key: "rnn.weight_ih_l0_reverse"
-  Var<T> var;        // our parameter
-  TorchLayout layout = TorchLayout::Same;
-};
-
-// What collect_torch fills: the state_dict entries in PyTorch's order, and
-// for each PyTorch module the call that builds it ("rnn" ->
-// "nn.LSTM(input_size=3, hidden_size=8, num_layers=2, bidirectional=True)").
-template <class T>
-struct TorchState {
-  std::vector<TorchParameter<T>> parameters;
-  std::vector<std::pair<std::string, std::string>> modules;
-
-  // An undefined var (a Linear without bias) is skipped, as in collect.
-  void add(const std::string& name, const Var<T>& var, TorchLayout layout = TorchLayout::Same) {
-    if (var.defined()) parameters.push_back({name, var, layout});
-  }
-  // `prefix` as passed to collect_torch ("rnn." or ""); stored as "rnn", "".
-  void describe(const std::string& prefix, const std::string& constructor) {
-    modules.emplace_back(torch_module_name(prefix), constructor);
-  }
-};
+struct TorchState;
 
 // "tg::Linear<float>": a readable type name for error messages.
 inline std::string type_name(const std::type_info& type) {
@@ -164,17 +119,9 @@ class Module {
   // maps to a PyTorch module holding the same submodules and parameters
   // under the same names (a bare parameter as nn.Parameter, in our layout);
   // Linear, Embedding, Recurrent and the cells say how they map themselves.
-  virtual void collect_torch(const std::string& prefix, TorchState<T>& out) const {
-    for (const Entry& e : entries_) {
-      if (e.module) e.module->collect_torch(prefix + e.name + ".", out);
-      else out.add(prefix + e.name, *e.parameter);
-    }
-  }
-  TorchState<T> torch_state() const {
-    TorchState<T> out;
-    collect_torch("", out);
-    return out;
-  }
+  // Defined in layers/torch_io.cpp for float and double, with the others:
+  // this header needs no PyTorch type but the name.
+  virtual void collect_torch(const std::string& prefix, TorchState<T>& out) const;
 
  protected:
   // Registers a parameter (a Var member, made by tape.parameter) under

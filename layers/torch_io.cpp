@@ -1,5 +1,6 @@
-// Everything that knows PyTorch's names: the collect_torch of Linear,
-// Embedding and Recurrent, and the export and import through them.
+// Everything that knows PyTorch's names: the collect_torch of Module (the
+// default), Linear, Embedding and Recurrent, and the export and import
+// through them.
 #include <tapegrad/layers/torch_io.hpp>
 
 #include <map>
@@ -16,6 +17,16 @@
 namespace tg {
 
 // ---- the mappings ----------------------------------------------------------
+
+// A module of registered layers maps to a PyTorch module of the same
+// submodules and parameters, under the same names.
+template <class T>
+void Module<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
+  for (const Entry& e : entries_) {
+    if (e.module) e.module->collect_torch(prefix + e.name + ".", out);
+    else out.add(prefix + e.name, *e.parameter);
+  }
+}
 
 template <class T>
 void Linear<T>::collect_torch(const std::string& prefix, TorchState<T>& out) const {
@@ -166,7 +177,7 @@ namespace {
 
 template <class T>
 TorchState<T> checked_state(const Module<T>& model) {
-  TorchState<T> s = model.torch_state();
+  TorchState<T> s = torch_state(model);
   std::set<std::string> seen;
   for (const auto& p : s.parameters) {
     if (!seen.insert(p.name).second)
@@ -250,6 +261,7 @@ void import_torch(const std::string& path, Module<T>& model, bool strict) {
 }
 
 #define TG_TORCH_IO_INSTANTIATE(T)                                                          \
+  template void Module<T>::collect_torch(const std::string&, TorchState<T>&) const;        \
   template void Linear<T>::collect_torch(const std::string&, TorchState<T>&) const;        \
   template void Embedding<T>::collect_torch(const std::string&, TorchState<T>&) const;     \
   template void Recurrent<T>::collect_torch(const std::string&, TorchState<T>&) const;     \

@@ -4,7 +4,7 @@
 //   tg::export_torch("model.safetensors", model);   // PyTorch: load_state_dict(strict=True)
 //   tg::import_torch("from_torch.safetensors", model);
 //
-// The names and layouts come from Module::collect_torch (layers/module.hpp):
+// The names and layouts come from Module::collect_torch (layers/torch_state.hpp):
 //
 //   ours                                   PyTorch
 //   Linear     weight (in, out), bias      nn.Linear     weight (out, in), bias
@@ -24,8 +24,9 @@
 
 #include <string>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/module.hpp>
+#include <tapegrad/layers/torch_state.hpp>
 
 namespace tg {
 

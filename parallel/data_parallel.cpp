@@ -8,6 +8,8 @@
 
 #include <fmt/core.h>
 
+#include <tapegrad/autograd/ops/elementwise.hpp>
+
 namespace tg::parallel {
 namespace {
 

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include <tapegrad/layers/module.hpp>
+#include <tapegrad/autograd/named_parameter.hpp>
 #include <tapegrad/optim/optimizer.hpp>
 #include <tapegrad/parallel/comm.hpp>
 #include <tapegrad/train/trainer.hpp>

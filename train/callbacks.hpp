@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tapegrad/autograd/named_parameter.hpp>
 #include <tapegrad/autograd/tape.hpp>
-#include <tapegrad/layers/module.hpp>
 
 namespace tg::train {
 

@@ -12,7 +12,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 
 namespace tg::train {
 namespace {

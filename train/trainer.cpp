@@ -11,8 +11,8 @@
 #include <fmt/core.h>
 
 #include <tapegrad/autograd/profiler.hpp>
-#include <tapegrad/checkpoint/atomic_file.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 
 namespace tg::train {
 namespace {

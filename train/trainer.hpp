@@ -38,9 +38,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tapegrad/autograd/named_parameter.hpp>
 #include <tapegrad/autograd/random.hpp>
 #include <tapegrad/checkpoint/state.hpp>
-#include <tapegrad/layers/module.hpp>
 #include <tapegrad/optim/optimizer.hpp>
 #include <tapegrad/optim/schedule.hpp>
 #include <tapegrad/train/callbacks.hpp>

@@ -20,6 +20,7 @@
 
 #include <tapegrad/layers/init.hpp>
 #include <tapegrad/layers/recurrent.hpp>
+#include <tapegrad/layers/torch_state.hpp>
 
 namespace tg::adding {
 

@@ -10,9 +10,9 @@
 
 #include <tapegrad/autograd/profiler.hpp>
 #include <tapegrad/backend/blas.hpp>
-#include <tapegrad/checkpoint/atomic_file.hpp>
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/atomic_file.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/torch_io.hpp>
 #include <tapegrad/parallel/comm.hpp>
 
@@ -276,7 +276,7 @@ train::Options Frame::trainer_options(std::size_t batches_per_epoch) const {
 void Frame::export_model(const Module<float>& model, std::FILE* log) const {
   const std::string& path = flags_.export_torch;
   if (path.empty() || parallel::rank() != 0) return;  // under mpirun, rank 0 writes
-  const TorchState<float> state = model.torch_state();
+  const TorchState<float> state = torch_state(model);
   export_torch(path, model);
   if (log) {
     std::string modules;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tiny safetensors reader and writer in numpy, independent of the C++ code.
 
-tests/checkpoint uses it to check that our files interoperate:
+tests/io uses it to check that our files interoperate:
   read_checkpoint.py read FILE    print {"metadata": {..}, "tensors": {name:
                                   {"dtype", "shape", "values" (flat)}}} as JSON
   read_checkpoint.py write FILE   write the checkpoint WRITTEN (unpadded header,

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include <tapegrad/backend/tensor.hpp>
-#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 
 namespace tg::slots {
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, read_file
 
 namespace tg::test {

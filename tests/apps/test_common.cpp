@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "apps/common/frame.hpp"
-#include <tapegrad/checkpoint/atomic_file.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/train/log.hpp>
 

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "apps/imdb_lstm/imdb_app.hpp"
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include "tests/apps/imdb_files.hpp"  // write_reviews
 #include "tests/apps/torch_export.hpp"
 #include "tests/apps/imdb_files.hpp"

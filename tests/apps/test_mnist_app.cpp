@@ -13,8 +13,8 @@
 #include <random>
 #include <string>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include "apps/mnist_rnn/mnist_app.hpp"
 #include <tapegrad/optim/adam.hpp>
 #include "tests/apps/torch_export.hpp"

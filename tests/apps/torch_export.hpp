@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/torch_io.hpp>
 
 namespace tg::test {

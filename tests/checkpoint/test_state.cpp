@@ -9,8 +9,8 @@
 #include <cmath>
 #include <limits>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/optim/adam.hpp>
 

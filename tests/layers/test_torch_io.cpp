@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../checkpoint/helpers.hpp"
+#include "../io/helpers.hpp"
 #include <tapegrad/layers/init.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/layers/recurrent.hpp>
@@ -193,7 +193,7 @@ void require_round_trip(const S& spec) {
 template <class T>
 std::vector<std::string> torch_names(const Module<T>& m) {
   std::vector<std::string> names;
-  for (const auto& p : m.torch_state().parameters) names.push_back(p.name);
+  for (const auto& p : torch_state(m).parameters) names.push_back(p.name);
   return names;
 }
 
@@ -421,7 +421,7 @@ TEST_CASE("export_torch refuses what PyTorch has no equivalent of", "[layers][to
     }
   };
   const Scaled scaled(tape, rng);
-  const TorchState<float> state = scaled.torch_state();
+  const TorchState<float> state = torch_state(scaled);
   REQUIRE(state.parameters.size() == 3);
   CHECK(state.parameters[0].name == "head.weight");
   CHECK(state.parameters[0].layout == TorchLayout::Transposed);

@@ -91,7 +91,9 @@ install)
   cmake --install "$build" --prefix "$prefix" >/dev/null
   for f in include/tapegrad/autograd/tape.hpp include/tapegrad/layers/torch_io.hpp \
            include/tapegrad/datasets/slots/vocab.hpp include/tapegrad/train/trainer.hpp \
+           include/tapegrad/io/safetensors.hpp include/tapegrad/checkpoint/state.hpp \
            lib/libtapegrad_autograd.a lib/libtapegrad_backend.a lib/libtapegrad_train.a \
+           lib/libtapegrad_io.a lib/libtapegrad_checkpoint.a \
            lib/cmake/tapegrad/tapegradConfig.cmake lib/cmake/tapegrad/tapegradConfigVersion.cmake \
            lib/cmake/tapegrad/tapegradTargets.cmake lib/pkgconfig/tapegrad.pc; do
     [[ -f "$prefix/$f" ]] || fail "$prefix/$f was not installed"

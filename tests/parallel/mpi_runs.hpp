@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include "tests/apps/app_exe.hpp"     // run_exe
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, read_file
 

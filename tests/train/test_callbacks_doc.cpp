@@ -8,7 +8,7 @@
 
 #include <fmt/core.h>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/optim/schedule.hpp>
 
 #include "problem.hpp"

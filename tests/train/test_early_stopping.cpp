@@ -5,8 +5,8 @@
 
 #include <map>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
 #include <tapegrad/checkpoint/state.hpp>
+#include <tapegrad/io/safetensors.hpp>
 
 #include "problem.hpp"
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <memory>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/optim/schedule.hpp>
 
 #include "problem.hpp"

@@ -13,7 +13,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 
 namespace tg::test {
 

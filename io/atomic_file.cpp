@@ -1,4 +1,4 @@
-#include <tapegrad/checkpoint/atomic_file.hpp>
+#include <tapegrad/io/atomic_file.hpp>
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
-#include <tapegrad/checkpoint/safetensors.hpp>
+#include <tapegrad/io/safetensors.hpp>
 
-#include <tapegrad/checkpoint/atomic_file.hpp>
-#include <tapegrad/checkpoint/json_depth.hpp>
+#include <tapegrad/io/atomic_file.hpp>
+#include <tapegrad/io/json_depth.hpp>
 
 #include <algorithm>
 #include <cerrno>
