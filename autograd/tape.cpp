@@ -1,38 +1,11 @@
 #include <tapegrad/autograd/tape.hpp>
 
-#include <malloc.h>
-
 #include <cmath>
-#include <mutex>
 #include <string>
 
 #include <xtensor/xreducer.hpp>
 
 namespace tg {
-
-// Freed large blocks go back to the OS by default, and touching fresh pages
-// costs ~13 us per 4 KiB on these VMs: a tape that allocates its results anew
-// every step would spend most of its time in page faults. Keeping freed
-// memory in the process makes the next step reuse warm pages.
-void tune_allocator() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  });
-}
-
-void Arena::next_chunk(std::size_t at_least) {
-  // Move to the next kept chunk if it is big enough, else insert a new one.
-  if (!chunks_.empty()) ++chunk_;
-  if (chunk_ < chunks_.size() && chunks_[chunk_].size >= at_least) {
-    used_ = 0;
-    return;
-  }
-  const std::size_t size = std::max<std::size_t>(at_least, 256 << 10);
-  chunks_.insert(chunks_.begin() + chunk_, Chunk{std::make_unique<unsigned char[]>(size), size});
-  used_ = 0;
-}
 
 template <class T>
 void Node<T>::add_grad_sum_to(const Tensor<T>& g) {

@@ -42,6 +42,8 @@
 #include <tapegrad/autograd/node.hpp>
 #include <tapegrad/autograd/parameter_notes.hpp>
 #include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/backend/arena.hpp>
+#include <tapegrad/backend/memory.hpp>
 #include <tapegrad/backend/tensor.hpp>
 #include <tapegrad/backend/zip.hpp>
 
@@ -162,41 +164,11 @@ class Var {
   NodePtr<T> node_;
 };
 
-void tune_allocator();  // see tape.cpp
-
-// Bump allocation in chunks that are kept across clear(): recording an op
-// costs a pointer increment, not a malloc.
-class Arena {
- public:
-  void* allocate(std::size_t bytes, std::size_t align) {
-    std::size_t at = (used_ + align - 1) & ~(align - 1);
-    if (chunk_ >= chunks_.size() || at + bytes > chunks_[chunk_].size) {
-      next_chunk(bytes + align);
-      at = (used_ + align - 1) & ~(align - 1);
-    }
-    used_ = at + bytes;
-    return chunks_[chunk_].data.get() + at;
-  }
-  void reset() {
-    chunk_ = 0;
-    used_ = 0;
-  }
-
- private:
-  struct Chunk {
-    std::unique_ptr<unsigned char[]> data;
-    std::size_t size;
-  };
-  void next_chunk(std::size_t at_least);
-  std::vector<Chunk> chunks_;
-  std::size_t chunk_ = 0, used_ = 0;
-};
-
 template <class T>
 class Tape {
  public:
   Tape() {
-    tune_allocator();
+    memory::tune_allocator();
     profiler::enable_from_environment();
   }
   Tape(const Tape&) = delete;
