@@ -35,15 +35,44 @@ void add_backward(const char* op, Clock::duration d) {
   s.backward_seconds += std::chrono::duration<double>(d).count();
 }
 
+namespace {
+struct Follower {
+  void* tape;
+  void (*switched)(void*, bool);
+};
+// Tapes are made and dropped on any thread; the switch itself is meant to
+// be used while no tape is running (see the header).
+std::mutex followers_lock;
+std::vector<Follower>& followers() {
+  static std::vector<Follower> f;
+  return f;
+}
+}  // namespace
+
+void follow(void* tape, void (*switched)(void*, bool)) {
+  std::lock_guard<std::mutex> hold(followers_lock);
+  followers().push_back({tape, switched});
+}
+
+void unfollow(void* tape) {
+  std::lock_guard<std::mutex> hold(followers_lock);
+  auto& f = followers();
+  f.erase(std::remove_if(f.begin(), f.end(), [&](const Follower& x) { return x.tape == tape; }), f.end());
+}
+
 }  // namespace detail
 
-void enable(bool on) { detail::on = on; }
+void enable(bool on) {
+  std::lock_guard<std::mutex> hold(detail::followers_lock);
+  detail::on = on;
+  for (const detail::Follower& f : detail::followers()) f.switched(f.tape, on);
+}
 
 void enable_from_environment() {
   static std::once_flag once;
   std::call_once(once, [] {
     const char* v = std::getenv("TAPEGRAD_PROFILE");
-    if (v && *v && std::string(v) != "0") detail::on = true;
+    if (v && *v && std::string(v) != "0") enable(true);
   });
 }
 

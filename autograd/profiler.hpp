@@ -10,7 +10,10 @@
 //
 // Forward time runs from the op's start (tape_of) to its result; an op built
 // from other ops counts only its own part. Backward time is the record's
-// closure. One table per process; training is single-threaded.
+// closure. One table per process; training is single-threaded. Each tape
+// follows the switch: while on, it holds an observer that times its ops
+// (diagnostics/op_timer.hpp); while off, it pays one test per op. Switch
+// it while no tape runs on another thread.
 #pragma once
 
 #include <chrono>
@@ -31,6 +34,9 @@ extern bool on;
 using Clock = std::chrono::steady_clock;
 void add_forward(const char* op, Clock::duration d, std::size_t bytes, bool first_result);
 void add_backward(const char* op, Clock::duration d);
+// Every live tape registers here, to be told when enable() switches.
+void follow(void* tape, void (*switched)(void* tape, bool on));
+void unfollow(void* tape);
 }  // namespace detail
 
 inline bool enabled() { return detail::on; }

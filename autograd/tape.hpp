@@ -24,6 +24,9 @@
 // differentiate again, clear() and run the forward pass again; to run
 // several backwards over one graph on purpose (each adding into the leaves),
 // pass tg::retain_graph to every backward but the last.
+//
+// Diagnostics (anomaly detection, the profiler, gradcheck's stale watch)
+// see the tape through observers (observer.hpp); the sweep knows none of them.
 #pragma once
 
 #include <algorithm>
@@ -40,8 +43,10 @@
 #include <xtensor/xnoalias.hpp>
 
 #include <tapegrad/autograd/node.hpp>
+#include <tapegrad/autograd/observer.hpp>
 #include <tapegrad/autograd/parameter_notes.hpp>
-#include <tapegrad/autograd/profiler.hpp>
+#include <tapegrad/autograd/var.hpp>
+#include <tapegrad/backend/arena.hpp>
 #include <tapegrad/backend/tensor.hpp>
 #include <tapegrad/backend/zip.hpp>
 
@@ -75,130 +80,10 @@ using tensor_arg_t = typename scalar_arg<Tensor<T>>::type;
 struct SavesChosen {};
 inline constexpr SavesChosen saves_chosen{};
 
-// A handle to a node: cheap to copy, shares the node.
-template <class T>
-class Var {
- public:
-  Var() = default;
-  explicit Var(NodePtr<T> node) : node_(std::move(node)) {
-    if (!node_) return;
-    if (node_->value_released)
-      throw Error("Var: the value of this node was released (no Var held it and no backward reads it)");
-    ++node_->handles;
-  }
-  Var(const Var& o) : node_(o.node_) {
-    if (node_) ++node_->handles;
-  }
-  Var(Var&& o) noexcept : node_(std::move(o.node_)) {}
-  Var& operator=(const Var& o) {
-    Var copy(o);
-    return *this = std::move(copy);
-  }
-  Var& operator=(Var&& o) noexcept {
-    if (this != &o) {
-      drop();
-      node_ = std::move(o.node_);
-    }
-    return *this;
-  }
-  ~Var() { drop(); }
-
-  const Tensor<T>& value() const { return node_->value; }
-  // Writable for optimizers and initialisers; do not change the shape.
-  Tensor<T>& value() { return node_->value; }
-  const auto& shape() const { return node_->value.shape(); }
-  std::size_t dim() const { return node_->value.dimension(); }
-  std::size_t size() const { return node_->value.size(); }
-
-  bool requires_grad() const { return node_->requires_grad; }
-  // Freezes (false) or unfreezes a parameter: a leaf only (an op's result
-  // requires grad when its inputs do).
-  void set_requires_grad(bool on) {
-    if (node_->generation != 0)
-      throw Error("set_requires_grad(): only a leaf (tape.parameter) can be frozen or unfrozen; "
-                  "this value is the result of an op");
-    node_->requires_grad = on;
-  }
-  bool has_grad() const { return node_->has_grad; }
-  // The gradient accumulated by backward; throws if none reached this value.
-  const Tensor<T>& grad() const {
-    node_->fill_unwritten();
-    if (!node_->has_grad)
-      throw Error("grad(): this value has no gradient (no backward reached it" +
-                  std::string(node_->requires_grad ? ")" : "; it does not require grad)"));
-    return node_->grad;
-  }
-  // Writable: whoever writes may touch any row, so grad_rows() says nothing after.
-  Tensor<T>& grad() {
-    node_->note_dense();
-    return const_cast<Tensor<T>&>(std::as_const(*this).grad());
-  }
-  // The rows noted beside the gradient (grad_rows) are cleared by its next
-  // first contribution.
-  void zero_grad() { node_->forget_grad(); }
-  // The rows of the gradient that received anything, when only index_select
-  // wrote into it (an embedding table; rows of a padding id are not
-  // counted); null otherwise, and when there is no gradient.
-  const GradRows* grad_rows() const {
-    const GradRows* r = node_->grad_rows.get();
-    return node_->has_grad && r && !r->dense ? r : nullptr;
-  }
-  // The value of a one-element tensor (a loss).
-  T item() const {
-    if (node_->value.size() != 1)
-      throw Error("item(): value has shape " + shape_str(shape()) + ", not a single element");
-    return node_->value.data()[0];
-  }
-
-  Tape<T>& tape() const { return *node_->tape; }
-  const NodePtr<T>& node() const { return node_; }
-  bool defined() const { return node_ != nullptr; }
-
- private:
-  void drop() noexcept {
-    if (node_ && --node_->handles == 0) node_->last_handle_gone();
-    node_.reset();
-  }
-  NodePtr<T> node_;
-};
-
-void tune_allocator();  // see tape.cpp
-
-// Bump allocation in chunks that are kept across clear(): recording an op
-// costs a pointer increment, not a malloc.
-class Arena {
- public:
-  void* allocate(std::size_t bytes, std::size_t align) {
-    std::size_t at = (used_ + align - 1) & ~(align - 1);
-    if (chunk_ >= chunks_.size() || at + bytes > chunks_[chunk_].size) {
-      next_chunk(bytes + align);
-      at = (used_ + align - 1) & ~(align - 1);
-    }
-    used_ = at + bytes;
-    return chunks_[chunk_].data.get() + at;
-  }
-  void reset() {
-    chunk_ = 0;
-    used_ = 0;
-  }
-
- private:
-  struct Chunk {
-    std::unique_ptr<unsigned char[]> data;
-    std::size_t size;
-  };
-  void next_chunk(std::size_t at_least);
-  std::vector<Chunk> chunks_;
-  std::size_t chunk_ = 0, used_ = 0;
-};
-
 template <class T>
 class Tape {
  public:
-  Tape() {
-    tune_allocator();
-    profiler::enable_from_environment();
-  }
+  Tape();  // follows the profiler's switch (autograd/profiler.hpp)
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -253,45 +138,42 @@ class Tape {
     records_.push_back({out.node().get(), out2.defined() ? out2.node().get() : nullptr, fn,
                         [](void* f) { (*static_cast<Fn*>(f))(); },
                         [](void* f) { static_cast<Fn*>(f)->~Fn(); }});
-    if (anomaly_ || profiler::enabled()) {
-      op_records_.resize(records_.size() - 1, {"(recorded before detection was on)", {}});
-      op_records_.push_back({op_, anomaly_ ? op_inputs_ : std::vector<const Node<T>*>{}});
-    }
+    if (!observers_.empty()) notify_record(records_.size() - 1);
   }
 
-  // Anomaly detection, off by default (and then free but for a flag test):
-  // every op's result is checked for NaN/Inf as it is made, and after each
-  // backward record runs, the gradients it wrote into the op's inputs. The
-  // error names the op, its index on the tape and its input shapes.
-  void set_detect_anomaly(bool on) { anomaly_ = on; }
-  bool detect_anomaly() const { return anomaly_; }
-  // Called by every op (through tape_of) before it computes: its name, and
-  // its inputs when anomaly detection is on. Unless the op chose what it
-  // saves, its inputs are kept for its backward.
+  // Called by every op (through tape_of) before it computes: its name and
+  // inputs go to the observers. Unless the op chose what it saves, its
+  // inputs are kept for its backward.
   void begin_op(const char* name, std::initializer_list<const Var<T>*> inputs, bool saves_inputs = true) {
-    op_ = name;
     if (saves_inputs)
       for (const Var<T>* v : inputs) v->node()->saved = true;
-    if (profiler::enabled()) {
-      op_start_ = profiler::detail::Clock::now();
-      op_results_ = 0;
-    }
-    if (watch_stale_) note_stale(name, inputs);
-    if (!anomaly_) return;
-    op_inputs_.clear();
-    for (const Var<T>* v : inputs) op_inputs_.push_back(v->node().get());
+    if (!observers_.empty()) notify_op(name, inputs);
   }
 
-  // For gradcheck: while on, the tape notes the first op input that is the
-  // result of an op computed before the last clear() and requires grad: a
-  // piece of graph built outside the function being checked, where every
-  // gradient stops (and the numeric one too, as its value never changes).
-  void set_watch_stale(bool on) {
-    watch_stale_ = on;
-    stale_.clear();
-  }
+  // Diagnostics watch the tape through observers (autograd/observer.hpp),
+  // not owned; with none attached each op and record pays one test.
+  void attach(TapeObserver<T>& o) { observers_.push_back(&o); }
+  void detach(TapeObserver<T>& o);
+
+  // Anomaly detection (diagnostics/anomaly.hpp), off by default: every op's
+  // result is checked for NaN/Inf as it is made, and after each backward
+  // record runs, the gradients it wrote into the op's inputs. The error
+  // names the op, its index on the tape and its input shapes.
+  void set_detect_anomaly(bool on);
+  bool detect_anomaly() const { return anomaly_ != nullptr; }
+
+  // For gradcheck (diagnostics/stale.hpp): while on, the tape notes the
+  // first op input that is the result of an op computed before the last
+  // clear() and requires grad: a piece of graph built outside the function
+  // being checked, where every gradient stops (and the numeric one too, as
+  // its value never changes).
+  void set_watch_stale(bool on);
   // "" when none was seen; else the op, the input and its shape.
-  const std::string& stale_input() const { return stale_; }
+  const std::string& stale_input() const;
+
+  // True for the result of an op computed before the last clear(): its
+  // record is gone, so no gradient passes through it.
+  bool cleared_since(const Node<T>& n) const { return n.generation != 0 && n.generation != generation_; }
 
   // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse. The records it
   // runs are spent: a later backward through them throws.
@@ -310,11 +192,11 @@ class Tape {
   void clear() {
     for (Record& r : records_) r.destroy(r.closure);
     records_.clear();
-    op_records_.clear();
     arena_.reset();
     ++generation_;
+    for (TapeObserver<T>* o : observers_) o->on_clear();
   }
-  ~Tape() { clear(); }
+  ~Tape();
   std::size_t size() const { return records_.size(); }
 
   bool recording() const { return no_grad_depth_ == 0; }
@@ -341,8 +223,7 @@ class Tape {
     n->saved = saved;
     n->tape = this;
     n->generation = generation_;
-    if (anomaly_) check_result(*n);
-    if (profiler::enabled()) profile_result(*n);
+    if (!observers_.empty()) notify_result(*n);
     return Var<T>(std::move(n));
   }
 
@@ -356,59 +237,39 @@ class Tape {
     return seed;
   }
 
-  // The reverse sweep behind every backward.
-  void sweep(const Var<T>& out, const Tensor<T>& seed, bool retain) {
-    if (out.node()->tape != this)
-      throw Error("backward(): the output belongs to another tape");
-    if (!out.requires_grad())
-      throw Error("backward(): the output does not depend on any parameter "
-                  "(or was computed under no_grad)");
-    if (out.node()->generation != 0 && out.node()->generation != generation_)
-      throw Error("backward(): the tape was cleared after this output was computed; "
-                  "run the forward pass again, then call backward before clear()");
-    if (!shapes_equal(seed, out))
-      throw Error("backward(): seed shape " + shape_str(seed.shape()) +
-                  " differs from output shape " + shape_str(out.shape()));
-    ++sweeps_;
-    out.node()->add_grad(seed);
-    bool ran = false;
-    for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
-      Node<T>* n2 = it->out2;
-      if (!it->out->has_grad && !(n2 && n2->has_grad)) continue;
-      if (it->spent) spent_graph(it, ran);
-      for (Node<T>* n : {it->out, n2})
-        if (n) n->fill_unwritten();
-      if (profiler::enabled()) {
-        const auto t0 = profiler::detail::Clock::now();
-        it->run(it->closure);
-        profile_backward(std::size_t(records_.rend() - it) - 1, profiler::detail::Clock::now() - t0);
-      } else {
-        it->run(it->closure);
-      }
-      ran = true;
-      it->spent = !retain;
-      if (anomaly_) check_gradients(std::size_t(records_.rend() - it) - 1);
-      // Every use of an output came later on the tape, so its gradient is
-      // complete and now spent: hand the buffer back for the records to come.
-      for (Node<T>* n : {it->out, n2})
-        if (n) n->drop_grad();
-    }
-  }
+  // The reverse sweep behind every backward (tape.cpp). Out of line: it is
+  // one call per backward, and inlined into bench_tape's chain it made that
+  // loop run 8% more instructions.
+  void sweep(const Var<T>& out, const Tensor<T>& seed, bool retain);
+  // Throws unless `out` can be differentiated with `seed` on this tape now.
+  void check_output(const Var<T>& out, const Tensor<T>& seed) const;
 
   // A backward closure lives in the arena until clear(); the record points
-  // at it, at its output node, and at how to run and destroy it.
+  // at it, at its outputs, and at how to run and destroy it.
   struct Record {
     Node<T>* out;
     Node<T>* out2;  // second output, or null
     void* closure;
-    void (*run)(void*);
+    void (*run_closure)(void*);
     void (*destroy)(void*);
     bool spent = false;  // run by a backward that did not retain the graph
+
+    bool reached() const { return out->has_grad || (out2 && out2->has_grad); }
+    // Rows of a gradient no step wrote (Node::first_rows_write) read as
+    // zero from here on: the closure sees whole gradients.
+    void run() {
+      out->fill_unwritten();
+      if (out2) out2->fill_unwritten();
+      run_closure(closure);
+    }
+    void drop_grads() {
+      out->drop_grad();
+      if (out2) out2->drop_grad();
+    }
   };
-  using RecordIt = typename std::vector<Record>::reverse_iterator;
-  // Throws: `it` was run by an earlier backward. Drops the gradients still in
-  // flight first, so the tape is as it was but for the leaves.
-  [[noreturn]] void spent_graph(RecordIt it, bool ran);
+  // Throws: record i was run by an earlier backward. Drops the gradients
+  // still in flight first, so the tape is as it was but for the leaves.
+  [[noreturn]] void spent_graph(std::size_t i, bool ran);
   std::vector<Record> records_;
   Arena arena_;
   ParameterNotes<T> parameter_notes_;
@@ -416,26 +277,16 @@ class Tape {
   std::uint64_t sweeps_ = 0;
   int no_grad_depth_ = 0;
 
-  // Anomaly detection and the profiler: the op being computed, and per
-  // record its name and inputs (kept only while one of them is on; the
-  // inputs only for anomaly detection).
-  struct OpRecord {
-    const char* op;
-    std::vector<const Node<T>*> inputs;
-  };
-  void check_result(const Node<T>& n) const;        // throws on NaN/Inf
-  void check_gradients(std::size_t record) const;   // throws on NaN/Inf
-  void profile_result(const Node<T>& n);
-  void profile_backward(std::size_t record, profiler::detail::Clock::duration d) const;
-  void note_stale(const char* op, std::initializer_list<const Var<T>*> inputs);
-  bool watch_stale_ = false;
-  std::string stale_;
-  bool anomaly_ = false;
-  const char* op_ = "";
-  std::vector<const Node<T>*> op_inputs_;
-  std::vector<OpRecord> op_records_;
-  profiler::detail::Clock::time_point op_start_;
-  int op_results_ = 0;
+  // The observers, and the ones the tape's own switches made (owned while
+  // on). The notify_ functions pass an event to each observer in turn.
+  std::vector<TapeObserver<T>*> observers_;
+  std::unique_ptr<TapeObserver<T>> anomaly_, stale_, profiler_;
+  void own(std::unique_ptr<TapeObserver<T>>& slot, std::unique_ptr<TapeObserver<T>> o);
+  void set_profiling(bool on);
+  void notify_op(const char* op, std::initializer_list<const Var<T>*> inputs);
+  void notify_result(const Node<T>& n);
+  void notify_record(std::size_t record);
+  void run_observed(std::size_t record);
 };
 
 namespace detail {

@@ -1,6 +1,9 @@
 #include <tapegrad/backend/memory.hpp>
 
+#include <malloc.h>
+
 #include <cstdlib>
+#include <mutex>
 #include <vector>
 
 namespace tg::memory {
@@ -85,5 +88,15 @@ void deallocate(void* p, std::size_t bytes) noexcept {
 
 Stats stats() { return cache.stats; }
 void release_cached() { cache.release(); }
+
+// A tape that allocated its results anew every step would spend most of its
+// time in page faults; with these thresholds the next step reuses warm pages.
+void tune_allocator() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
+}
 
 }  // namespace tg::memory
