@@ -1,6 +1,7 @@
 // A value in a graph (Node) and its shared ownership (NodePtr): the value,
-// its gradient and the bookkeeping every backward writes through. Users hold
-// nodes through Var (tape.hpp); ops reach them through Var::node().
+// its gradient and the three verbs every backward writes it through. Users
+// hold nodes through Var (tape.hpp); backwards reach them through the
+// handles of an op scope (op.hpp).
 #pragma once
 
 #include <algorithm>
@@ -139,16 +140,6 @@ struct Node {
   void accumulate_rows(std::size_t offset, const T* d, std::size_t n);
   void accumulate_rows(const std::int64_t* ids, std::size_t count, const T* d, std::int64_t skip);
 
-  // OLD VERBS, going once every op is converted.
-  template <class E>
-  void add_grad(const E& g) { accumulate(g); }
-  void add_grad_take(Tensor<T>& g) { accumulate(std::move(g)); }
-  void add_grad_sum_to(const Tensor<T>& g) { accumulate(g); }
-  T grad_beta() { return grad_sink().beta; }
-  Tensor<T>& zeroed_grad();
-  GradRows& zeroed_grad_rows();
-  bool first_rows_write(std::size_t r0, std::size_t r1);
-
   // For the tape and Var, not for backwards: ------------------------------
   void note_dense() {
     if (grad_rows) grad_rows->dense = true;
@@ -186,6 +177,9 @@ struct Node {
     return true;
   }
   void sum_to_and_add(const Tensor<T>& g);
+  Tensor<T>& zeroed_grad();
+  GradRows& zeroed_grad_rows();
+  bool first_rows_write(std::size_t r0, std::size_t r1);
   void fill_unwritten_rows();
 };
 

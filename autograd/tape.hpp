@@ -114,7 +114,7 @@ class Var {
   // Freezes (false) or unfreezes a parameter: a leaf only (an op's result
   // requires grad when its inputs do).
   void set_requires_grad(bool on) {
-    if (node_->generation != 0)
+    if (!node_->is_leaf())
       throw Error("set_requires_grad(): only a leaf (tape.parameter) can be frozen or unfrozen; "
                   "this value is the result of an op");
     node_->requires_grad = on;
@@ -370,7 +370,7 @@ class Tape {
       throw Error("backward(): seed shape " + shape_str(seed.shape()) +
                   " differs from output shape " + shape_str(out.shape()));
     ++sweeps_;
-    out.node()->add_grad(seed);
+    out.node()->accumulate(seed);
     bool ran = false;
     for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
       Node<T>* n2 = it->out2;
