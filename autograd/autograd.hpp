@@ -3,6 +3,7 @@
 
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/autograd/gradcheck.hpp>
+#include <tapegrad/autograd/op.hpp>
 #include <tapegrad/autograd/ops/cell.hpp>
 #include <tapegrad/autograd/ops/dropout.hpp>
 #include <tapegrad/autograd/ops/elementwise.hpp>

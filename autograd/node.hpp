@@ -1,6 +1,7 @@
 // A value in a graph (Node) and its shared ownership (NodePtr): the value,
-// its gradient and the bookkeeping every backward writes through. Users hold
-// nodes through Var (tape.hpp); ops reach them through Var::node().
+// its gradient and the three verbs every backward writes it through. Users
+// hold nodes through Var (tape.hpp); backwards reach them through the
+// handles of an op scope (op.hpp).
 #pragma once
 
 #include <algorithm>
@@ -20,6 +21,21 @@ namespace tg {
 template <class T>
 class Tape;
 
+// What a backward writes into for by-hand loops and BLAS (Node::grad_sink):
+// the gradient buffer, shaped like the value, and beta, 0 when nothing is
+// there yet (write, or C = AB + 0 C) and 1 when it is to be added to.
+template <class T>
+struct GradSink {
+  Tensor<T>& buffer;
+  T beta;
+  // For loops that add into part of the buffer: zero-filled first when
+  // nothing was there.
+  T* zeroed() const {
+    if (beta == T(0)) buffer.fill(T(0));
+    return buffer.data();
+  }
+};
+
 // One value in a graph. Leaves (parameters, inputs) are made by the tape;
 // every other node is the result of an op.
 template <class T>
@@ -33,31 +49,45 @@ struct Node {
   Tensor<T> grad;            // meaningful only when has_grad
   bool has_grad = false;
   bool requires_grad = false;
-  // A backward may read `value` (SavesChosen, tape.hpp); when false, the value of
-  // an op's result is released with its last Var.
-  bool saved = true;
-  bool value_released = false;
-  int handles = 0;  // Vars holding this node; closures are not counted
-  // Rows [0, unwritten_rows) of `grad` (first axis) hold nothing yet and
-  // read as zero: see first_rows_write.
-  std::size_t unwritten_rows = 0;
   Tape<T>* tape = nullptr;
   std::uint64_t generation = 0;  // 0 for leaves; else the tape generation of the op
-  // The rows index_select wrote into, for leaves an index_select's backward
-  // reached (embedding tables); null for every other node. Every other way
-  // of contributing marks it dense, so it is never wrong, only unused.
+  bool is_leaf() const { return generation == 0; }
+
+  // Memory, not meaning: an op's result whose value no backward reads is
+  // released with its last Var (autograd/op.hpp says what an op saves).
+  bool saved = true;           // some backward reads `value`
+  bool value_released = false;
+  int handles = 0;             // Vars holding this node; closures are not counted
+
+  // Speed, not meaning: each field below saves work on a hot path and can
+  // only be unused, never wrong.
+  // - Rows [0, unwritten_rows) of `grad` (first axis) hold nothing yet and
+  //   read as zero: the steps of a sequence write their own rows of a
+  //   (T*B, 4H) gradient, which is never zero-filled as a whole
+  //   (accumulate_rows).
+  std::size_t unwritten_rows = 0;
+  // - The rows index_select wrote into, for leaves an index_select's
+  //   backward reached (embedding tables): data-parallel training sends only
+  //   those, and the next zeroing zeroes only those. Null for every other
+  //   node; every other way of contributing marks it dense.
   std::unique_ptr<GradRows> grad_rows;
-  // A 2-D leaf's value transposed, made at most once per backward sweep for
-  // the products that read it so (dA = dY B^T as a plain product: ~20%
-  // faster at the recurrent shapes, where one weight serves every step).
+  // - A 2-D leaf's value transposed, made at most once per backward sweep
+  //   for the products that read it so (dA = dY B^T as a plain product:
+  //   ~20% faster at the recurrent shapes, where one weight serves every step).
   std::unique_ptr<Tensor<T>> value_t;
   std::uint64_t value_t_sweep = 0;
   const T* transposed_value();
 
-  // The one place gradients are accumulated: the first contribution is
-  // copied in, later ones added, so every backward can simply contribute.
+  // The gradient verbs: every backward writes through these three. The first
+  // contribution is written, later ones added, so every backward can simply
+  // contribute and a value used twice receives the sum of its uses.
+  //
+  // accumulate(g): g an xtensor expression or a Tensor. A first contribution
+  // is copied in (an rvalue Tensor is taken over, no copy); a g of a
+  // broadcast shape is summed down to this node's shape.
   template <class E>
-  void add_grad(const E& g) {
+  void accumulate(const E& g) {
+    if (!same_extents(g.shape())) return sum_to_and_add(Tensor<T>(g));
     note_dense();
     fill_unwritten();
     if (has_grad) {
@@ -71,9 +101,9 @@ struct Node {
       has_grad = true;
     }
   }
-  // The common case, a gradient of this node's shape, on raw loops (zip.hpp).
-  void add_grad(const Tensor<T>& g) {
-    if (!shapes_equal(g, value)) return add_grad<Tensor<T>>(g);
+  // The common case, a Tensor of this node's shape, on raw loops (zip.hpp).
+  void accumulate(const Tensor<T>& g) {
+    if (!shapes_equal(g, value)) return sum_to_and_add(g);
     note_dense();
     fill_unwritten();
     if (has_grad) {
@@ -84,41 +114,36 @@ struct Node {
     std::copy_n(g.data(), g.size(), grad.data());
     has_grad = true;
   }
-  // A contribution the caller will not read again (a spent gradient): taken
-  // over without a copy when it is the first one.
-  void add_grad_take(Tensor<T>& g) {
+  // A contribution nobody reads again (a spent gradient, a temporary):
+  // taken over without a copy when it is the first one.
+  void accumulate(Tensor<T>&& g) {
+    if (!shapes_equal(g, value)) return sum_to_and_add(g);
     fill_unwritten();
-    if (!has_grad && shapes_equal(g, value)) {
-      note_dense();
-      grad = std::move(g);  // g is spent: its owner drops or reshapes it next
-      has_grad = true;
-    } else {
-      add_grad(g);
-    }
+    if (has_grad) return accumulate(static_cast<const Tensor<T>&>(g));
+    note_dense();
+    grad = std::move(g);
+    has_grad = true;
   }
-  // Contribution with broadcasting undone: sums g down to this node's shape.
-  void add_grad_sum_to(const Tensor<T>& g);
-  // For backwards that add into part of the gradient by hand: the buffer,
-  // zero-filled on the first contribution.
-  Tensor<T>& zeroed_grad();
-  // For BLAS backwards (C = alpha AB + beta C): makes the buffer the right
-  // shape and returns beta, 0 on the first contribution (C is not read) or 1.
-  T grad_beta();
-  // zeroed_grad() for index_select into rows of this node: the rows it adds
-  // into are to be noted in the result, which is reset on the first
-  // contribution (the gradient was zeroed since).
-  GradRows& zeroed_grad_rows();
+  // grad_sink(): the buffer and beta, for BLAS (C = alpha AB + beta C) and
+  // loops by hand: beta 0 means write (nothing there yet), 1 means add.
+  // Call it before reading grad.data(): it may allocate.
+  GradSink<T> grad_sink();
+  // accumulate_rows: the rows forms.
+  // - (offset, d, n): d is added at elements [offset, offset + n), whole
+  //   rows of the first axis (a step of a sequence). Backward meets the
+  //   steps last first, so each writes rows below the ones written before;
+  //   only gaps are ever zero-filled.
+  // - (ids, count, d, skip): row i of d (rows of this node's row size) is
+  //   added into row ids[i], skipping ids equal to `skip` (index_select into
+  //   a table; a repeated id receives the sum). Into a leaf the rows are
+  //   noted (grad_rows), and the next step zeroes only them.
+  void accumulate_rows(std::size_t offset, const T* d, std::size_t n);
+  void accumulate_rows(const std::int64_t* ids, std::size_t count, const T* d, std::int64_t skip);
 
+  // For the tape and Var, not for backwards: ------------------------------
   void note_dense() {
     if (grad_rows) grad_rows->dense = true;
   }
-
-  // For a backward adding into rows [r0, r1) of the first axis of an op
-  // result's gradient: true when the caller is to write them (nothing is
-  // there yet), false when it is to add. The steps of a sequence, met in
-  // reverse by backward, each write their own rows below the last ones, so
-  // a (T*B, 4H) gradient is never zero-filled as a whole: only gaps are.
-  bool first_rows_write(std::size_t r0, std::size_t r1);
   // Zero-fills the unwritten rows; every other access does this first.
   void fill_unwritten() {
     if (unwritten_rows) fill_unwritten_rows();
@@ -137,13 +162,24 @@ struct Node {
   // gradients by it); the storage goes back to the block cache, where the
   // next result of the same size finds it warm.
   void last_handle_gone() noexcept {
-    if (saved || generation == 0 || value_released) return;
+    if (saved || is_leaf() || value_released) return;
     typename Tensor<T>::storage_type().swap(value.storage());
     value_released = true;
   }
 
  private:
-  Tensor<T>& zero_filled_grad();
+  template <class S>
+  bool same_extents(const S& s) const {
+    const auto& t = value.shape();
+    if (s.size() != t.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (std::size_t(s[i]) != t[i]) return false;
+    return true;
+  }
+  void sum_to_and_add(const Tensor<T>& g);
+  Tensor<T>& zeroed_grad();
+  GradRows& zeroed_grad_rows();
+  bool first_rows_write(std::size_t r0, std::size_t r1);
   void fill_unwritten_rows();
 };
 

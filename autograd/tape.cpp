@@ -13,122 +13,6 @@
 namespace tg {
 
 template <class T>
-void Node<T>::add_grad_sum_to(const Tensor<T>& g) {
-  const auto& target = value.shape();
-  if (std::equal(g.shape().begin(), g.shape().end(), target.begin(), target.end())) {
-    add_grad(g);
-    return;
-  }
-  // Right-aligned broadcasting: sum the leading axes g has in excess and the
-  // axes where the target has extent 1.
-  const std::size_t lead = g.dimension() - target.size();
-  std::vector<std::size_t> axes;
-  for (std::size_t a = 0; a < g.dimension(); ++a)
-    if (a < lead || (target[a - lead] == 1 && g.shape()[a] != 1)) axes.push_back(a);
-  Tensor<T> reduced = xt::sum(g, axes, xt::evaluation_strategy::immediate);
-  reduced.reshape(target);
-  add_grad(reduced);
-}
-
-template <class T>
-const T* Node<T>::transposed_value() {
-  const std::size_t r = value.shape()[0], c = value.shape()[1];
-  if (!value_t || value_t_sweep != tape->sweeps() || value_t->size() != value.size()) {
-    if (!value_t || value_t->size() != value.size())
-      value_t = std::make_unique<Tensor<T>>(Tensor<T>::from_shape(Shape{c, r}));
-    const T* v = value.data();
-    T* t = value_t->data();
-    // In 16 x 16 tiles: both sides stay in cache lines already loaded.
-    for (std::size_t i0 = 0; i0 < r; i0 += 16)
-      for (std::size_t j0 = 0; j0 < c; j0 += 16)
-        for (std::size_t i = i0; i < std::min(i0 + 16, r); ++i)
-          for (std::size_t j = j0; j < std::min(j0 + 16, c); ++j) t[j * r + i] = v[i * c + j];
-    value_t_sweep = tape->sweeps();
-  }
-  return value_t->data();
-}
-
-template <class T>
-Tensor<T>& Node<T>::zeroed_grad() {
-  note_dense();
-  return zero_filled_grad();
-}
-
-template <class T>
-GradRows& Node<T>::zeroed_grad_rows() {
-  fill_unwritten();
-  if (!grad_rows) {
-    grad_rows = std::make_unique<GradRows>();
-    grad_rows->dense = has_grad;  // a contribution came before the bookkeeping began
-  }
-  GradRows& rows = *grad_rows;
-  if (!has_grad) {
-    if (rows.zero_elsewhere && !rows.dense && shapes_equal(grad, value)) {
-      // Only the rows of the last backward can hold anything: zero those,
-      // not the whole table (an embedding's gradient is as large as it).
-      const std::size_t row = grad.size() / std::max<std::size_t>(value.shape()[0], 1);
-      for (std::size_t r : rows.list) std::fill_n(grad.data() + r * row, row, T(0));
-      has_grad = true;
-    } else {
-      zero_filled_grad();
-    }
-    rows.reset(value.shape()[0]);
-    rows.zero_elsewhere = true;
-  }
-  return rows;
-}
-
-template <class T>
-bool Node<T>::first_rows_write(std::size_t r0, std::size_t r1) {
-  note_dense();
-  const std::size_t rows = value.dimension() ? value.shape()[0] : 1;
-  if (!has_grad) {
-    if (!shapes_equal(grad, value)) grad = Tensor<T>::from_shape(value.shape());
-    has_grad = true;
-    unwritten_rows = rows;
-  }
-  if (r1 > unwritten_rows) {
-    fill_unwritten();
-    return false;
-  }
-  const std::size_t row = shape_size(value.shape()) / std::max<std::size_t>(rows, 1);
-  std::fill(grad.data() + r1 * row, grad.data() + unwritten_rows * row, T(0));
-  unwritten_rows = r0;
-  return true;
-}
-
-template <class T>
-void Node<T>::fill_unwritten_rows() {
-  const std::size_t rows = value.dimension() ? value.shape()[0] : 1;
-  const std::size_t row = shape_size(value.shape()) / std::max<std::size_t>(rows, 1);
-  std::fill_n(grad.data(), unwritten_rows * row, T(0));
-  unwritten_rows = 0;
-}
-
-template <class T>
-Tensor<T>& Node<T>::zero_filled_grad() {
-  fill_unwritten();
-  if (!has_grad) {
-    if (!shapes_equal(grad, value))
-      grad = Tensor<T>::from_shape(value.shape());
-    grad.fill(T(0));
-    has_grad = true;
-  }
-  return grad;
-}
-
-template <class T>
-T Node<T>::grad_beta() {
-  note_dense();
-  fill_unwritten();
-  if (has_grad) return T(1);
-  if (!shapes_equal(grad, value))
-    grad = Tensor<T>::from_shape(value.shape());
-  has_grad = true;
-  return T(0);
-}
-
-template <class T>
 Tape<T>::Tape() {
   memory::tune_allocator();
   profiler::enable_from_environment();
@@ -147,7 +31,7 @@ template <class T>
 void Tape<T>::sweep(const Var<T>& out, const Tensor<T>& seed, bool retain) {
   check_output(out, seed);
   ++sweeps_;
-  out.node()->add_grad(seed);
+  out.node()->accumulate(seed);
   bool ran = false;
   for (std::size_t i = records_.size(); i-- > 0;) {
     Record& r = records_[i];
@@ -252,8 +136,6 @@ void Tape<T>::run_observed(std::size_t record) {
   for (TapeObserver<T>* o : observers_) o->after_backward(record);
 }
 
-template struct Node<float>;
-template struct Node<double>;
 template class Tape<float>;
 template class Tape<double>;
 

@@ -15,8 +15,7 @@
 // gradient is released as soon as backward has passed it on.
 //
 // An intermediate value is released as soon as no Var holds it and no
-// backward will read it (an op's backward reads its inputs' values and its
-// result unless the op declares fewer: see `saves_chosen`). A chain
+// backward will read it (an op keeps only what it saves: OpScope, op.hpp). A chain
 // y = y * c + d then keeps one buffer alive, not one per op.
 //
 // One backward per graph: a second backward through records an earlier one
@@ -73,10 +72,10 @@ using scalar_t = typename scalar_arg<T>::type;
 template <class T>
 using tensor_arg_t = typename scalar_arg<Tensor<T>>::type;
 
-// Passed to tape_of and Tape::result by an op whose backward reads only some
-// of the values around it: the op then names those with Tape::save, and the
-// others can be released once no Var holds them. Without it every input and
-// the result are kept until clear().
+// Passed to tape_of and Tape::result by OpScope (op.hpp), the one user: the op
+// names what its backward reads with Tape::save, and the other values can be
+// released once no Var holds them. Without it every input and the result are
+// kept until clear().
 struct SavesChosen {};
 inline constexpr SavesChosen saves_chosen{};
 
@@ -108,13 +107,9 @@ class Tape {
     return Var<T>(std::move(n));
   }
 
-  // Used by ops: wrap a freshly computed value. It requires grad when any
-  // input does and the tape is recording.
-  Var<T> result(Tensor<T>&& value, bool any_input_requires_grad) {
-    return make_result(std::move(value), any_input_requires_grad, true);
-  }
-  // The same for an op that names what its backward reads (SavesChosen):
-  // the result is not kept unless the op or a later one saves it.
+  // Used by OpScope (op.hpp), the way every op is written: wrap a freshly
+  // computed value. It requires grad when any input does and the tape is
+  // recording; it is not kept unless the op or a later one saves it.
   Var<T> result(Tensor<T>&& value, bool any_input_requires_grad, SavesChosen) {
     return make_result(std::move(value), any_input_requires_grad, false);
   }
@@ -173,7 +168,7 @@ class Tape {
 
   // True for the result of an op computed before the last clear(): its
   // record is gone, so no gradient passes through it.
-  bool cleared_since(const Node<T>& n) const { return n.generation != 0 && n.generation != generation_; }
+  bool cleared_since(const Node<T>& n) const { return !n.is_leaf() && n.generation != generation_; }
 
   // Seeds d(loss)/d(loss) = 1 and walks the tape in reverse. The records it
   // runs are spent: a later backward through them throws.
@@ -255,7 +250,7 @@ class Tape {
     bool spent = false;  // run by a backward that did not retain the graph
 
     bool reached() const { return out->has_grad || (out2 && out2->has_grad); }
-    // Rows of a gradient no step wrote (Node::first_rows_write) read as
+    // Rows of a gradient no step wrote (Node::accumulate_rows) read as
     // zero from here on: the closure sees whole gradients.
     void run() {
       out->fill_unwritten();
@@ -303,18 +298,6 @@ Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs, bo
   return *t;
 }
 }  // namespace detail
-
-// The tape shared by a set of inputs; throws if they come from different
-// tapes. The inputs' values are kept for the op's backward.
-template <class T>
-Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs) {
-  return detail::tape_of(op, inputs, true);
-}
-// The same for an op that marks what its backward reads (Tape::save).
-template <class T>
-Tape<T>& tape_of(const char* op, std::initializer_list<const Var<T>*> inputs, SavesChosen) {
-  return detail::tape_of(op, inputs, false);
-}
 
 extern template class Tape<float>;
 extern template class Tape<double>;

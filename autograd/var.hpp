@@ -53,7 +53,7 @@ class Var {
   // Freezes (false) or unfreezes a parameter: a leaf only (an op's result
   // requires grad when its inputs do).
   void set_requires_grad(bool on) {
-    if (node_->generation != 0)
+    if (!node_->is_leaf())
       throw Error("set_requires_grad(): only a leaf (tape.parameter) can be frozen or unfrozen; "
                   "this value is the result of an op");
     node_->requires_grad = on;

@@ -28,7 +28,7 @@ Optimizer<T>::Optimizer(std::vector<Var<T>> params, T lr, std::string name)
     const Var<T>& p = params_[i];
     const std::string which = name_ + ": parameter " + std::to_string(i);
     if (!p.defined()) throw Error(which + " is an empty Var");
-    if (p.node()->generation != 0)
+    if (!p.node()->is_leaf())
       throw Error(which + " is the result of an op, not a leaf made by tape.parameter()");
     if (!p.requires_grad())
       throw Error(which + " does not require grad (made by tape.constant()?)");

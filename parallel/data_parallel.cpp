@@ -228,12 +228,12 @@ void DataParallel<T>::average_gradients() {
     Node<T>& node = *v.node();
     const bool any = flags[2 * i] > T(0);
     if (send_[i] == Send::dense) {
-      if (any) std::copy(in, in + node.value.size(), node.zeroed_grad().data());
+      if (any) std::copy(in, in + node.value.size(), node.grad_sink().buffer.data());
       in += node.value.size();
     } else if (send_[i] == Send::rows) {
-      // Rows outside the union are zero on every rank, here too (zeroed_grad).
+      // Rows outside the union are zero on every rank, here too (zeroed).
       const std::size_t row = row_size(v);
-      T* g = node.zeroed_grad().data();
+      T* g = node.grad_sink().zeroed();
       for (std::size_t r : rows_[i]) {
         std::copy_n(in, row, g + r * row);
         in += row;

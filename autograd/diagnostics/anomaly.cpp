@@ -65,7 +65,7 @@ void AnomalyDetector<T>::after_backward(std::size_t record) {
     const Node<T>* n = r.inputs[k];
     std::size_t at;
     T v;
-    // Unwritten rows (Node::first_rows_write) hold no value yet.
+    // Unwritten rows (Node::accumulate_rows) hold no value yet.
     const std::size_t from = n->unwritten_rows ? n->unwritten_rows * (n->grad.size() / n->value.shape()[0]) : 0;
     if (n->has_grad && first_non_finite(n->grad, &at, &v, from))
       throw Error("anomaly: the backward of op '" + std::string(r.name) + "' (tape record " +

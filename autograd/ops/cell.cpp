@@ -5,6 +5,7 @@
 #include <tapegrad/backend/activation.hpp>
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/backend/lstm.hpp>
+#include <tapegrad/autograd/op.hpp>
 #include <tapegrad/autograd/ops/linalg.hpp>
 #include <tapegrad/autograd/ops/shape.hpp>
 
@@ -12,7 +13,7 @@ namespace tg {
 
 template <class T>
 Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("matmul_add", {&c, &a, &b});
+  OpScope<T> op("matmul_add", {&c, &a, &b});
   if (a.dim() != 2 || b.dim() != 2 || c.dim() != 2 || a.shape()[1] != b.shape()[0] ||
       c.shape()[0] != a.shape()[0] || c.shape()[1] != b.shape()[1])
     throw Error("matmul_add: shapes " + shape_str(c.shape()) + " + " + shape_str(a.shape()) +
@@ -20,39 +21,22 @@ Var<T> matmul_add(const Var<T>& c, const Var<T>& a, const Var<T>& b) {
   const int m = int(a.shape()[0]), k = int(a.shape()[1]), n = int(b.shape()[1]);
   Tensor<T> out = c.value();
   blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(1), out.data());
-  Var<T> y = tape.result(std::move(out),
-                         c.requires_grad() || a.requires_grad() || b.requires_grad());
-  tape.record(y, [c = c.node(), a = a.node(), b = b.node(), y = y.node(), m, n, k] {
-    matmul_backward(*a, *b, y->grad.data(), m, n, k);
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [c = op.input(c), a = op.save_if(b.requires_grad(), a), b = op.save_if(a.requires_grad(), b),
+                  y = op.output(y), m, n, k] {
+    matmul_backward(a, b, y.grad().data(), m, n, k);
     // Last, since dy is spent after this: c may take its buffer as is.
-    if (c->requires_grad) c->add_grad_take(y->grad);
+    if (c.requires_grad()) c.accumulate(std::move(y.grad()));
   });
   return y;
 }
 
 namespace {
 
-// src's gradient at elements [offset, offset + n) += d. The steps of a
-// sequence each cover their own rows of an op's result: there the first
-// contribution writes (Node::first_rows_write), and the gradient of the
-// whole sequence is never zero-filled.
-template <class T>
-void add_rows_grad(Node<T>& src, std::size_t offset, const T* d, std::size_t n) {
-  const std::size_t rows = src.value.dimension() ? src.value.shape()[0] : 0;
-  const std::size_t row = rows ? shape_size(src.value.shape()) / rows : 0;
-  if (src.generation != 0 && row && offset % row == 0 && n % row == 0 &&
-      src.first_rows_write(offset / row, (offset + n) / row)) {
-    std::copy_n(d, n, src.grad.data() + offset);
-    return;
-  }
-  T* g = src.zeroed_grad().data() + offset;
-  for (std::size_t i = 0; i < n; ++i) g[i] += d[i];
-}
-
 // A leaf that takes no gradient and holds only zeros (an initial state).
 template <class T>
 bool zero_constant(const Var<T>& a) {
-  if (a.requires_grad() || a.node()->generation != 0) return false;
+  if (a.requires_grad() || !a.node()->is_leaf()) return false;
   const T* v = a.value().data();
   return std::all_of(v, v + a.size(), [](T x) { return x == T(0); });
 }
@@ -60,16 +44,17 @@ bool zero_constant(const Var<T>& a) {
 // The backward of a step's product a b. When a was a constant of zeros the
 // product was skipped: b still gets a gradient, of zeros, as it would have.
 template <class T>
-void step_product_backward(Node<T>& a, Node<T>& b, const T* dz, int m, int n, int k, bool zero_a) {
+void step_product_backward(const ValueRef<T>& a, const ValueRef<T>& b, const T* dz, int m, int n, int k,
+                           bool zero_a) {
   if (!zero_a) matmul_backward(a, b, dz, m, n, k);
-  else if (b.requires_grad && !b.has_grad) b.zeroed_grad();
+  else if (b.requires_grad() && !b.has_grad()) b.grad_sink().zeroed();
 }
 
 // y = src[rows first .. first + m) + a b, src read as (rows, n): the step
 // of a (T, m, n) sequence or the rows of a packed (N, n) one; with
 // `tanh_out`, y = tanh of that (an Elman step in one op).
 template <class T>
-Var<T> matmul_add_from(Tape<T>& tape, const Var<T>& src, std::size_t first, const Var<T>& a,
+Var<T> matmul_add_from(OpScope<T>& op, const Var<T>& src, std::size_t first, const Var<T>& a,
                        const Var<T>& b, bool tanh_out) {
   const int m = int(a.shape()[0]), k = int(a.shape()[1]), n = int(b.shape()[1]);
   const std::size_t step = std::size_t(m) * n, offset = first * std::size_t(n);
@@ -81,18 +66,18 @@ Var<T> matmul_add_from(Tape<T>& tape, const Var<T>& src, std::size_t first, cons
   if (!zero_a)
     blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(1), out.data());
   if (tanh_out) activation::tanh(out.data(), out.data(), step);
-  Var<T> y = tape.result(std::move(out),
-                         src.requires_grad() || a.requires_grad() || b.requires_grad());
-  tape.record(y, [src = src.node(), a = a.node(), b = b.node(), y = y.node(), offset, m, n, k, step,
-                  tanh_out, zero_a] {
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [src = op.input(src), a = op.save_if(b.requires_grad(), a), b = op.save_if(a.requires_grad(), b),
+                  y = op.save_if(tanh_out, y), offset, m, n, k, step, tanh_out, zero_a] {
     // dy is spent after this record: it becomes dz = dy (1 - y^2) in place.
-    T* dz = y->grad.data();
+    T* dz = y.grad().data();
     if (tanh_out) {
-      const T* v = y->value.data();
+      const T* v = y.value().data();
       for (std::size_t i = 0; i < step; ++i) dz[i] *= T(1) - v[i] * v[i];
     }
-    step_product_backward(*a, *b, dz, m, n, k, zero_a);
-    if (src->requires_grad) add_rows_grad(*src, offset, dz, step);
+    step_product_backward(a, b, dz, m, n, k, zero_a);
+    // The steps of a sequence each cover their own rows of src's gradient.
+    if (src.requires_grad()) src.accumulate_rows(offset, dz, step);
   });
   return y;
 }
@@ -100,27 +85,27 @@ Var<T> matmul_add_from(Tape<T>& tape, const Var<T>& src, std::size_t first, cons
 template <class T>
 Var<T> seq_step(const char* op, const Var<T>& seq, std::size_t t, const Var<T>& a, const Var<T>& b,
                 bool tanh_out) {
-  Tape<T>& tape = tape_of(op, {&seq, &a, &b});
+  OpScope<T> scope(op, {&seq, &a, &b});
   if (seq.dim() != 3 || a.dim() != 2 || b.dim() != 2 || t >= seq.shape()[0] ||
       a.shape()[1] != b.shape()[0] || seq.shape()[1] != a.shape()[0] ||
       seq.shape()[2] != b.shape()[1])
     throw Error(std::string(op) + ": step " + std::to_string(t) + " of " + shape_str(seq.shape()) +
                 " + " + shape_str(a.shape()) + " x " + shape_str(b.shape()) +
                 " do not fit (need (T, m, n) + (m, k) x (k, n), t < T)");
-  return matmul_add_from(tape, seq, t * a.shape()[0], a, b, tanh_out);
+  return matmul_add_from(scope, seq, t * a.shape()[0], a, b, tanh_out);
 }
 
 template <class T>
 Var<T> rows_step(const char* op, const Var<T>& packed, std::size_t first, const Var<T>& a,
                  const Var<T>& b, bool tanh_out) {
-  Tape<T>& tape = tape_of(op, {&packed, &a, &b});
+  OpScope<T> scope(op, {&packed, &a, &b});
   if (packed.dim() != 2 || a.dim() != 2 || b.dim() != 2 || a.shape()[1] != b.shape()[0] ||
       first + a.shape()[0] > packed.shape()[0] || packed.shape()[1] != b.shape()[1])
     throw Error(std::string(op) + ": rows " + std::to_string(first) + ".." +
                 std::to_string(first + a.shape()[0]) + " of " + shape_str(packed.shape()) + " + " +
                 shape_str(a.shape()) + " x " + shape_str(b.shape()) +
                 " do not fit (need (N, n) + (m, k) x (k, n), first + m <= N)");
-  return matmul_add_from(tape, packed, first, a, b, tanh_out);
+  return matmul_add_from(scope, packed, first, a, b, tanh_out);
 }
 
 }  // namespace
@@ -148,7 +133,7 @@ Var<T> tanh_matmul_add_rows(const Var<T>& packed, std::size_t first, const Var<T
 template <class T>
 Var<T> matmul_add_gather(const Var<T>& table, const std::int64_t* ids, const Var<T>& a, const Var<T>& b,
                          std::int64_t no_grad_index) {
-  Tape<T>& tape = tape_of("matmul_add_gather", {&table, &a, &b});
+  OpScope<T> op("matmul_add_gather", {&table, &a, &b});
   if (table.dim() != 2 || a.dim() != 2 || b.dim() != 2 || a.shape()[1] != b.shape()[0] ||
       table.shape()[1] != b.shape()[1])
     throw Error("matmul_add_gather: rows of " + shape_str(table.shape()) + " + " + shape_str(a.shape()) +
@@ -165,20 +150,20 @@ Var<T> matmul_add_gather(const Var<T>& table, const std::int64_t* ids, const Var
   const bool zero_a = zero_constant(a);
   if (!zero_a)
     blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(1), out.data());
-  Var<T> y = tape.result(std::move(out), table.requires_grad() || a.requires_grad() || b.requires_grad());
-  if (!y.requires_grad()) return y;  // evaluation: no copy of the ids
-  tape.record(y, [table = table.node(), a = a.node(), b = b.node(), y = y.node(),
-                  ids = std::vector<std::int64_t>(ids, ids + m), m, n, k, zero_a, no_grad_index] {
-    const T* dz = y->grad.data();
-    step_product_backward(*a, *b, dz, m, n, k, zero_a);
-    if (table->requires_grad) scatter_rows_grad(*table, ids, dz, std::size_t(n), no_grad_index);
+  Var<T> y = op.result(std::move(out));
+  if (!op.requires_grad()) return y;  // evaluation: no copy of the ids
+  op.backward(y, [table = op.input(table), a = op.save_if(b.requires_grad(), a), b = op.save_if(a.requires_grad(), b),
+                  y = op.output(y), ids = std::vector<std::int64_t>(ids, ids + m), m, n, k, zero_a, no_grad_index] {
+    const T* dz = y.grad().data();
+    step_product_backward(a, b, dz, m, n, k, zero_a);
+    if (table.requires_grad()) table.accumulate_rows(ids.data(), ids.size(), dz, no_grad_index);
   });
   return y;
 }
 
 template <class T>
 Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
-  Tape<T>& tape = tape_of("affine", {&x, &w, &b});
+  OpScope<T> op("affine", {&x, &w, &b});
   if (x.dim() < 1 || w.dim() != 2 || b.dim() != 1 || x.shape().back() != w.shape()[0] ||
       b.shape()[0] != w.shape()[1])
     throw Error("affine: shapes " + shape_str(x.shape()) + " x " + shape_str(w.shape()) + " + " +
@@ -198,13 +183,13 @@ Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
     blas::gemm<T>(false, false, rows, n, k, T(1), x.value().data() + std::size_t(r0) * k,
                   w.value().data(), T(1), block);
   }
-  Var<T> y = tape.result(std::move(out),
-                         x.requires_grad() || w.requires_grad() || b.requires_grad());
-  tape.record(y, [x = x.node(), w = w.node(), b = b.node(), y = y.node(), m, n, k] {
-    const T* dy = y->grad.data();
-    matmul_backward(*x, *w, dy, m, n, k);
-    if (b->requires_grad) {
-      T* db = b->zeroed_grad().data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [x = op.save_if(w.requires_grad(), x), w = op.save_if(x.requires_grad(), w), b = op.input(b),
+                  y = op.output(y), m, n, k] {
+    const T* dy = y.grad().data();
+    matmul_backward(x, w, dy, m, n, k);
+    if (b.requires_grad()) {
+      T* db = b.grad_sink().zeroed();
       for (int r = 0; r < m; ++r)
         for (int j = 0; j < n; ++j) db[j] += dy[std::size_t(r) * n + j];
     }
@@ -215,7 +200,7 @@ Var<T> affine(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
 template <class T>
 std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, bool g_tanh,
                                     bool h_tanh) {
-  Tape<T>& tape = tape_of("lstm_cell", {&gates, &c_prev});
+  OpScope<T> op("lstm_cell", {&gates, &c_prev});
   if (c_prev.dim() != 2 || gates.dim() != 2 || gates.shape()[0] != c_prev.shape()[0] ||
       gates.shape()[1] != 4 * c_prev.shape()[1])
     throw Error("lstm_cell: gates " + shape_str(gates.shape()) + " and cell state " +
@@ -223,39 +208,40 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
   const std::size_t B = c_prev.shape()[0], H = c_prev.shape()[1];
   // act holds the activated gates [i f g o] and is kept for the backward,
   // with hc = h_act(c); neither is made when no backward will run.
-  const bool needs = gates.requires_grad() || c_prev.requires_grad();
-  const bool keep = needs && tape.recording();
+  const bool keep = op.requires_grad();
   Tensor<T> act = Tensor<T>::from_shape(keep ? to_shape(gates.shape()) : Shape{0});
   Tensor<T> c = Tensor<T>::from_shape(c_prev.shape());
   Tensor<T> h = Tensor<T>::from_shape(c_prev.shape());
   Tensor<T> hc = Tensor<T>::from_shape(keep ? to_shape(c_prev.shape()) : Shape{0});
   lstm::forward<T>({gates.value().data(), c_prev.value().data(), keep ? act.data() : nullptr, c.data(),
                     keep ? hc.data() : nullptr, h.data(), B, H, g_tanh, h_tanh});
-  Var<T> h_var = tape.result(std::move(h), needs);
-  Var<T> c_var = tape.result(std::move(c), needs);
-  tape.record2(h_var, c_var, [gates = gates.node(), c_prev = c_prev.node(), h = h_var.node(),
-                              c = c_var.node(), act = std::move(act), hc = std::move(hc), B, H,
-                              g_tanh, h_tanh] {
+  Var<T> h_var = op.result(std::move(h));
+  Var<T> c_var = op.result(std::move(c));
+  op.backward(h_var, c_var, [gates = op.input(gates), c_prev = op.save(c_prev), h = op.output(h_var),
+                             c = op.output(c_var), act = std::move(act), hc = std::move(hc), B, H,
+                             g_tanh, h_tanh] {
     // A first contribution is written, later ones added: the gates usually
     // feed nothing else, so this saves zero-filling a (B, 4H) buffer per step.
-    const bool add_g = gates->has_grad, add_c = c_prev->has_grad;
+    bool add_g = false, add_c = false;
     T* dgates = nullptr;
     T* dc_prev = nullptr;
-    if (gates->requires_grad) {
-      gates->grad_beta();  // shapes the buffer, marks it present
-      dgates = gates->grad.data();
+    if (gates.requires_grad()) {
+      const GradSink<T> s = gates.grad_sink();
+      add_g = s.beta != T(0);
+      dgates = s.buffer.data();
     }
-    if (c_prev->requires_grad) {
-      c_prev->grad_beta();
-      dc_prev = c_prev->grad.data();
+    if (c_prev.requires_grad()) {
+      const GradSink<T> s = c_prev.grad_sink();
+      add_c = s.beta != T(0);
+      dc_prev = s.buffer.data();
     }
     // A missing output gradient reads as a row of zeros, and a missing input
     // gradient is written to scratch: one branch-free loop the compiler
     // vectorises (the branchy per-element version was 4x slower).
-    std::vector<T> zeros(dgates && dc_prev && h->has_grad && c->has_grad ? 0 : 6 * H, T(0));
-    const T* dh = h->has_grad ? h->grad.data() : nullptr;
-    const T* dc_out = c->has_grad ? c->grad.data() : nullptr;
-    lstm::backward<T>({act.data(), hc.data(), c_prev->value.data(), dh, dc_out, dgates, dc_prev,
+    std::vector<T> zeros(dgates && dc_prev && h.has_grad() && c.has_grad() ? 0 : 6 * H, T(0));
+    const T* dh = h.has_grad() ? h.grad().data() : nullptr;
+    const T* dc_out = c.has_grad() ? c.grad().data() : nullptr;
+    lstm::backward<T>({act.data(), hc.data(), c_prev.value().data(), dh, dc_out, dgates, dc_prev,
                        zeros.data(), B, H, T(g_tanh), T(h_tanh)},
                       add_g, add_c);
   });
@@ -264,7 +250,7 @@ std::pair<Var<T>, Var<T>> lstm_cell(const Var<T>& gates, const Var<T>& c_prev, b
 
 template <class T>
 Var<T> gru_cell(const Var<T>& seq, std::size_t t, const Var<T>& hh, const Var<T>& h_prev) {
-  Tape<T>& tape = tape_of("gru_cell", {&seq, &hh, &h_prev});
+  OpScope<T> op("gru_cell", {&seq, &hh, &h_prev});
   if (seq.dim() != 3 || hh.dim() != 2 || h_prev.dim() != 2 || t >= seq.shape()[0] ||
       seq.shape()[1] != h_prev.shape()[0] || seq.shape()[2] != 3 * h_prev.shape()[1] ||
       hh.shape()[0] != h_prev.shape()[0] || hh.shape()[1] != 3 * h_prev.shape()[1])
@@ -288,23 +274,25 @@ Var<T> gru_cell(const Var<T>& seq, std::size_t t, const Var<T>& hh, const Var<T>
     T* hb = h.data() + b * H;
     for (std::size_t j = 0; j < H; ++j) hb[j] = a[2 * H + j] + a[H + j] * (hp[j] - a[2 * H + j]);
   }
-  Var<T> y = tape.result(std::move(h), seq.requires_grad() || hh.requires_grad() ||
-                                           h_prev.requires_grad());
-  tape.record(y, [seq = seq.node(), hh = hh.node(), h_prev = h_prev.node(), y = y.node(),
+  Var<T> y = op.result(std::move(h));
+  op.backward(y, [seq = op.input(seq), hh = op.save(hh), h_prev = op.save(h_prev), y = op.output(y),
                   act = std::move(act), t, B, H] {
-    const bool add_hh = hh->has_grad;
-    T* dseq = seq->requires_grad ? seq->zeroed_grad().data() + t * B * 3 * H : nullptr;
+    bool add_hh = false;
+    T* dseq = seq.requires_grad() ? seq.grad_sink().zeroed() + t * B * 3 * H : nullptr;
     T* dhh = nullptr;
-    if (hh->requires_grad) {
-      hh->grad_beta();  // shapes the buffer; written below when fresh
-      dhh = hh->grad.data();
+    if (hh.requires_grad()) {
+      const GradSink<T> s = hh.grad_sink();  // written below when fresh
+      add_hh = s.beta != T(0);
+      dhh = s.buffer.data();
     }
-    T* dhp = h_prev->requires_grad ? h_prev->zeroed_grad().data() : nullptr;
-    const T* dy = y->grad.data();
+    T* dhp = h_prev.requires_grad() ? h_prev.grad_sink().zeroed() : nullptr;
+    const T* dy = y.grad().data();
+    const T* hh_value = hh.value().data();
+    const T* h_prev_value = h_prev.value().data();
     for (std::size_t b = 0; b < B; ++b) {
       const T* a = act.data() + b * 3 * H;
-      const T* g = hh->value.data() + b * 3 * H;
-      const T* hp = h_prev->value.data() + b * H;
+      const T* g = hh_value + b * 3 * H;
+      const T* hp = h_prev_value + b * H;
       for (std::size_t j = 0; j < H; ++j) {
         const T r = a[j], z = a[H + j], n = a[2 * H + j], d = dy[b * H + j];
         const T dn_pre = d * (T(1) - z) * (T(1) - n * n);

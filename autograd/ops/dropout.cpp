@@ -1,10 +1,12 @@
 #include <tapegrad/autograd/ops/dropout.hpp>
 
+#include <tapegrad/autograd/op.hpp>
+
 namespace tg {
 
 template <class T>
 Var<T> dropout(const Var<T>& a, scalar_t<T> p, bool training, Rng& rng) {
-  Tape<T>& tape = tape_of("dropout", {&a});
+  OpScope<T> op("dropout", {&a});
   if (!(p >= 0 && p < 1))
     throw Error("dropout: probability " + std::to_string(p) + " is not in [0, 1)");
   if (!training || p == 0) return a;
@@ -13,9 +15,9 @@ Var<T> dropout(const Var<T>& a, scalar_t<T> p, bool training, Rng& rng) {
   std::bernoulli_distribution keep(1.0 - static_cast<double>(p));
   const T scale = T(1) / (T(1) - p);
   for (auto& m : mask) m = keep(rng) ? scale : T(0);
-  Var<T> y = tape.result(a.value() * mask, a.requires_grad());
-  tape.record(y, [a = a.node(), y = y.node(), mask = std::move(mask)] {
-    a->add_grad(y->grad * mask);
+  Var<T> y = op.result(a.value() * mask);
+  op.backward(y, [a = op.input(a), y = op.output(y), mask = std::move(mask)] {
+    a.accumulate(y.grad() * mask);
   });
   return y;
 }

@@ -28,6 +28,8 @@ template <class T> Var<T> exp(const Var<T>& a);
 template <class T> Var<T> log(const Var<T>& a);
 // y = tanh(a)                        dy/da = 1 - y^2
 template <class T> Var<T> tanh(const Var<T>& a);
+// y = tan(a)                         dy/da = 1 + y^2
+template <class T> Var<T> tan(const Var<T>& a);
 // y = 1 / (1 + exp(-a))              dy/da = y (1 - y)
 template <class T> Var<T> sigmoid(const Var<T>& a);
 // y = max(a, 0)                      dy/da = 1 if a > 0 else 0 (0 at the kink)

@@ -4,13 +4,14 @@
 
 #include <xtensor/xmanipulation.hpp>
 
+#include <tapegrad/autograd/op.hpp>
 #include <tapegrad/backend/blas.hpp>
 
 namespace tg {
 
 template <class T>
 Var<T> matmul(const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("matmul", {&a, &b});
+  OpScope<T> op("matmul", {&a, &b});
   if (a.dim() < 1 || b.dim() != 2 || a.shape().back() != b.shape()[0])
     throw Error("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
                 " do not multiply (need (..., k) and (k, n))");
@@ -22,32 +23,32 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   blas::gemm<T>(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(0),
                 out.data());
-  // The backward reads the factors, not the product.
-  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), m, n, k] {
-    matmul_backward(*a, *b, y->grad.data(), m, n, k);
-  });
+  Var<T> y = op.result(std::move(out));
+  // The backward reads the factors, not the product: each side's gradient
+  // the other factor.
+  op.backward(y, [a = op.save_if(b.requires_grad(), a), b = op.save_if(a.requires_grad(), b),
+                  y = op.output(y), m, n, k] { matmul_backward(a, b, y.grad().data(), m, n, k); });
   return y;
 }
 
 template <class T>
-void matmul_backward(Node<T>& a, Node<T>& b, const T* dy, int m, int n, int k) {
-  if (a.requires_grad) {
-    const T beta = a.grad_beta();  // before grad.data(): it may allocate
-    if (b.generation == 0 && b.value.dimension() == 2)  // a weight: B^T made once per sweep
-      blas::gemm<T>(false, false, m, k, n, T(1), dy, b.transposed_value(), beta, a.grad.data());
+void matmul_backward(const ValueRef<T>& a, const ValueRef<T>& b, const T* dy, int m, int n, int k) {
+  if (a.requires_grad()) {
+    const GradSink<T> da = a.grad_sink();
+    if (b.is_leaf() && b.shape().size() == 2)  // a weight: B^T made once per sweep
+      blas::gemm<T>(false, false, m, k, n, T(1), dy, b.transposed_value(), da.beta, da.buffer.data());
     else
-      blas::gemm<T>(false, true, m, k, n, T(1), dy, b.value.data(), beta, a.grad.data());
+      blas::gemm<T>(false, true, m, k, n, T(1), dy, b.value().data(), da.beta, da.buffer.data());
   }
-  if (b.requires_grad) {
-    const T beta = b.grad_beta();
-    blas::gemm<T>(true, false, k, n, m, T(1), a.value.data(), dy, beta, b.grad.data());
+  if (b.requires_grad()) {
+    const GradSink<T> db = b.grad_sink();
+    blas::gemm<T>(true, false, k, n, m, T(1), a.value().data(), dy, db.beta, db.buffer.data());
   }
 }
 
 template <class T>
 Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
-  Tape<T>& tape = tape_of("bmm", {&a, &b});
+  OpScope<T> op("bmm", {&a, &b});
   const bool ranks = a.dim() == 3 && b.dim() == 3;
   const std::size_t inner_a = ranks ? a.shape()[trans_a ? 1 : 2] : 0;
   const std::size_t inner_b = ranks ? b.shape()[trans_b ? 2 : 1] : 0;
@@ -65,27 +66,28 @@ Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
   for (std::size_t i = 0; i < B; ++i)
     blas::gemm<T>(trans_a, trans_b, n, m, k, T(1), a.value().data() + i * sa,
                   b.value().data() + i * sb, T(0), out.data() + i * sy);
-  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), trans_a, trans_b, B, n, k, m, sa, sb, sy] {
-    const T* dy = y->grad.data();
-    if (a->requires_grad) {
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.save_if(b.requires_grad(), a), b = op.save_if(a.requires_grad(), b),
+                  y = op.output(y), trans_a, trans_b, B, n, k, m, sa, sb, sy] {
+    const T* dy = y.grad().data();
+    if (a.requires_grad()) {
       // da = dy op(b)^T, or its transpose op(b) dy^T when a is stored transposed.
-      const T beta = a->grad_beta();
+      const GradSink<T> da = a.grad_sink();
       for (std::size_t i = 0; i < B; ++i) {
-        const T* bi = b->value.data() + i * sb;
-        T* gi = a->grad.data() + i * sa;
-        if (trans_a) blas::gemm<T>(trans_b, true, k, n, m, T(1), bi, dy + i * sy, beta, gi);
-        else blas::gemm<T>(false, !trans_b, n, k, m, T(1), dy + i * sy, bi, beta, gi);
+        const T* bi = b.value().data() + i * sb;
+        T* gi = da.buffer.data() + i * sa;
+        if (trans_a) blas::gemm<T>(trans_b, true, k, n, m, T(1), bi, dy + i * sy, da.beta, gi);
+        else blas::gemm<T>(false, !trans_b, n, k, m, T(1), dy + i * sy, bi, da.beta, gi);
       }
     }
-    if (b->requires_grad) {
+    if (b.requires_grad()) {
       // db = op(a)^T dy, or its transpose dy^T op(a) when b is stored transposed.
-      const T beta = b->grad_beta();
+      const GradSink<T> db = b.grad_sink();
       for (std::size_t i = 0; i < B; ++i) {
-        const T* ai = a->value.data() + i * sa;
-        T* gi = b->grad.data() + i * sb;
-        if (trans_b) blas::gemm<T>(true, trans_a, m, k, n, T(1), dy + i * sy, ai, beta, gi);
-        else blas::gemm<T>(!trans_a, false, k, m, n, T(1), ai, dy + i * sy, beta, gi);
+        const T* ai = a.value().data() + i * sa;
+        T* gi = db.buffer.data() + i * sb;
+        if (trans_b) blas::gemm<T>(true, trans_a, m, k, n, T(1), dy + i * sy, ai, db.beta, gi);
+        else blas::gemm<T>(!trans_a, false, k, m, n, T(1), ai, dy + i * sy, db.beta, gi);
       }
     }
   });
@@ -94,7 +96,7 @@ Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
 
 template <class T>
 Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
-  Tape<T>& tape = tape_of("transpose", {&a}, saves_chosen);
+  OpScope<T> op("transpose", {&a});
   const std::size_t d = a.dim();
   if (perm.empty()) {
     perm.resize(d);
@@ -108,15 +110,15 @@ Var<T> transpose(const Var<T>& a, std::vector<std::size_t> perm) {
                 shape_str(a.shape()));
   std::vector<std::size_t> inverse(d);
   for (std::size_t i = 0; i < d; ++i) inverse[perm[i]] = i;
-  Var<T> y = tape.result(Tensor<T>(xt::transpose(a.value(), perm)), a.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), y = y.node(), inverse] {
-    a->add_grad(xt::transpose(y->grad, inverse));
+  Var<T> y = op.result(Tensor<T>(xt::transpose(a.value(), perm)));
+  op.backward(y, [a = op.input(a), y = op.output(y), inverse] {
+    a.accumulate(xt::transpose(y.grad(), inverse));
   });
   return y;
 }
 
 #define TG_INSTANTIATE(T)                                                 \
-  template void matmul_backward(Node<T>&, Node<T>&, const T*, int, int, int); \
+  template void matmul_backward(const ValueRef<T>&, const ValueRef<T>&, const T*, int, int, int); \
   template Var<T> matmul(const Var<T>&, const Var<T>&);                   \
   template Var<T> bmm(const Var<T>&, const Var<T>&, bool, bool);          \
   template Var<T> transpose(const Var<T>&, std::vector<std::size_t>);

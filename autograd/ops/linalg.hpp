@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include <tapegrad/autograd/tape.hpp>
+#include <tapegrad/autograd/op.hpp>
 
 namespace tg {
 
@@ -29,6 +29,6 @@ template <class T> Var<T> transpose(const Var<T>& a, std::vector<std::size_t> pe
 // da += dy b^T and db += a^T dy, each only if it requires grad. Shared by
 // every op whose forward is a product (matmul, matmul_add, affine).
 template <class T>
-void matmul_backward(Node<T>& a, Node<T>& b, const T* dy, int m, int n, int k);
+void matmul_backward(const ValueRef<T>& a, const ValueRef<T>& b, const T* dy, int m, int n, int k);
 
 }  // namespace tg

@@ -5,6 +5,7 @@
 
 #include <xtensor/xbroadcast.hpp>
 
+#include <tapegrad/autograd/op.hpp>
 #include <tapegrad/autograd/ops/shape.hpp>
 
 namespace tg {
@@ -77,15 +78,15 @@ namespace {
 
 // softmax and masked_softmax: keep is null, or a's shape.
 template <class T>
-Var<T> softmax_op(const char* op, const Var<T>& a, int axis, const T* keep) {
-  Tape<T>& tape = tape_of(op, {&a});
-  const Rows r = rows_of(op, a, axis);
+Var<T> softmax_op(const char* name, const Var<T>& a, int axis, const T* keep) {
+  OpScope<T> op(name, {&a});
+  const Rows r = rows_of(name, a, axis);
   Tensor<T> out = Tensor<T>::from_shape(a.shape());
   softmax_rows(a.value().data(), out.data(), r, false, keep);
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
-  tape.record(y, [a = a.node(), y = y.node(), r] {
-    T* ga = a->zeroed_grad().data();
-    const T *p = y->value.data(), *dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.save(y), r] {  // da from y alone
+    T* ga = a.grad_sink().zeroed();
+    const T *p = y.value().data(), *dy = y.grad().data();
     for (std::size_t o = 0; o < r.outer; ++o)
       for (std::size_t i = 0; i < r.inner; ++i) {
         const std::size_t base = o * r.n * r.inner + i;
@@ -118,14 +119,14 @@ Var<T> masked_softmax(const Var<T>& a, const tensor_arg_t<T>& mask, int axis) {
 
 template <class T>
 Var<T> log_softmax(const Var<T>& a, int axis) {
-  Tape<T>& tape = tape_of("log_softmax", {&a});
+  OpScope<T> op("log_softmax", {&a});
   const Rows r = rows_of("log_softmax", a, axis);
   Tensor<T> out = Tensor<T>::from_shape(a.shape());
   softmax_rows(a.value().data(), out.data(), r, true);
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
-  tape.record(y, [a = a.node(), y = y.node(), r] {
-    T* ga = a->zeroed_grad().data();
-    const T *ly = y->value.data(), *dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.save(y), r] {  // da from y alone
+    T* ga = a.grad_sink().zeroed();
+    const T *ly = y.value().data(), *dy = y.grad().data();
     for (std::size_t o = 0; o < r.outer; ++o)
       for (std::size_t i = 0; i < r.inner; ++i) {
         const std::size_t base = o * r.n * r.inner + i;
@@ -143,7 +144,7 @@ Var<T> log_softmax(const Var<T>& a, int axis) {
 template <class T>
 Var<T> cross_entropy(const Var<T>& logits, const IdList& target_ids, const std::vector<T>& row_weights,
                      std::optional<std::int64_t> ignore_index) {
-  Tape<T>& tape = tape_of("cross_entropy", {&logits});
+  OpScope<T> op("cross_entropy", {&logits});
   if (logits.dim() < 1) throw Error("cross_entropy: logits must have a class axis, got a scalar");
   const std::size_t classes = logits.shape().back();
   const std::size_t rows = logits.size() / std::max<std::size_t>(classes, 1);
@@ -179,12 +180,13 @@ Var<T> cross_entropy(const Var<T>& logits, const IdList& target_ids, const std::
   for (std::size_t i = 0; i < prob.size(); ++i) prob.data()[i] = std::exp(prob.data()[i]);
   Tensor<T> out = Tensor<T>::from_shape(Shape{});
   out() = total > 0 ? loss / total : T(0);
-  Var<T> y = tape.result(std::move(out), logits.requires_grad());
-  tape.record(y, [x = logits.node(), y = y.node(), prob = std::move(prob), targets = std::move(targets),
+  Var<T> y = op.result(std::move(out));
+  // The backward reads the probabilities it keeps, not the logits.
+  op.backward(y, [x = op.input(logits), y = op.output(y), prob = std::move(prob), targets = std::move(targets),
                   weights = std::move(weights), total, rows, classes] {
     if (total <= 0) return;
-    T* gx = x->zeroed_grad().data();
-    const T g = y->grad() / total;
+    T* gx = x.grad_sink().zeroed();
+    const T g = y.grad()() / total;
     for (std::size_t i = 0; i < rows; ++i) {
       const T w = weights.empty() ? T(1) : weights[i];
       if (w == 0) continue;
@@ -200,7 +202,7 @@ Var<T> cross_entropy(const Var<T>& logits, const IdList& target_ids, const std::
 template <class T>
 Var<T> bce_with_logits(const Var<T>& logits, const Tensor<T>& targets,
                        const std::vector<T>& weights) {
-  Tape<T>& tape = tape_of("bce_with_logits", {&logits});
+  OpScope<T> op("bce_with_logits", {&logits});
   if (targets.shape() != logits.shape())
     throw Error("bce_with_logits: targets " + shape_str(targets.shape()) + " differ from logits " +
                 shape_str(logits.shape()));
@@ -215,12 +217,12 @@ Var<T> bce_with_logits(const Var<T>& logits, const Tensor<T>& targets,
   }
   Tensor<T> out = Tensor<T>::from_shape(Shape{});
   out() = total > 0 ? loss / total : T(0);
-  Var<T> y = tape.result(std::move(out), logits.requires_grad());
-  tape.record(y, [x = logits.node(), y = y.node(), targets, weights, total, n] {
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [x = op.save(logits), y = op.output(y), targets, weights, total, n] {
     if (total <= 0) return;
-    T* gx = x->zeroed_grad().data();
-    const T g = y->grad() / total;
-    const T *xv = x->value.data(), *t = targets.data();
+    T* gx = x.grad_sink().zeroed();
+    const T g = y.grad()() / total;
+    const T *xv = x.value().data(), *t = targets.data();
     for (std::size_t i = 0; i < n; ++i) {
       const T w = weights.empty() ? T(1) : weights[i];
       gx[i] += g * w * (T(1) / (T(1) + std::exp(-xv[i])) - t[i]);
@@ -231,7 +233,7 @@ Var<T> bce_with_logits(const Var<T>& logits, const Tensor<T>& targets,
 
 template <class T>
 Var<T> mse(const Var<T>& a, const Var<T>& b) {
-  Tape<T>& tape = tape_of("mse", {&a, &b});
+  OpScope<T> op("mse", {&a, &b});
   if (a.shape() != b.shape())
     throw Error("mse: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) + " differ");
   if (a.size() == 0) throw Error("mse: inputs have no elements");
@@ -243,11 +245,11 @@ Var<T> mse(const Var<T>& a, const Var<T>& b) {
   }
   Tensor<T> out = Tensor<T>::from_shape(Shape{});
   out() = s / T(n);
-  Var<T> y = tape.result(std::move(out), a.requires_grad() || b.requires_grad());
-  tape.record(y, [a = a.node(), b = b.node(), y = y.node(), n] {
-    const T g = T(2) * y->grad() / T(n);
-    if (a->requires_grad) a->add_grad((a->value - b->value) * g);
-    if (b->requires_grad) b->add_grad((b->value - a->value) * g);
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.save(a), b = op.save(b), y = op.output(y), n] {
+    const T g = T(2) * y.grad()() / T(n);
+    if (a.requires_grad()) a.accumulate((a.value() - b.value()) * g);
+    if (b.requires_grad()) b.accumulate((b.value() - a.value()) * g);
   });
   return y;
 }

@@ -2,11 +2,13 @@
 
 #include <cmath>
 
+#include <tapegrad/autograd/op.hpp>
+
 namespace tg {
 
 template <class T>
 Var<T> layer_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, scalar_t<T> eps) {
-  Tape<T>& tape = tape_of("layer_norm", {&x, &gamma, &beta});
+  OpScope<T> op("layer_norm", {&x, &gamma, &beta});
   const std::size_t D = x.dim() ? x.shape().back() : 0;
   if (D == 0 || to_shape(gamma.shape()) != Shape{D} || to_shape(beta.shape()) != Shape{D})
     throw Error("layer_norm: x " + shape_str(x.shape()) + ", gamma " + shape_str(gamma.shape()) +
@@ -29,14 +31,13 @@ Var<T> layer_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, scal
     mean(r) = mu;
     rstd(r) = rs;
   }
-  Var<T> y = tape.result(std::move(out),
-                         x.requires_grad() || gamma.requires_grad() || beta.requires_grad());
-  tape.record(y, [x = x.node(), gamma = gamma.node(), beta = beta.node(), y = y.node(),
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [x = op.save(x), gamma = op.save(gamma), beta = op.input(beta), y = op.output(y),
                   mean = std::move(mean), rstd = std::move(rstd), rows, D] {
-    const T *dy = y->grad.data(), *xv = x->value.data(), *g = gamma->value.data();
-    T* gx = x->requires_grad ? x->zeroed_grad().data() : nullptr;
-    T* gg = gamma->requires_grad ? gamma->zeroed_grad().data() : nullptr;
-    T* gb = beta->requires_grad ? beta->zeroed_grad().data() : nullptr;
+    const T *dy = y.grad().data(), *xv = x.value().data(), *g = gamma.value().data();
+    T* gx = x.requires_grad() ? x.grad_sink().zeroed() : nullptr;
+    T* gg = gamma.requires_grad() ? gamma.grad_sink().zeroed() : nullptr;
+    T* gb = beta.requires_grad() ? beta.grad_sink().zeroed() : nullptr;
     for (std::size_t r = 0; r < rows; ++r) {
       const T* xr = xv + r * D;
       const T* dr = dy + r * D;

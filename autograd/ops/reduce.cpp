@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include <tapegrad/autograd/op.hpp>
 #include <tapegrad/autograd/ops/shape.hpp>
 
 namespace tg {
@@ -30,27 +31,27 @@ Around around_axis(const char* op, const Var<T>& a, int axis_arg, bool keepdims)
 
 // Sum over all elements scaled by `scale` (1 for sum, 1/n for mean).
 template <class T>
-Var<T> reduce_all(const char* op, const Var<T>& a, T scale) {
-  Tape<T>& tape = tape_of(op, {&a}, saves_chosen);
+Var<T> reduce_all(const char* name, const Var<T>& a, T scale) {
+  OpScope<T> op(name, {&a});
   T s = 0;
   const T* x = a.value().data();
   for (std::size_t i = 0, n = a.size(); i < n; ++i) s += x[i];
   Tensor<T> out = Tensor<T>::from_shape(Shape{});
   out() = s * scale;
-  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), y = y.node(), scale] {
-    const T g = y->grad() * scale;
-    T* ga = a->zeroed_grad().data();
-    for (std::size_t i = 0, n = shape_size(a->value.shape()); i < n; ++i) ga[i] += g;
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.output(y), scale] {
+    const T g = y.grad()() * scale;
+    T* ga = a.grad_sink().zeroed();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) ga[i] += g;
   });
   return y;
 }
 
 // Sum along an axis, scaled.
 template <class T>
-Var<T> reduce_axis(const char* op, const Var<T>& a, int axis, bool keepdims, bool mean) {
-  Tape<T>& tape = tape_of(op, {&a}, saves_chosen);
-  const Around r = around_axis(op, a, axis, keepdims);
+Var<T> reduce_axis(const char* name, const Var<T>& a, int axis, bool keepdims, bool mean) {
+  OpScope<T> op(name, {&a});
+  const Around r = around_axis(name, a, axis, keepdims);
   const T scale = mean ? T(1) / T(std::max<std::size_t>(r.extent, 1)) : T(1);
   Tensor<T> out = tg::zeros<T>(r.out_shape);
   const T* x = a.value().data();
@@ -61,10 +62,10 @@ Var<T> reduce_axis(const char* op, const Var<T>& a, int axis, bool keepdims, boo
         o[i * r.inner + j] += x[(i * r.extent + e) * r.inner + j];
   if (mean)
     for (std::size_t i = 0; i < out.size(); ++i) o[i] *= scale;
-  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), y = y.node(), r, scale] {
-    T* ga = a->zeroed_grad().data();
-    const T* dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.output(y), r, scale] {
+    T* ga = a.grad_sink().zeroed();
+    const T* dy = y.grad().data();
     for (std::size_t i = 0; i < r.outer; ++i)
       for (std::size_t e = 0; e < r.extent; ++e)
         for (std::size_t j = 0; j < r.inner; ++j)
@@ -98,7 +99,7 @@ Var<T> mean(const Var<T>& a, int axis, bool keepdims) {
 
 template <class T>
 Var<T> max(const Var<T>& a, int axis, bool keepdims) {
-  Tape<T>& tape = tape_of("max", {&a});
+  OpScope<T> op("max", {&a});
   const Around r = around_axis("max", a, axis, keepdims);
   if (r.extent == 0) throw Error("max: axis of extent 0 in shape " + shape_str(a.shape()));
   Tensor<T> out = Tensor<T>::from_shape(r.out_shape);
@@ -114,10 +115,10 @@ Var<T> max(const Var<T>& a, int axis, bool keepdims) {
       arg[i * r.inner + j] = best;
       out.data()[i * r.inner + j] = x[best];
     }
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
-  tape.record(y, [a = a.node(), y = y.node(), arg = std::move(arg)] {
-    T* ga = a->zeroed_grad().data();
-    const T* dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.output(y), arg = std::move(arg)] {
+    T* ga = a.grad_sink().zeroed();
+    const T* dy = y.grad().data();
     for (std::size_t i = 0; i < arg.size(); ++i) ga[arg[i]] += dy[i];
   });
   return y;
@@ -125,7 +126,7 @@ Var<T> max(const Var<T>& a, int axis, bool keepdims) {
 
 template <class T>
 Var<T> logsumexp(const Var<T>& a, int axis, bool keepdims) {
-  Tape<T>& tape = tape_of("logsumexp", {&a});
+  OpScope<T> op("logsumexp", {&a});
   const Around r = around_axis("logsumexp", a, axis, keepdims);
   Tensor<T> out = Tensor<T>::from_shape(r.out_shape);
   const T* x = a.value().data();
@@ -139,10 +140,10 @@ Var<T> logsumexp(const Var<T>& a, int axis, bool keepdims) {
       for (std::size_t e = 0; e < r.extent; ++e) s += std::exp(x[base + e * r.inner] - m);
       out.data()[i * r.inner + j] = m + std::log(s);
     }
-  Var<T> y = tape.result(std::move(out), a.requires_grad());
-  tape.record(y, [a = a.node(), y = y.node(), r] {
-    T* ga = a->zeroed_grad().data();
-    const T *x = a->value.data(), *yv = y->value.data(), *dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.save(a), y = op.save(y), r] {
+    T* ga = a.grad_sink().zeroed();
+    const T *x = a.value().data(), *yv = y.value().data(), *dy = y.grad().data();
     for (std::size_t i = 0; i < r.outer; ++i)
       for (std::size_t j = 0; j < r.inner; ++j) {
         const T lse = yv[i * r.inner + j], g = dy[i * r.inner + j];

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <tapegrad/autograd/op.hpp>
+
 namespace tg {
 namespace {
 
@@ -33,12 +35,12 @@ void join(const std::vector<const T*>& src, const std::vector<std::size_t>& chun
 }
 
 template <class T>
-void unjoin_add(const T* src, const std::vector<NodePtr<T>>& xs,
+void unjoin_add(const T* src, const std::vector<GradRef<T>>& xs,
                 const std::vector<std::size_t>& chunk, std::size_t outer) {
   for (std::size_t o = 0; o < outer; ++o)
     for (std::size_t j = 0; j < xs.size(); ++j) {
-      if (xs[j]->requires_grad) {
-        T* g = xs[j]->zeroed_grad().data() + o * chunk[j];
+      if (xs[j].requires_grad()) {
+        T* g = xs[j].grad_sink().zeroed() + o * chunk[j];
         for (std::size_t i = 0; i < chunk[j]; ++i) g[i] += src[i];
       }
       src += chunk[j];
@@ -46,24 +48,21 @@ void unjoin_add(const T* src, const std::vector<NodePtr<T>>& xs,
 }
 
 template <class T>
-Var<T> join_op(const char* op, const std::vector<Var<T>>& xs, const Shape& out_shape,
+Var<T> join_op(const char* name, const std::vector<Var<T>>& xs, const Shape& out_shape,
                const std::vector<std::size_t>& chunk, std::size_t outer) {
-  Tape<T>& tape = tape_of(op, {&xs[0]}, saves_chosen);
-  bool any = false;
-  std::vector<NodePtr<T>> nodes;
+  OpScope<T> op(name, {&xs[0]});
+  std::vector<GradRef<T>> inputs;
   std::vector<const T*> src;
   for (const Var<T>& x : xs) {
-    if (&tape_of(op, {&x}, saves_chosen) != &tape)
-      throw Error(std::string(op) + ": inputs belong to different tapes");
-    any = any || x.requires_grad();
-    nodes.push_back(x.node());
+    op.add_input(x);
+    inputs.push_back(op.input(x));
     src.push_back(x.value().data());
   }
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   join(src, chunk, outer, out.data());
-  Var<T> y = tape.result(std::move(out), any, saves_chosen);
-  tape.record(y, [nodes = std::move(nodes), chunk, outer, y = y.node()] {
-    unjoin_add(y->grad.data(), nodes, chunk, outer);
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [inputs = std::move(inputs), chunk, outer, y = op.output(y)] {
+    unjoin_add(y.grad().data(), inputs, chunk, outer);
   });
   return y;
 }
@@ -83,18 +82,18 @@ namespace {
 
 // reshape, unsqueeze and squeeze: one copy, named `op` for errors and the profiler.
 template <class T>
-Var<T> reshape_op(const char* op, const Var<T>& a, const Shape& shape) {
-  Tape<T>& tape = tape_of(op, {&a}, saves_chosen);
+Var<T> reshape_op(const char* name, const Var<T>& a, const Shape& shape) {
+  OpScope<T> op(name, {&a});
   if (shape_size(shape) != a.size())
-    throw Error(std::string(op) + ": cannot reshape " + shape_str(a.shape()) + " (" +
+    throw Error(std::string(name) + ": cannot reshape " + shape_str(a.shape()) + " (" +
                 std::to_string(a.size()) + " elements) to " + shape_str(shape));
   Tensor<T> out = a.value();
   out.reshape(shape);
-  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), y = y.node()] {
-    T* g = a->zeroed_grad().data();
-    const T* dy = y->grad.data();
-    for (std::size_t i = 0, n = shape_size(a->value.shape()); i < n; ++i) g[i] += dy[i];
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.output(y)] {
+    T* g = a.grad_sink().zeroed();
+    const T* dy = y.grad().data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) g[i] += dy[i];
   });
   return y;
 }
@@ -127,7 +126,7 @@ Var<T> squeeze(const Var<T>& a, int axis) {
 
 template <class T>
 Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) {
-  Tape<T>& tape = tape_of("slice", {&a}, saves_chosen);
+  OpScope<T> op("slice", {&a});
   const std::size_t axis = normalize_axis("slice", axis_arg, a.dim());
   const AxisView v = around(a.shape(), axis);
   if (begin > end || end > v.extent)
@@ -142,10 +141,10 @@ Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) 
   const T* src = a.value().data();
   for (std::size_t o = 0; o < v.outer; ++o)
     std::copy_n(src + o * stride + offset, len, out.data() + o * len);
-  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), y = y.node(), outer = v.outer, len, stride, offset] {
-    T* g = a->zeroed_grad().data();
-    const T* dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.output(y), outer = v.outer, len, stride, offset] {
+    T* g = a.grad_sink().zeroed();
+    const T* dy = y.grad().data();
     for (std::size_t o = 0; o < outer; ++o)
       for (std::size_t i = 0; i < len; ++i) g[o * stride + offset + i] += dy[o * len + i];
   });
@@ -154,7 +153,7 @@ Var<T> slice(const Var<T>& a, int axis_arg, std::size_t begin, std::size_t end) 
 
 template <class T>
 Var<T> select(const Var<T>& a, std::size_t t) {
-  Tape<T>& tape = tape_of("select", {&a}, saves_chosen);
+  OpScope<T> op("select", {&a});
   if (a.dim() < 1 || t >= a.shape()[0])
     throw Error("select: index " + std::to_string(t) + " is out of range for shape " +
                 shape_str(a.shape()));
@@ -162,10 +161,10 @@ Var<T> select(const Var<T>& a, std::size_t t) {
   const std::size_t n = shape_size(out_shape);
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   std::copy_n(a.value().data() + t * n, n, out.data());
-  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
-  tape.record(y, [a = a.node(), y = y.node(), t, n] {
-    T* g = a->zeroed_grad().data() + t * n;
-    const T* dy = y->grad.data();
+  Var<T> y = op.result(std::move(out));
+  op.backward(y, [a = op.input(a), y = op.output(y), t, n] {
+    T* g = a.grad_sink().zeroed() + t * n;
+    const T* dy = y.grad().data();
     for (std::size_t i = 0; i < n; ++i) g[i] += dy[i];
   });
   return y;
@@ -236,13 +235,14 @@ std::vector<Var<T>> split(const Var<T>& a, int axis_arg, std::size_t parts) {
 
 template <class T>
 Var<T> detach(const Var<T>& a) {
-  return tape_of("detach", {&a}, saves_chosen).constant(a.value());
+  OpScope<T> op("detach", {&a});
+  return op.tape().constant(a.value());
 }
 
 template <class T>
 Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_shape,
                     std::int64_t no_grad_index) {
-  Tape<T>& tape = tape_of("index_select", {&a}, saves_chosen);
+  OpScope<T> op("index_select", {&a});
   if (a.dim() < 1) throw Error("index_select: needs a tensor of rank >= 1, got a scalar");
   const std::size_t rows = a.shape()[0], row = a.size() / std::max<std::size_t>(rows, 1);
   const std::size_t count = shape_size(ids_shape);
@@ -255,26 +255,12 @@ Var<T> index_select(const Var<T>& a, const std::int64_t* ids, const Shape& ids_s
   Tensor<T> out = Tensor<T>::from_shape(out_shape);
   for (std::size_t i = 0; i < count; ++i)
     std::copy_n(a.value().data() + ids[i] * row, row, out.data() + i * row);
-  Var<T> y = tape.result(std::move(out), a.requires_grad(), saves_chosen);
+  Var<T> y = op.result(std::move(out));
   // Scatter-add into the rows used: a repeated index receives the sum. Into
   // a leaf (an embedding table), the rows are noted (Node::grad_rows).
-  tape.record(y, [a = a.node(), y = y.node(), ids = std::vector<std::int64_t>(ids, ids + count),
-                  row, no_grad_index] { scatter_rows_grad(*a, ids, y->grad.data(), row, no_grad_index); });
+  op.backward(y, [a = op.input(a), y = op.output(y), ids = std::vector<std::int64_t>(ids, ids + count),
+                  no_grad_index] { a.accumulate_rows(ids.data(), ids.size(), y.grad().data(), no_grad_index); });
   return y;
-}
-
-template <class T>
-void scatter_rows_grad(Node<T>& a, const std::vector<std::int64_t>& ids, const T* dy, std::size_t row,
-                       std::int64_t no_grad_index) {
-  GradRows* rows = a.generation == 0 ? &a.zeroed_grad_rows() : nullptr;
-  T* g = rows ? a.grad.data() : a.zeroed_grad().data();
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] == no_grad_index) continue;
-    if (rows) rows->add(std::size_t(ids[i]));
-    T* gr = g + ids[i] * row;
-    const T* dr = dy + i * row;
-    for (std::size_t j = 0; j < row; ++j) gr[j] += dr[j];
-  }
 }
 
 #define TG_INSTANTIATE(T)                                                                 \
@@ -288,9 +274,7 @@ void scatter_rows_grad(Node<T>& a, const std::vector<std::int64_t>& ids, const T
   template std::vector<Var<T>> split(const Var<T>&, int, const std::vector<std::size_t>&); \
   template std::vector<Var<T>> split(const Var<T>&, int, std::size_t);                    \
   template Var<T> detach(const Var<T>&);                                                   \
-  template Var<T> index_select(const Var<T>&, const std::int64_t*, const Shape&, std::int64_t);     \
-  template void scatter_rows_grad(Node<T>&, const std::vector<std::int64_t>&, const T*, std::size_t, \
-                                  std::int64_t);
+  template Var<T> index_select(const Var<T>&, const std::int64_t*, const Shape&, std::int64_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

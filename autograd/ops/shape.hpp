@@ -67,13 +67,6 @@ Var<T> index_select(const Var<T>& a, const IdList& indices, std::int64_t no_grad
   return index_select(a, indices.data("index_select"), indices.shape(), no_grad_index);
 }
 
-// index_select's backward, for ops that read rows of a table too: a's
-// gradient rows ids[i] += dy row i (rows of `row` elements), skipping
-// no_grad_index; into a leaf the rows are noted (Var::grad_rows).
-template <class T>
-void scatter_rows_grad(Node<T>& a, const std::vector<std::int64_t>& ids, const T* dy, std::size_t row,
-                       std::int64_t no_grad_index);
-
 // `axis` as a non-negative axis of a rank-`rank` tensor; throws naming `op`.
 std::size_t normalize_axis(const char* op, int axis, std::size_t rank);
 

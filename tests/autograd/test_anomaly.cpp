@@ -70,7 +70,7 @@ TEST_CASE("anomaly: works over a retained graph and names the op of a spent one"
 
 TEST_CASE("anomaly: rows of a gradient not written yet are not read as NaN", "[autograd][anomaly]") {
   // The steps of a sequence write their rows of its gradient last step
-  // first (Node::first_rows_write); the rows still unwritten hold whatever
+  // first (Node::accumulate_rows); the rows still unwritten hold whatever
   // the reused buffer held. Fill the buffer cache with NaN first.
   memory::release_cached();
   {

@@ -62,7 +62,7 @@ TEST_CASE("matmul_add_rows: a row range of a packed sequence, gradcheck", "[ops]
 TEST_CASE("steps of an op's result: rows written in any order, repeated, skipped: gradcheck",
           "[ops][cell]") {
   // The steps' backwards write their rows of the result's gradient without
-  // zero-filling it first (Node::first_rows_write); every order of steps,
+  // zero-filling it first (Node::accumulate_rows); every order of steps,
   // rows no step reads, and other uses of the same result must still sum.
   const std::vector<std::vector<std::size_t>> orders = {{4, 3, 2, 1, 0}, {0, 1, 2, 3, 4}, {3, 1}, {1, 3},
                                                         {2, 2, 0}, {4, 0, 4}};

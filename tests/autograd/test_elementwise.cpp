@@ -111,6 +111,11 @@ TEST_CASE("unary ops and activations: gradcheck", "[ops][elementwise][activation
       require_gradcheck(tape, {a}, [&] { return pow(a, 3.0); });
       require_gradcheck(tape, {a}, [&] { return square(a); });
       require_gradcheck(tape, {pos}, [&] { return sqrt(pos); });
+      // tan away from its poles at +-pi/2, and through an intermediate
+      // input, which tan does not keep (its backward reads only y).
+      Var<double> near0 = rand_param(tape, s, rng, -1.2, 1.2);
+      require_gradcheck(tape, {near0}, [&] { return tan(near0); });
+      require_gradcheck(tape, {near0}, [&] { return tan(near0 * 0.5) * near0; });
     }
 }
 
@@ -282,4 +287,14 @@ TEST_CASE("where with a scalar side and masked_fill: values and errors", "[ops][
   tape.backward(sum(masked_fill(a, mask, -7) * a));
   REQUIRE((a.grad() == Tensor<double>{2.0, -7.0, 6.0}));  // a + masked_fill(a): 0 + (-7) where masked
   REQUIRE_THROWS_WITH(masked_fill(a, Tensor<double>{1.0, 0.0}, 0), Catch::Contains("masked_fill"));
+}
+
+TEST_CASE("tan: values, and the derivative from the result alone", "[ops][elementwise]") {
+  Tape<double> tape;
+  Var<double> a = tape.parameter(Tensor<double>{0.25, -0.5});
+  Var<double> y = tan(a * 1.0);  // the product is held by no Var and not saved
+  REQUIRE(y.value()(0) == std::tan(0.25));
+  tape.backward(sum(y));
+  const double t = std::tan(-0.5);
+  REQUIRE(a.grad()(1) == 1.0 + t * t);
 }

@@ -8,23 +8,23 @@ namespace {
 // A user-defined op, written against the public API: y = x^3 with a backward
 // that is deliberately wrong by `error` (as if 3x^2 had been typed 3x^2 + e).
 Var<double> cube_with_bug(const Var<double>& x, double error, std::size_t only_index = SIZE_MAX) {
-  Tape<double>& tape = tape_of("cube_with_bug", {&x});
-  Var<double> y = tape.result(x.value() * x.value() * x.value(), x.requires_grad());
-  tape.record(y, [x = x.node(), y = y.node(), error, only_index] {
-    Tensor<double> g = 3.0 * x->value * x->value;
+  OpScope<double> op("cube_with_bug", {&x});
+  Var<double> y = op.result(x.value() * x.value() * x.value());
+  op.backward(y, [x = op.save(x), y = op.output(y), error, only_index] {
+    Tensor<double> g = 3.0 * x.value() * x.value();
     if (only_index == SIZE_MAX) g += error;
     else g.data()[only_index] += error;
-    x->add_grad(y->grad * g);
+    x.accumulate(y.grad() * g);
   });
   return y;
 }
 
 // y = 2x for a 2-element x, with a backward that swaps the two gradients.
 Var<double> swapped_double(const Var<double>& x) {
-  Tape<double>& t = tape_of("swapped", {&x});
-  Var<double> y = t.result(Tensor<double>(2.0 * x.value()), true);
-  t.record(y, [x = x.node(), y = y.node()] {
-    x->add_grad(Tensor<double>{2.0 * y->grad(1), 2.0 * y->grad(0)});
+  OpScope<double> op("swapped", {&x});
+  Var<double> y = op.result(Tensor<double>(2.0 * x.value()));
+  op.backward(y, [x = op.input(x), y = op.output(y)] {
+    x.accumulate(Tensor<double>{2.0 * y.grad()(1), 2.0 * y.grad()(0)});
   });
   return y;
 }

@@ -21,7 +21,7 @@ inline Var<double> param2(Tape<double>& tape, double a, double b) {
 // Replaces p's gradient, as if a backward had produced exactly (a, b).
 inline void set_grad(Var<double>& p, double a, double b) {
   p.zero_grad();
-  p.node()->add_grad(Tensor<double>{a, b});
+  p.node()->accumulate(Tensor<double>{a, b});
 }
 
 // Exact equality of shape and every element. (Catch's REQUIRE(a == b) would

@@ -71,7 +71,7 @@ TEST_CASE("adamw: same as adam without decay, different with it", "[adam]") {
     Rng grads(11);
     for (int s = 0; s < 3; ++s) {
       p.zero_grad();
-      p.node()->add_grad(uniform<double>({3, 4}, -1, 1, grads));
+      p.node()->accumulate(uniform<double>({3, 4}, -1, 1, grads));
       opt.step();
     }
   };
@@ -195,7 +195,7 @@ TEST_CASE("optimizers also run in float", "[float]") {
   Tape<float> tape;
   Var<float> p = tape.parameter(Tensor<float>{1.f, -2.f});
   Adam<float> opt({p}, 0.1f);
-  p.node()->add_grad(Tensor<float>{0.5f, -1.f});
+  p.node()->accumulate(Tensor<float>{0.5f, -1.f});
   opt.step();
   REQUIRE(p.value()(0) == Approx(0.9f));
   REQUIRE(p.value()(1) == Approx(-1.9f));

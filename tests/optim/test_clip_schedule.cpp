@@ -9,7 +9,7 @@ using namespace tg::test;
 namespace {
 Var<double> scalar_with_grad(Tape<double>& tape, double g) {
   Var<double> p = tape.parameter(Tensor<double>{0.0});
-  p.node()->add_grad(Tensor<double>{g});
+  p.node()->accumulate(Tensor<double>{g});
   return p;
 }
 }  // namespace
@@ -35,7 +35,7 @@ TEST_CASE("clip_grad_norm: one norm over all parameters", "[clip]") {
 TEST_CASE("clip_grad_norm: elements of one tensor, in float", "[clip]") {
   Tape<float> tape;
   Var<float> p = tape.parameter(Tensor<float>{0.f, 0.f});
-  p.node()->add_grad(Tensor<float>{3.f, -4.f});
+  p.node()->accumulate(Tensor<float>{3.f, -4.f});
   REQUIRE(clip_grad_norm<float>({p}, 2.5f) == 5.f);
   REQUIRE(p.grad()(0) == Approx(1.5f));  // 3 * 2.5 / 5
   REQUIRE(p.grad()(1) == Approx(-2.f));
@@ -45,7 +45,7 @@ TEST_CASE("clip_grad_norm: elements of one tensor, in float", "[clip]") {
 TEST_CASE("clip_grad_value clamps each element", "[clip]") {
   Tape<double> tape;
   Var<double> p = tape.parameter(Tensor<double>{0, 0, 0, 0});
-  p.node()->add_grad(Tensor<double>{-3, 0.5, 2, -1});
+  p.node()->accumulate(Tensor<double>{-3, 0.5, 2, -1});
   clip_grad_value<double>({p}, 1.0);
   REQUIRE(same(p.grad(), Tensor<double>{-1, 0.5, 1, -1}));
   REQUIRE_THROWS_AS(clip_grad_value<double>({p}, -1.0), Error);

@@ -19,7 +19,7 @@ std::vector<float> six_steps(const Make& make) {
     Tensor<float> g = Tensor<float>::from_shape(Shape{4});
     for (int k = 0; k < 4; ++k) g(k) = float(std::sin(1.3 * s + k) * (k + 1));
     p.zero_grad();
-    p.node()->add_grad(g);
+    p.node()->accumulate(g);
     opt->step();
   }
   return {p.value().begin(), p.value().end()};

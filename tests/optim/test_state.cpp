@@ -11,7 +11,7 @@ namespace {
 void give_grads(std::vector<Var<double>>& ps, Rng& rng) {
   for (Var<double>& p : ps) {
     p.zero_grad();
-    p.node()->add_grad(uniform<double>(to_shape(p.shape()), -1, 1, rng));
+    p.node()->accumulate(uniform<double>(to_shape(p.shape()), -1, 1, rng));
   }
 }
 }  // namespace
