@@ -95,7 +95,8 @@ template <class T>
 class OpScope {
  public:
   // Throws naming the op when an input is an empty Var or the inputs belong
-  // to different tapes.
+  // to different tapes. `name` must outlive the tape's records (a string
+  // literal): errors raised during backward and the profiler read it then.
   OpScope(const char* name, std::initializer_list<const Var<T>*> inputs)
       : name_(name), tape_(&detail::tape_of(name, inputs, false)) {
     for (const Var<T>* v : inputs) any_ = any_ || v->requires_grad();
