@@ -10,7 +10,8 @@ build="${TAPEGRAD_BUILD_DIR:-$root/build}"
 # test.sh and test.sh then main.sh end with the same build.
 packages=(g++ make cmake pkg-config libxtensor-dev libxtensor-blas-dev liblapack-dev libxsimd-dev
           libopenblas-dev catch2 libfmt-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
-          libopenmpi-dev openmpi-bin gnuplot-nox "$@")  # gnuplot: the figures of --report
+          libopenmpi-dev openmpi-bin gnuplot-nox python3 "$@")  # gnuplot: the figures of --report;
+# python3: the docs' programs are written out at configure time (tests/CMakeLists.txt)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,17 +29,19 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# What the configuration found that a later install can change: an MPI.
+# What the configuration found that a later install can change: an MPI, and
+# python3 (the docs' programs).
 # When it differs from what the build was configured with (Open MPI
 # installed by hand since), configure again so the build picks it up
 # instead of keeping the cached answer.
 found="mpi=$(command -v mpicxx >/dev/null 2>&1 && echo yes || echo no)"
+found+=" python3=$(command -v python3 >/dev/null 2>&1 && echo yes || echo no)"
 stamp="$build/tapegrad-configured-with"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 elif [[ "$(cat "$stamp" 2>/dev/null)" != "$found" ]]; then
   echo "setup: configuring $build again ($found now)" >&2
-  cmake -S "$root" -B "$build" -U 'MPI_*' -U TAPEGRAD_MPI >/dev/null
+  cmake -S "$root" -B "$build" -U 'MPI_*' -U TAPEGRAD_MPI -U TAPEGRAD_PYTHON3 >/dev/null
 fi
 echo "$found" > "$stamp"
 cmake --build "$build" -j "$(nproc)" ${TAPEGRAD_TARGETS:+--target $TAPEGRAD_TARGETS}

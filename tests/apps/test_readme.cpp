@@ -13,16 +13,17 @@ namespace {
 
 const std::string kRoot = TAPEGRAD_SOURCE_DIR;
 
-// The README's first ```cpp block after `heading`.
+// The README's first ```cpp program block after `heading`.
 std::string readme_block(const std::string& heading) {
   const std::string readme = tg::data::test::read_file(kRoot + "/README.md");
   const std::size_t section = readme.find(heading);
   REQUIRE(section != std::string::npos);
-  const std::size_t open = readme.find("```cpp\n", section);
+  const std::string fence = "```cpp program\n";
+  const std::size_t open = readme.find(fence, section);
   REQUIRE(open != std::string::npos);
-  const std::size_t close = readme.find("```\n", open + 7);
+  const std::size_t close = readme.find("```\n", open + fence.size());
   REQUIRE(close != std::string::npos);
-  return readme.substr(open + 7, close - open - 7);
+  return readme.substr(open + fence.size(), close - open - fence.size());
 }
 
 }  // namespace
