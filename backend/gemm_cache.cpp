@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,21 @@ std::string cpu_model() {
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+// Creates `file` with `text` in it; 0, or the errno of the call that failed
+// (read at once: a later call, even a successful one, may change errno).
+int write_whole(const std::string& file, const std::string& text) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return errno;
+  int err = 0;
+  for (std::size_t done = 0; done < text.size() && err == 0;) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n >= 0) done += std::size_t(n);
+    else if (errno != EINTR) err = errno;
+  }
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
 }
 
 }  // namespace
@@ -123,18 +139,15 @@ void store(const std::string& path, const Entries& entries) {
                     {"own_us", std::round(e.own_us * 1000) / 1000},
                     {"openblas_us", std::round(e.openblas_us * 1000) / 1000}};
   const std::string text = json{{"machine", machine()}, {"classes", classes}}.dump(1) + "\n";
+  const fs::path dir = fs::path(path).parent_path();
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (!dir.empty() && !fs::create_directories(dir, ec) && ec)
+    throw Error("cannot create the folder '" + dir.string() + "': " + ec.message());
   // Readers see the old file or the new one, never half of one.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + tmp + "': " + std::strerror(errno));
-    }
+  if (const int err = write_whole(tmp, text); err != 0) {
+    std::remove(tmp.c_str());  // may fail and set errno: err was kept before
+    throw Error("cannot write '" + tmp + "': " + std::strerror(err));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
@@ -143,18 +156,35 @@ void store(const std::string& path, const Entries& entries) {
   }
 }
 
-Lock::Lock(const std::string& path) {
+Lock::Lock(const std::string& path, std::chrono::milliseconds wait) {
+  const std::string file = path + ".lock";
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  fd_ = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (fd_ < 0) return;
-  while (::flock(fd_, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  const int open_err = fd_ < 0 ? errno : 0;
+  // Another user's lock file: an flock needs no write access.
+  if (open_err == EACCES) fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    problem_ = "cannot open '" + file + "': " + std::strerror(open_err);
+    return;
   }
+  // Polled, not a blocking flock: a holder stopped by Ctrl-Z keeps its lock
+  // for as long as it stays stopped.
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  int err;
+  while ((err = ::flock(fd_, LOCK_EX | LOCK_NB) == 0 ? 0 : errno) != 0) {
+    if (err == EINTR) continue;
+    if (err != EWOULDBLOCK || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (err == 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  timed_out_ = err == EWOULDBLOCK;
+  std::ostringstream why;
+  if (timed_out_) why << "another process held '" << file << "' for " << double(wait.count()) / 1000 << " s";
+  else why << "cannot lock '" << file << "': " << std::strerror(err);
+  problem_ = why.str();
 }
 
 Lock::~Lock() {

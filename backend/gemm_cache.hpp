@@ -7,9 +7,12 @@
 // A class key names the transpose case and the bounds m, n, k round up to.
 // Written whole to a temp file and renamed over the old one; a writer holds
 // an flock on FILE.lock from reading the file to renaming the new one, so two
-// processes never measure the same class differently.
+// processes never measure the same class differently. The lock is waited for
+// a few seconds at most: a holder that is stopped (Ctrl-Z, SIGSTOP) or stuck
+// must not hang every other run on the machine.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -38,21 +41,30 @@ std::string class_key(int index);
 int class_index(const std::string& key);
 
 Loaded load(const std::string& path);
-// Throws tg::Error naming the path on failure.
+// Throws tg::Error naming the path and the system's reason (the errno of the
+// call that failed, e.g. "Permission denied") on failure.
 void store(const std::string& path, const Entries& entries);
 
-// An exclusive flock on PATH.lock for its lifetime; held() is false when the
-// lock file cannot be opened (a read-only folder): work on without it.
+// An exclusive flock on PATH.lock for its lifetime, polled for at most
+// `wait`. held() is false when the lock file cannot be opened (a read-only
+// folder: work on without it) or when another process held the lock all
+// that time (timed_out(): measure without the cache); problem() says which.
+// A lock file left behind, or one whose holder died, never blocks: the
+// kernel drops an flock when its holder's descriptor closes.
 class Lock {
  public:
-  explicit Lock(const std::string& path);
+  Lock(const std::string& path, std::chrono::milliseconds wait);
   ~Lock();
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
   bool held() const { return fd_ >= 0; }
+  bool timed_out() const { return timed_out_; }
+  const std::string& problem() const { return problem_; }
 
  private:
   int fd_ = -1;
+  bool timed_out_ = false;
+  std::string problem_;
 };
 
 }  // namespace tg::blas::gemm_cache

@@ -64,8 +64,8 @@ GemmMode parse_gemm_mode(const char* value) {
               "kernel) or openblas");
 }
 
-GemmChooser::GemmChooser(GemmMode mode, std::string cache_file)
-    : file_(std::move(cache_file)), table_(new std::atomic<std::uint8_t>[kClasses]) {
+GemmChooser::GemmChooser(GemmMode mode, std::string cache_file, std::chrono::milliseconds lock_wait)
+    : file_(std::move(cache_file)), lock_wait_(lock_wait), table_(new std::atomic<std::uint8_t>[kClasses]) {
   for (int i = 0; i < kClasses; ++i) table_[i].store(0, std::memory_order_relaxed);
   if (mode == GemmMode::own && !avx512::supported())
     throw Error("TAPEGRAD_GEMM=own: this CPU has no AVX-512, which tapegrad's kernel needs");
@@ -95,8 +95,16 @@ Backend GemmChooser::choose(bool ta, bool tb, int m, int n, int k) {
   std::unique_ptr<gemm_cache::Lock> lock;
   gemm_cache::Entries entries;
   if (!file_.empty()) {
-    // Another process may have measured meanwhile: its choice wins.
-    lock = std::make_unique<gemm_cache::Lock>(file_);
+    if (!uncached_) lock = std::make_unique<gemm_cache::Lock>(file_, lock_wait_);
+    if (lock && lock->timed_out()) {
+      // Waiting longer could be forever (a stopped holder), and once is
+      // enough: this process measures for itself and writes nothing.
+      uncached_ = true;
+      std::cerr << "tapegrad: " << lock->problem() << " (a run measuring, or stopped); measuring "
+                << "without the gemm cache from now on in this process\n";
+    }
+    // Another process may have measured meanwhile: its choice wins. (Read
+    // without the lock too: the file is always whole.)
     entries = gemm_cache::load(file_).entries;
     for (const auto& [other, e] : entries) adopt(other, e.own ? Backend::own : Backend::openblas);
     if (const auto b = Backend(table_[i].load(std::memory_order_acquire)); b != Backend::unknown) return b;
@@ -105,7 +113,7 @@ Backend GemmChooser::choose(bool ta, bool tb, int m, int n, int k) {
   const bool own = own_us * kMargin < openblas_us;
   ++measured_;
   entries[key] = gemm_cache::Entry{own, m, n, k, own_us, openblas_us};
-  if (!file_.empty()) {
+  if (!file_.empty() && !uncached_) {
     try {
       gemm_cache::store(file_, entries);
     } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,9 +29,13 @@ GemmMode parse_gemm_mode(const char* value);
 
 class GemmChooser {
  public:
+  // How long a measurement waits for another process's lock on the cache
+  // (gemm_cache::Lock); past it this process measures without the cache.
+  static constexpr std::chrono::milliseconds kLockWait{5000};
+
   // cache_file empty: choices are measured but neither read nor written.
   // Throws tg::Error for `own` on a CPU without AVX-512.
-  GemmChooser(GemmMode mode, std::string cache_file);
+  GemmChooser(GemmMode mode, std::string cache_file, std::chrono::milliseconds lock_wait = kLockWait);
 
   // The backend of this shape, the same on every call. The hot path is one
   // table load; an unseen class is measured once, under a lock.
@@ -64,6 +69,8 @@ class GemmChooser {
 
   Backend forced_ = Backend::unknown;
   std::string file_;
+  std::chrono::milliseconds lock_wait_;
+  bool uncached_ = false;  // the lock was not had in time: no more waiting for it
   std::string problem_;
   std::unique_ptr<std::atomic<std::uint8_t>[]> table_;
   mutable std::mutex mutex_;  // taken only to choose

