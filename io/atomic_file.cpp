@@ -1,6 +1,7 @@
 #include <tapegrad/io/atomic_file.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -97,6 +98,11 @@ void check_writable(const std::string& path, const std::string& what) {
     throw Error(what + " '" + path + "' is a folder; give a file name");
   if (!fs::is_directory(dir, ec))
     throw Error(what + " '" + path + "': the folder '" + dir + "' does not exist");
+  // rename() replaces a read-only file too, and root passes access(W_OK):
+  // the mode bits are the user's "keep this".
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && ((st.st_mode & 0222) == 0 || ::access(path.c_str(), W_OK) != 0))
+    throw Error(what + " '" + path + "' exists and is read-only; refusing to replace it");
   const std::string probe = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0)

@@ -22,7 +22,8 @@ void write_file_atomic(const std::string& path, const std::vector<std::string_vi
 void write_file_atomic(const std::string& path, std::string_view content);
 
 // Throws tg::Error (naming `path` and why) unless a file can be written at
-// `path`: its folder exists and is writable, and `path` is not a folder. Apps
+// `path`: its folder exists and is writable, `path` is not a folder, and a
+// file already there is not read-only (no write bit, or not writable by us). Apps
 // call it for every output before any work starts. Writes nothing that stays.
 void check_writable(const std::string& path, const std::string& what);
 
