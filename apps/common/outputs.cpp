@@ -11,6 +11,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/io/atomic_file.hpp>
 #include <tapegrad/io/safetensors.hpp>
+#include <tapegrad/train/report_files.hpp>
 
 #include "apps/common/frame.hpp"
 
@@ -59,6 +60,7 @@ void Frame::check_report_path() const {
     throw UsageError("--report '" + path + "' must name a notebook file ending in .ipynb");
   try {
     check_output("--report", path, "a tapegrad report", is_notebook_of_ours);
+    train::check_report_files(path);  // its figures beside it: the notebook's, or none
   } catch (const UsageError&) {
     throw;
   } catch (const Error& e) {

@@ -7,10 +7,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include <tapegrad/datasets/sha256.hpp>
 #include "tests/apps/app_exe.hpp"     // run_exe
 #include "tests/apps/imdb_files.hpp"  // write_reviews
 
@@ -79,5 +83,60 @@ TEST_CASE("--save's sidecars: a file of yours, read-only or a folder there stops
       check_refused(save(ckpt), ckpt, side, "");
       CHECK(fs::is_directory(side));
     }
+  }
+}
+
+namespace {
+
+Exe slot_report(const fs::path& notebook) {
+  return run_exe(SLOT_FILLING_EXE, "--epochs 1 --embed 8 --hidden 8 --quiet --report " + notebook.string());
+}
+
+// The notebook's figures (file -> sha256) from its metadata.
+std::map<std::string, std::string> listed_figures(const fs::path& notebook) {
+  const nlohmann::json nb = nlohmann::json::parse(read_file(notebook.string()));
+  return nb.at("metadata").at("tapegrad").at("figures").get<std::map<std::string, std::string>>();
+}
+
+}  // namespace
+
+TEST_CASE("report figures: only an earlier report's are replaced, checked before any work", "[apps][outputs][report]") {
+  const TmpDir dir;
+  const fs::path nb = dir / "r.ipynb", loss = dir / "r.loss.png";
+  auto refused = [&](const fs::path& file) {
+    const Exe r = slot_report(nb);
+    INFO(r.out << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(file.string()));
+    CHECK_THAT(r.out, !Catch::Contains("epoch 1"));  // nothing trained
+  };
+  SECTION("a folder, a file of yours, a PNG no report lists") {
+    fs::create_directory(loss);
+    refused(loss);
+    CHECK_FALSE(fs::exists(nb));
+    fs::remove(loss);
+    write(loss, "my picture");
+    refused(loss);
+    CHECK(read_file(loss.string()) == "my picture");
+  }
+  SECTION("an earlier report's figures are replaced; the notebook lists each with its sha256") {
+    fs::remove(loss);
+    const Exe first = slot_report(nb);
+    INFO(first.out << first.err);
+    REQUIRE(first.code == 0);
+    const auto figures = listed_figures(nb);
+    CHECK(figures.count("r.loss.png"));
+    for (const auto& [file, digest] : figures) CHECK(tg::data::sha256_file(dir / file) == digest);
+    CHECK(slot_report(nb).code == 0);
+    // A copy of a figure under another figure's name is not listed: refused.
+    fs::copy_file(loss, dir / "r.extra.png");
+    refused(dir / "r.extra.png");
+    fs::remove(dir / "r.extra.png");
+    // Nor is a listed figure made read-only, or changed.
+    make_read_only(loss);
+    refused(loss);
+    fs::permissions(loss, fs::perms::owner_write, fs::perm_options::add);
+    write(loss, "edited");
+    refused(loss);
   }
 }
