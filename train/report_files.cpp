@@ -102,7 +102,8 @@ void check_report_files(const std::string& notebook) {
   const std::string stem = stem_name(notebook);
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(folder_of(notebook), ec))
-    if (is_figure_name(e.path().filename().string(), stem)) check_figure_place(notebook, e.path().string(), trusted);
+    if (is_figure_name(e.path().filename().string(), stem))  // named as the user spelled the folder
+      check_figure_place(notebook, (fs::path(notebook).parent_path() / e.path().filename()).string(), trusted);
 }
 
 void write_report_files(const std::string& notebook, const std::string& text, const std::vector<FigureFile>& figures) {
@@ -111,7 +112,7 @@ void write_report_files(const std::string& notebook, const std::string& text, co
   if (fs::exists(notebook, ec) && !is_report(old))
     throw Error("report '" + notebook + "' exists and is not a tapegrad report; refusing to replace it");
   const Listing trusted = trusted_figures(notebook);
-  const fs::path dir = folder_of(notebook);
+  const fs::path dir = fs::path(notebook).parent_path();  // "" for the current folder
   for (const FigureFile& f : figures) check_figure_place(notebook, (dir / f.file).string(), trusted);
 
   std::vector<std::pair<std::string, std::string>> staged;  // temp file, its place
