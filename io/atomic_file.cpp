@@ -1,6 +1,7 @@
 #include <tapegrad/io/atomic_file.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -54,13 +55,9 @@ int remove_stale_temp_files(const std::string& path) {
   return removed;
 }
 
-void write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces) {
+std::string stage_file(const std::string& path, const std::vector<std::string_view>& pieces) {
   remove_stale_temp_files(path);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto fail = [&](const char* step, int err) {
-    ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path + "' (" + step + " '" + tmp + "'): " + std::strerror(err));
-  };
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0)
     throw Error("cannot write '" + path + "' (open '" + tmp + "'): " + std::strerror(errno));
@@ -72,18 +69,34 @@ void write_file_atomic(const std::string& path, const std::vector<std::string_vi
     step = "fsync";
     err = errno;
   }
-  if (err != 0) {
-    ::close(fd);
-    fail(step, err);
+  if (::close(fd) != 0 && err == 0) {
+    step = "close";
+    err = errno;
   }
-  if (::close(fd) != 0) fail("close", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename", errno);
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    throw Error("cannot write '" + path + "' (" + step + " '" + tmp + "'): " + std::strerror(err));
+  }
+  return tmp;
+}
+
+void commit_file(const std::string& temp, const std::string& path, bool sync_folder) {
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    throw Error("cannot write '" + path + "' (rename '" + temp + "'): " + std::strerror(err));
+  }
+  if (!sync_folder) return;
   // Best effort: the new file is complete and in place either way.
   const int dfd = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+void write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces) {
+  commit_file(stage_file(path, pieces), path);
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {
@@ -97,6 +110,11 @@ void check_writable(const std::string& path, const std::string& what) {
     throw Error(what + " '" + path + "' is a folder; give a file name");
   if (!fs::is_directory(dir, ec))
     throw Error(what + " '" + path + "': the folder '" + dir + "' does not exist");
+  // rename() replaces a read-only file too, and root passes access(W_OK):
+  // the mode bits are the user's "keep this".
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && ((st.st_mode & 0222) == 0 || ::access(path.c_str(), W_OK) != 0))
+    throw Error(what + " '" + path + "' exists and is read-only; refusing to replace it");
   const std::string probe = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0)

@@ -21,8 +21,17 @@ namespace tg::io {
 void write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces);
 void write_file_atomic(const std::string& path, std::string_view content);
 
+// The two halves of write_file_atomic, for files that go in together (a
+// report and its figures): stage_file writes and fsyncs PATH.tmp.<pid> and
+// returns its name; commit_file renames it over `path` and fsyncs the
+// folder (the last of several commits may do it for all). Each throws tg::Error as write_file_atomic does, leaving no temp
+// file of the failed step.
+std::string stage_file(const std::string& path, const std::vector<std::string_view>& pieces);
+void commit_file(const std::string& temp, const std::string& path, bool sync_folder = true);
+
 // Throws tg::Error (naming `path` and why) unless a file can be written at
-// `path`: its folder exists and is writable, and `path` is not a folder. Apps
+// `path`: its folder exists and is writable, `path` is not a folder, and a
+// file already there is not read-only (no write bit, or not writable by us). Apps
 // call it for every output before any work starts. Writes nothing that stays.
 void check_writable(const std::string& path, const std::string& what);
 

@@ -12,7 +12,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <tapegrad/io/atomic_file.hpp>
+#include <tapegrad/datasets/sha256.hpp>
+#include <tapegrad/train/report_files.hpp>
 
 namespace tg::train {
 namespace {
@@ -254,12 +255,14 @@ std::string run_section(const RunInfo& run) {
          markdown_table({"", ""}, rows);
 }
 
-// Writes STEM.<name>.png and shows it in the notebook, after its caption.
-void add_figure(Cells& cells, const Figure& figure, const std::string& caption, const std::string& stem) {
+// Shows the figure in the notebook, after its caption; its file STEM.<name>.png
+// goes to `files`, written with the notebook (report_files.hpp).
+void add_figure(Cells& cells, const Figure& figure, const std::string& caption, const std::string& stem,
+                std::vector<FigureFile>* files) {
   const std::string png = render_png(figure);
-  io::write_file_atomic(stem + "." + figure.name + ".png", png);
-  if (!caption.empty()) cells.markdown(caption);
   const std::string shown = std::filesystem::path(stem).filename().string() + "." + figure.name + ".png";
+  files->push_back({shown, png});
+  if (!caption.empty()) cells.markdown(caption);
   cells.code("from IPython.display import Image\nImage(filename=\"" + shown + "\")",
              Json::array({{{"output_type", "display_data"},
                            {"metadata", Json::object()},
@@ -287,6 +290,7 @@ void Report::write(const std::string& path) const {
   }
   items.insert(items.end(), items_.begin(), items_.end());
   std::set<std::string> names;
+  std::vector<FigureFile> files;
   for (const Item& item : items) {
     if (item.kind == Item::Markdown) {
       cells.markdown(item.markdown);
@@ -296,17 +300,19 @@ void Report::write(const std::string& path) const {
     } else {
       if (!names.insert(item.figure.name).second)
         throw Error("report: two figures are named '" + item.figure.name + "'");
-      add_figure(cells, item.figure, item.markdown, stem);
+      add_figure(cells, item.figure, item.markdown, stem, &files);
     }
   }
+  Json digests = Json::object();  // how a later run knows these files for ours
+  for (const FigureFile& f : files) digests[f.file] = data::sha256_hex(f.png);
   Json nb = {{"nbformat", 4},
              {"nbformat_minor", 5},
              {"metadata",
               {{"kernelspec", {{"name", "python3"}, {"display_name", "Python 3"}, {"language", "python"}}},
                {"language_info", {{"name", "python"}}},
-               {"tapegrad", {{"report", title_}, {"version", version()}}}}},
+               {"tapegrad", {{"report", title_}, {"version", version()}, {"figures", digests}}}}},
              {"cells", cells.take()}};
-  io::write_file_atomic(path, nb.dump(1) + "\n");
+  write_report_files(path, nb.dump(1) + "\n", files);
 }
 
 }  // namespace tg::train

@@ -83,7 +83,9 @@ class Report {
   void figure(const Figure& figure, const std::string& caption);
 
   // Draws the figures (gnuplot: see find_gnuplot()) and writes them beside
-  // `path` and the notebook at `path`, each atomically. Throws tg::Error.
+  // `path` and the notebook at `path` as one unit, the notebook last and
+  // listing each figure's sha256 (train/report_files.hpp). Throws tg::Error,
+  // also when a file in the way is not an earlier report's.
   void write(const std::string& path) const;
 
  private:

@@ -12,7 +12,6 @@
 #include <tapegrad/backend/blas.hpp>
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/io/atomic_file.hpp>
-#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/layers/torch_io.hpp>
 #include <tapegrad/parallel/comm.hpp>
 
@@ -21,8 +20,6 @@
 
 namespace tg::app {
 namespace {
-
-
 
 // Equal as numbers when both are numbers ("1e-3" == "0.001000"), else as text.
 bool same_value(const std::string& a, const std::string& b) {
@@ -36,14 +33,6 @@ const std::set<std::string> kShared = {"--help", "--data", "--save", "--load", "
                                        "--eval-only", "--quiet", "--allow-changes",
                                        "--detect-anomaly", "--profile", "--profile-csv", "--report",
                                        "--export-torch"};
-
-// The same file, however it is spelled ("a.st", "./a.st").
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ea, eb;
-  const std::filesystem::path pa = std::filesystem::weakly_canonical(a, ea);
-  const std::filesystem::path pb = std::filesystem::weakly_canonical(b, eb);
-  return ea || eb ? a == b : pa == pb;
-}
 
 // The tee behind Frame::out(): what the app prints goes to stdout and to the log.
 ssize_t tee_write(void* log, const char* buf, std::size_t n) {
@@ -70,22 +59,7 @@ Frame::Frame(std::string program, std::string summary, std::string examples)
 }
 
 void Frame::open_report() {
-  const std::string& path = report_path_;
-  if (path.size() <= 6 || path.compare(path.size() - 6, 6, ".ipynb") != 0)
-    throw UsageError("--report '" + path + "' must name a notebook file ending in .ipynb");
-  try {
-    io::check_writable(path, "--report");
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw UsageError(e.what());
-  }
-  if (std::ifstream in{path}) {
-    const nlohmann::json nb = nlohmann::json::parse(in, nullptr, false);
-    if (!nb.is_object() || !nb.contains("metadata") || !nb["metadata"].is_object() ||
-        !nb["metadata"].contains("tapegrad"))
-      throw UsageError("--report '" + path + "' exists and is not a tapegrad report; refusing to replace it");
-  }
+  check_report_path();
   train::find_gnuplot();  // a missing tool stops the run now, not after training (exit 1)
   out_ = fopencookie(&log_, "w", cookie_io_functions_t{nullptr, tee_write, nullptr, nullptr});
   if (!out_) throw Error("--report: cannot keep the log");
@@ -134,77 +108,6 @@ nlohmann::json Frame::meta() const {
   config["--seed"] = std::to_string(flags_.seed);
   config["--clip"] = value_of(*cli_.get_option("--clip"));
   return {{"app", program_}, {"config", config}};
-}
-
-void Frame::check_outputs() const {
-  try {
-    check_output_paths();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {  // an output that cannot be written is a bad flag
-    throw UsageError(e.what());
-  }
-}
-
-void Frame::check_outputs_apart() const {
-  // Two outputs in one file: the last one written would replace the other
-  // (a checkpoint overwritten by the metrics CSV, exit 0).
-  const std::vector<std::pair<const char*, std::string>> outputs = {{"--save", flags_.save},
-                                                                    {"--metrics", flags_.metrics},
-                                                                    {"--export-torch", flags_.export_torch},
-                                                                    {"--profile-csv", flags_.profile_csv},
-                                                                    {"--report", report_path_}};
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [flag, path] = outputs[i];
-    if (path.empty()) continue;
-    for (std::size_t j = i + 1; j < outputs.size(); ++j)
-      if (!outputs[j].second.empty() && same_file(path, outputs[j].second))
-        throw UsageError(std::string(outputs[j].first) + " '" + outputs[j].second + "' is also the " + flag +
-                         " file: give each output a file of its own");
-    // --save may name the --load checkpoint (a run that saves over the one it resumed).
-    if (i > 0 && !flags_.load.empty() && same_file(path, flags_.load))
-      throw UsageError(std::string(flag) + " '" + path + "' is also the --load file: it would be replaced");
-  }
-}
-
-void Frame::check_output_paths() const {
-  check_outputs_apart();
-  if (!flags_.save.empty()) {
-    io::check_writable(flags_.save, "--save");
-    std::ifstream exists(flags_.save);
-    if (exists) {
-      try {
-        ckpt::read_meta(flags_.save);
-      } catch (const Error&) {
-        throw UsageError("--save '" + flags_.save +
-                         "' exists and is not a tapegrad checkpoint; refusing to replace it");
-      }
-    }
-  }
-  if (!flags_.profile_csv.empty()) io::check_writable(flags_.profile_csv, "--profile-csv");
-  if (!flags_.export_torch.empty()) {
-    const std::string& path = flags_.export_torch;
-    io::check_writable(path, "--export-torch");
-    std::ifstream exists(path);
-    if (exists) {
-      bool exported = false;
-      try {
-        exported = load_safetensors(path).metadata.count("torch_modules") > 0;
-      } catch (const Error&) {
-      }
-      if (!exported)
-        throw UsageError("--export-torch '" + path +
-                         "' exists and is not a model exported for PyTorch; refusing to replace it");
-    }
-  }
-  if (!flags_.metrics.empty()) {
-    io::check_writable(flags_.metrics, "--metrics");
-    std::ifstream in(flags_.metrics);
-    std::string first;
-    if (in && std::getline(in, first) && first.rfind("step,", 0) != 0)
-      throw UsageError("--metrics '" + flags_.metrics +
-                       "' exists and is not a metrics CSV; refusing to replace it");
-  }
 }
 
 void Frame::apply_checkpoint_settings() {

@@ -82,6 +82,11 @@ class Frame {
   // finish(); the path and gnuplot are checked by parse().
   void add_report_flag();
   const TrainingFlags& flags() const { return flags_; }
+  // A file the app writes beside the --save checkpoint, PATH + `suffix`
+  // (imdb_lstm's PATH.vocab), named `kind` in errors ("vocabulary"). parse()
+  // checks it with the other outputs: a file already there is replaced only
+  // when `read` (which throws tg::Error otherwise) takes it for one.
+  void add_save_sidecar(std::string suffix, std::string kind, std::function<void(const std::string&)> read);
   // Options that may differ between a checkpoint and a run resumed from it
   // (the shared ones that do not define the run are already free).
   void free_on_resume(const std::string& option) { free_.insert(option); }
@@ -89,7 +94,7 @@ class Frame {
   // Parses; --help prints the help and exits 0. Then: --eval-only needs
   // --load; every output (--save, --metrics, --export-torch, --profile-csv)
   // is checked writable, apart from the others and from --load, and, when it
-  // exists, to be a file of its kind; with --load, the checkpoint's settings fill the
+  // exists, to be a file of its kind (sidecars too); with --load, the checkpoint's settings fill the
   // options not given, and a given one that differs is a UsageError (unless
   // --allow-changes). Sets the BLAS threads.
   void parse(int argc, char** argv);
@@ -126,7 +131,12 @@ class Frame {
   ~Frame();
 
  private:
+  struct Sidecar {
+    std::string suffix, kind;
+    std::function<void(const std::string&)> read;
+  };
   void open_report();
+  void check_report_path() const;
   void check_outputs() const;
   void check_output_paths() const;
   void check_outputs_apart() const;
@@ -138,6 +148,7 @@ class Frame {
   TrainingFlags flags_;
   bool has_training_flags_ = false;
   std::set<std::string> free_;
+  std::vector<Sidecar> sidecars_;
   nlohmann::json loaded_ = nlohmann::json::object();
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::string command_, report_path_, log_;

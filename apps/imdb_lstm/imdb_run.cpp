@@ -184,6 +184,8 @@ void add_flags(app::Frame& frame, Settings& s) {
   d.epochs = 5;
   d.clip = 5.0;
   frame.add_training_flags(d);
+  // PATH.vocab replaces only a vocabulary (<pad>, <unk>, then valid tokens).
+  frame.add_save_sidecar(".vocab", "vocabulary", [](const std::string& p) { data::Vocab::load(p); });
   cli.add_option("--predict", s.predict,
                  "with --load: print the probability that this text is positive, train nothing "
                  "(repeatable; '-' reads one text per line from stdin)")

@@ -107,6 +107,9 @@ void add_flags(app::Frame& frame, Settings& s) {
   d.epochs = kWithData.epochs;
   d.clip = 5;
   frame.add_training_flags(d);
+  // PATH.vocab and PATH.tags replace only files of their kind (their header).
+  frame.add_save_sidecar(".vocab", "vocabulary", [](const std::string& p) { slots::Vocab::load(p); });
+  frame.add_save_sidecar(".tags", "tag list", [](const std::string& p) { slots::TagSet::load(p); });
   frame.cli()
       .get_option("--epochs")
       ->description(fmt::format("end the run after this many epochs (default {} with --data, {} on the "

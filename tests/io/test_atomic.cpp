@@ -8,6 +8,8 @@
 
 #include <fstream>
 
+#include <tapegrad/io/atomic_file.hpp>
+
 #include "helpers.hpp"
 
 using Catch::Matchers::Contains;
@@ -142,4 +144,19 @@ TEST_CASE("save into a read-only directory fails and keeps the old file") {
   CHECK_THAT(msg, Contains(path) && Contains("Permission denied"));
   CHECK(read_bytes(path) == before);
   CHECK(files_in(dir.path) == std::vector<std::string>{"m.safetensors"});
+}
+
+TEST_CASE("check_writable refuses a read-only file in the way, even for root") {
+  // rename() would replace a 0444 file in a writable folder: the mode is the
+  // user saying "keep this", so an output there is refused before any work.
+  TempDir dir;
+  const std::string path = dir.file("kept.txt");
+  { std::ofstream(path) << "mine\n"; }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  std::string msg = error_of([&] { tg::io::check_writable(path, "--save"); });
+  fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
+  CHECK_THAT(msg, Contains("--save") && Contains(path) && Contains("read-only"));
+  CHECK(read_bytes(path) == "mine\n");
+  CHECK(files_in(dir.path) == std::vector<std::string>{"kept.txt"});
+  tg::io::check_writable(path, "--save");  // writable again: accepted
 }
