@@ -38,7 +38,8 @@ found="mpi=$(command -v mpicxx >/dev/null 2>&1 && echo yes || echo no)"
 found+=" python3=$(command -v python3 >/dev/null 2>&1 && echo yes || echo no)"
 stamp="$build/tapegrad-configured-with"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # TAPEGRAD_CMAKE_ARGS: options of a first configuration (build_portable.sh's -march)
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release ${TAPEGRAD_CMAKE_ARGS:-} >/dev/null
 elif [[ "$(cat "$stamp" 2>/dev/null)" != "$found" ]]; then
   echo "setup: configuring $build again ($found now)" >&2
   cmake -S "$root" -B "$build" -U 'MPI_*' -U TAPEGRAD_MPI -U TAPEGRAD_PYTHON3 >/dev/null
