@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -97,7 +98,37 @@ TEST_CASE("memory: a normal run passes, and its estimate bounds its peak within 
   CHECK(bounded(MNIST_RNN_EXE, args + " --max-memory 0").code == 0);
 }
 
-TEST_CASE("memory: --max-memory takes sizes; another value is a usage error naming it", "[apps][memory]") {
+TEST_CASE("memory: a sentence of 100000 tokens in a --data split is refused, never trained on", "[apps][memory]") {
+  // Generated: an ATIS-layout folder whose test split holds one sentence of
+  // 100,000 tokens on line 2 (training on it once took 4.3 GB).
+  const tg::data::test::TmpDir dir;
+  auto write = [&](const std::string& split, const std::string& in, const std::string& out, int lines) {
+    fs::create_directories(dir / split);
+    std::ofstream(dir / split / "seq.in") << in;
+    std::ofstream(dir / split / "seq.out") << out;
+    std::ofstream label(dir / split / "label");
+    for (int i = 0; i < lines; ++i) label << "atis_flight\n";
+  };
+  std::string words, tags;
+  for (int i = 0; i < 100000; ++i) words += "boston ", tags += "B-toloc ";
+  for (const char* split : {"train", "valid"})
+    write(split, "fly to boston\nshow flights to denver\n", "O O B-toloc\nO O O B-toloc\n", 2);
+  write("test", "fly to boston\n" + words + "\n", "O O B-toloc\n" + tags + "\n", 2);
+  const std::string data = "--data " + dir.path().string() + " --epochs 1";
+  const Exe r = bounded(SLOT_FILLING_EXE, data);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("test/seq.in:2") && Contains("100000 tokens") && Contains("limit of 1000") &&
+                        Contains("--max-length"));
+  // Let through by --max-length, the memory estimate stops it instead.
+  const Exe m = bounded(SLOT_FILLING_EXE, data + " --max-length 200000 --max-memory 8G");
+  CHECK(m.code == 2);
+  CHECK_THAT(m.err, Contains("would need about") && Contains("the longest sentence 100000 tokens"));
+  // Sentences within the limit train.
+  write("test", "fly to boston\nshow flights to denver\n", "O O B-toloc\nO O O B-toloc\n", 2);
+  CHECK(bounded(SLOT_FILLING_EXE, data + " --max-length 4").code == 0);
+}
+
+TEST_CASE("memory: --max-memory takes sizes, another value is a usage error naming it", "[apps][memory]") {
   using tg::app::parse_memory_size;
   CHECK(parse_memory_size("0") == 0);
   CHECK(parse_memory_size("1000") == 1000);
