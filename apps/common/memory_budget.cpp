@@ -54,7 +54,9 @@ void MemoryEstimate::training(const RecurrentShape& r, double steps, double batc
 }
 
 void MemoryEstimate::evaluation(const RecurrentShape& r, double steps, double batch) {
-  const double per_step = (r.gates() + 3) * r.hidden * r.directions + r.input;
+  // A layer's projection (G) and states, and every layer's outputs until the
+  // forward returns: measured 4.6, 6.1, 7.8 (lstm, 1, 2, 4 layers).
+  const double per_step = (r.gates() + 1 + r.layers) * r.hidden * r.directions + r.input;
   add("evaluation", kFloat * steps * batch * per_step);
 }
 
