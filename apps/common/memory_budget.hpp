@@ -4,8 +4,9 @@
 // would not fit stops at once (exit 2) with the estimate, the limit and the
 // flags that size it, instead of paging for minutes and dying out of memory.
 //
-// The estimate is an upper bound of the peak resident memory (within about
-// 2x, measured with mnist_rnn and adding_problem; docs/reliability.md):
+// The estimate is an upper bound of the peak resident memory (1.2-1.4x for
+// lstm and gru, up to 2.7x for rnn, measured with mnist_rnn and
+// adding_problem; docs/apps.md):
 //
 //   parameters       P x 16 bytes: weights, gradients, Adam's two moments
 //   training         4 bytes x T x B x (k_cell x H x D x L + 3 x input)
