@@ -43,6 +43,12 @@ struct Settings {
 // makes its data.
 void add_flags(app::Frame& frame, Settings& settings);
 
+// Estimates the run's memory from the settings (apps/common/memory_budget.hpp;
+// with --report, the --compare cells' too) and throws app::UsageError when it
+// exceeds --max-memory or, by default, the memory available
+// (adding_memory.cpp). Called before anything is allocated.
+void check_memory(const Settings& settings, const app::Frame& frame);
+
 // The held-out set: `count` sequences from a fixed seed, the same whatever
 // --seed is, so runs can be compared.
 Batch<float> held_out_set(std::size_t length, std::size_t count);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       "  adding_problem --load lstm.st --eval-only --length 200 --allow-changes"};
   return app::main(argc, argv, program, [&](app::Frame& frame) { adding::add_flags(frame, settings); },
                    [&](app::Frame& frame, const parallel::Environment&) {
+                     adding::check_memory(settings, frame);
                      const adding::RunResult result = adding::run(settings, frame, frame.out());
                      if (frame.reporting()) adding::add_report(frame.report(), settings, frame, result);
                    });

@@ -11,6 +11,7 @@
 
 #include "apps/common/cli.hpp"
 #include "apps/common/frame.hpp"
+#include "apps/common/memory_budget.hpp"
 
 namespace tg::app {
 namespace {
@@ -157,6 +158,12 @@ void Frame::add_training_flags(const TrainingFlags& d) {
                "at the end, write the model (trained, or the --load checkpoint's) as a PyTorch "
                "state_dict in a safetensors file: load_state_dict(strict=True) reads it "
                "(docs/checkpoints.md)");
+  c.add_option("--max-memory", flags_.max_memory,
+               "refuse to start a run whose memory, estimated from the model's shape, the batch and "
+               "the sequence lengths, exceeds this size (e.g. 8G, 512M; 0: no limit; default: the "
+               "memory available, MemAvailable in /proc/meminfo)")
+      ->check(memory_size());
+  free_.insert("--max-memory");  // a limit of this machine, not a setting of the run
   add_report_flag();
 }
 

@@ -62,6 +62,7 @@ struct TrainingFlags {
   bool profile = false;        // --profile: the op profiler's table at the end
   std::string profile_csv;     // --profile-csv PATH: and its CSV
   std::string export_torch;    // --export-torch PATH: the model as a PyTorch state_dict at the end
+  std::string max_memory;      // --max-memory SIZE: refuse a run estimated larger (default: MemAvailable)
 };
 
 // Valid values of numeric flags (CLI11 validators): finite and in range.

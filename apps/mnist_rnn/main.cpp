@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       "  mnist_rnn --load lstm.st --steps 6000     train on to step 6000"};
   return app::main(argc, argv, program, [&](app::Frame& frame) { mnist::add_flags(frame, settings); },
                    [&](app::Frame& frame, const parallel::Environment& mpi) {
+                     mnist::check_memory(settings, frame);
                      const data::Mnist mnist = mpi.root_first(
                          [&] { return data::fetch_mnist(frame.flags().data, settings.own_data); });
                      fmt::print(frame.out(), "MNIST: {} train, {} test images; BLAS threads {}, float products on {}\n",

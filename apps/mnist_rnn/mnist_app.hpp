@@ -43,6 +43,11 @@ struct Settings {
 // Registers the app's flags and the shared ones (protocol defaults) on `frame`.
 void add_flags(app::Frame& frame, Settings& settings);
 
+// Estimates the run's memory from the settings (apps/common/memory_budget.hpp)
+// and throws app::UsageError when it exceeds --max-memory or, by default, the
+// memory available (mnist_memory.cpp). Called before the data is read.
+void check_memory(const Settings& settings, const app::Frame& frame);
+
 // The classifier. Parameters: "rnn.l0.fwd.weight_ih", ..., "head.weight",
 // "head.bias".
 class Model : public Module<float> {

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
                      slots::SlotData data;
                      if (slotapp::needs_data(frame, settings))
                        data = frame.flags().data.empty() ? slots::make_ticket_corpus()
-                                                         : slots::read_folder(frame.flags().data);
+                                                         : slots::read_folder(frame.flags().data, settings.max_length);
+                     slotapp::check_memory(settings, frame, data);
                      slotapp::run(settings, frame, data, std::cin, frame.out());
                    });
 }

@@ -46,6 +46,7 @@ struct Settings {
   bool random_batches = false;
   std::size_t patience = 0;      // evaluations without a better valid F1 before stopping; 0 never
   std::vector<std::string> tag;  // sentences to tag; "-": the lines of standard input
+  std::size_t max_length = slots::kMaxSentenceLength;  // tokens per sentence of --data, at most
 
   ModelConfig model(std::size_t vocab_size, std::size_t tag_count) const;
 };
@@ -62,6 +63,12 @@ void resolve_defaults(app::Frame& frame, Settings& settings);
 
 // --epochs when not given: 30 with --data, 6 on the built-in corpus.
 std::size_t default_epochs(bool with_data);
+
+// Estimates the run's memory from the settings and the data's vocabulary
+// and longest sentence (apps/common/memory_budget.hpp) and throws
+// app::UsageError when it exceeds --max-memory or, by default, the memory
+// available (slot_memory.cpp). Called before the model is built.
+void check_memory(const Settings& settings, const app::Frame& frame, const slots::SlotData& data);
 
 // True when the run needs data (everything but --load with --tag alone).
 bool needs_data(const app::Frame& frame, const Settings& settings);

@@ -102,7 +102,12 @@ void add_flags(app::Frame& frame, Settings& s) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->default_str("");
+  cli.add_option("--max-length", s.max_length,
+                 "refuse a --data sentence of more tokens than this (in any split), naming its file "
+                 "and line: a few overlong lines would take gigabytes to train on")
+      ->check(app::finite_range(1, 1e6));
   frame.free_on_resume("--tag");
+  frame.free_on_resume("--max-length");
   app::TrainingFlags d;
   d.epochs = kWithData.epochs;
   d.clip = 5;

@@ -62,7 +62,7 @@ void check_bio_tag(const std::string& tag, const std::string& where) {
   if (!ok) throw Error(where + "tag '" + tag + "' is not O, B-type or I-type");
 }
 
-std::vector<Utterance> read_split(const std::string& split_dir) {
+std::vector<Utterance> read_split(const std::string& split_dir, std::size_t max_length) {
   namespace fs = std::filesystem;
   const fs::path dir(split_dir);
   const fs::path in_path = dir / "seq.in", out_path = dir / "seq.out", label_path = dir / "label";
@@ -83,6 +83,9 @@ std::vector<Utterance> read_split(const std::string& split_dir) {
     u.tags = split_spaces(tags[i]);
     std::vector<std::string> label = split_spaces(labels[i]);
     if (u.words.empty()) throw Error("slots: " + in_path.string() + ":" + line + ": empty line");
+    if (u.words.size() > max_length)
+      throw Error("slots: " + in_path.string() + ":" + line + ": a sentence of " + std::to_string(u.words.size()) +
+                  " tokens, over the limit of " + std::to_string(max_length) + " (--max-length)");
     if (u.tags.empty()) throw Error("slots: " + out_path.string() + ":" + line + ": empty line");
     if (label.size() != 1)
       throw Error("slots: " + label_path.string() + ":" + line + ": expected one intent, got " +
@@ -98,13 +101,13 @@ std::vector<Utterance> read_split(const std::string& split_dir) {
   return out;
 }
 
-SlotData read_folder(const std::string& dir) {
+SlotData read_folder(const std::string& dir, std::size_t max_length) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) throw Error("slots: no such folder " + dir);
   SlotData d;
-  d.train = read_split((fs::path(dir) / "train").string());
-  d.valid = read_split((fs::path(dir) / "valid").string());
-  d.test = read_split((fs::path(dir) / "test").string());
+  d.train = read_split((fs::path(dir) / "train").string(), max_length);
+  d.valid = read_split((fs::path(dir) / "valid").string(), max_length);
+  d.test = read_split((fs::path(dir) / "test").string(), max_length);
   return d;
 }
 

@@ -58,6 +58,34 @@ TEST_CASE("reader errors: missing file, line counts, empty line, bad tag", "[slo
   REQUIRE_THROWS_WITH(read_folder((d.path / "nowhere").string()), Contains("no such folder"));
 }
 
+TEST_CASE("a sentence longer than the limit is refused at load, naming file, line, length and limit",
+          "[slots][reader]") {
+  // Generated: 2 short sentences and one of 100,000 tokens on line 3, in
+  // each file a split has; the default limit (1000) is far above ATIS's 46.
+  std::string words, tags;
+  for (int i = 0; i < 100000; ++i) words += "w ", tags += "O ";
+  TempDir d;
+  write_split(d, "fly to boston\nshow flights\n" + words + "\n", "O O B-toloc\nO O\n" + tags + "\n", "x\nx\nx\n");
+  REQUIRE_THROWS_WITH(read_split(d.str()), Contains("seq.in:3") && Contains("100000 tokens") &&
+                                               Contains("limit of 1000") && Contains("--max-length"));
+  // A sentence at the limit loads; one past it does not.
+  write_split(d, "a b c\na b c d\n", "O O O\nO O O O\n", "x\nx\n");
+  CHECK(read_split(d.str(), 4).size() == 2);
+  REQUIRE_THROWS_WITH(read_split(d.str(), 3), Contains("seq.in:2") && Contains("4 tokens") && Contains("limit of 3"));
+  // read_folder checks every split: the test split too.
+  TempDir f;
+  for (const char* split : {"train", "valid"}) {
+    write_file(f.path / split / "seq.in", "a b\n");
+    write_file(f.path / split / "seq.out", "O O\n");
+    write_file(f.path / split / "label", "x\n");
+  }
+  write_file(f.path / "test" / "seq.in", "a b\na b c\n");
+  write_file(f.path / "test" / "seq.out", "O O\nO O O\n");
+  write_file(f.path / "test" / "label", "x\nx\n");
+  CHECK(read_folder(f.str(), 3).test.size() == 2);
+  REQUIRE_THROWS_WITH(read_folder(f.str(), 2), Contains("test") && Contains("seq.in:2") && Contains("limit of 2"));
+}
+
 TEST_CASE("tokenize splits on spaces, strips edge punctuation, keeps spelling", "[slots][reader]") {
   CHECK(tokenize("  I'd like to leave Taipei, at 5:30 pm!  ") ==
         std::vector<std::string>{"I'd", "like", "to", "leave", "Taipei", "at", "5:30", "pm"});
