@@ -65,6 +65,7 @@ ModelConfig Settings::model(std::size_t vocab_size, std::size_t tag_count) const
   c.cell = cell;
   c.bidirectional = bidirectional;
   c.dropout = dropout;
+  c.crf = crf;
   return c;
 }
 
@@ -93,6 +94,9 @@ void add_flags(app::Frame& frame, Settings& s) {
       ->check(app::finite_range(0, 0.99));
   cli.add_flag("--random-batches", s.random_batches,
                "batches of random sentences (default: of similar lengths, which pads less)");
+  cli.add_flag("--crf", s.crf,
+               "score tag sequences with a linear-chain CRF (BIO-constrained transitions; its loss, Viterbi "
+               "decoding) instead of a softmax per token");
   cli.add_option("--patience", s.patience,
                  "stop after this many evaluations without a better valid F1 (0: never)")
       ->check(app::finite_range(0, 1e6));
