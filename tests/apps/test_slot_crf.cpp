@@ -65,11 +65,14 @@ TEST_CASE("slot tagger --crf: a train sentence breaking BIO is an error naming i
   REQUIRE_NOTHROW(make_model(data, plain, 1));  // the softmax tagger learns any tag order
 }
 
-TEST_CASE("slot_filling --crf: the log names the CRF, the checkpoint keeps it for --tag",
+TEST_CASE("slot_filling: the CRF by default, --crf=false the softmax; the checkpoint keeps it for --tag",
           "[apps][slot_filling][crf][cli]") {
   const data::test::TmpDir dir;
   const std::string ckpt = (dir / "crf.st").string();
-  const test::Exe trained = test::run_exe(SLOT_FILLING_EXE, "--crf --epochs 1 --save " + ckpt);
+  const test::Exe softmax = test::run_exe(SLOT_FILLING_EXE, "--crf=false --epochs 1");
+  REQUIRE(softmax.code == 0);
+  REQUIRE(softmax.out.find("-> CRF") == std::string::npos);
+  const test::Exe trained = test::run_exe(SLOT_FILLING_EXE, "--epochs 1 --save " + ckpt);
   INFO(trained.err);
   REQUIRE(trained.code == 0);
   REQUIRE(trained.out.find("-> CRF (BIO-constrained, Viterbi)") != std::string::npos);
