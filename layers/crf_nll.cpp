@@ -8,6 +8,9 @@
 #include <cmath>
 #include <limits>
 
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+
 #include <tapegrad/autograd/op.hpp>
 #include <tapegrad/backend/blas.hpp>
 
@@ -31,6 +34,17 @@ std::vector<double> as_double(const Tensor<T>& x) {
   return std::vector<double>(x.data(), x.data() + x.size());
 }
 
+// x = exp(x) or log(x) in place, vectorised (xsimd): the recursions' cost
+// is these and the products.
+void exp_inplace(double* x, std::size_t n) {
+  auto a = xt::adapt(x, n, xt::no_ownership(), std::array<std::size_t, 1>{n});
+  xt::noalias(a) = xt::exp(a);
+}
+void log_inplace(double* x, std::size_t n) {
+  auto a = xt::adapt(x, n, xt::no_ownership(), std::array<std::size_t, 1>{n});
+  xt::noalias(a) = xt::log(a);
+}
+
 double row_max(const double* x, std::size_t n) {
   double m = *std::max_element(x, x + n);
   return std::isfinite(m) ? m : 0;  // a row of -inf stays -inf through exp(x - 0) = 0
@@ -45,10 +59,12 @@ void step_product(const CrfWork& w, const double* in, const double* pre, bool tr
     double* row = p.data() + b * C;
     for (std::size_t j = 0; j < C; ++j) row[j] = in[b * C + j] + (pre ? pre[b * C + j] : 0);
     shift[b] = row_max(row, C);
-    for (std::size_t j = 0; j < C; ++j) row[j] = std::exp(row[j] - shift[b]);
+    for (std::size_t j = 0; j < C; ++j) row[j] -= shift[b];
   }
+  exp_inplace(p.data(), B * C);
   blas::gemm<double>(false, transpose, int(B), int(C), int(C), 1.0, p.data(), w.exp_a.data(), 0.0, q.data());
-  for (std::size_t i = 0; i < B * C; ++i) out[i] = shift[i / C] + w.a_shift + std::log(q[i]);
+  log_inplace(q.data(), B * C);
+  for (std::size_t i = 0; i < B * C; ++i) out[i] = shift[i / C] + w.a_shift + q[i];
 }
 
 void forward_algorithm(CrfWork& w) {
@@ -117,23 +133,32 @@ CrfGrads crf_gradients(const CrfWork& w, double g) {
   const std::vector<double> beta = backward_algorithm(w);
   CrfGrads d{std::vector<double>(w.e.size()), std::vector<double>(C * C), std::vector<double>(C),
              std::vector<double>(C)};
-  std::vector<double> u(B * C), v(B * C), m(C * C);
+  // Exponents first (-inf: 0), then one vectorised exp per buffer.
+  std::vector<double> p(B * C), u(B * C), v(B * C), m(C * C);
   for (std::size_t t = 0; t < w.steps; ++t) {
     for (std::size_t b = 0; b < B; ++b) {
       const std::size_t o = w.at(t, b), L = w.lengths[b];
+      const bool live = t < L, edge = t > 0 && live;
       const double* prev = w.alpha.data() + (t > 0 ? w.at(t - 1, b) : 0);
-      const double shift = t > 0 && t < L ? row_max(prev, C) : 0;
+      const double shift = edge ? row_max(prev, C) : 0;
       for (std::size_t j = 0; j < C; ++j) {
-        const bool live = t < L;
-        const double p = live ? std::exp(w.alpha[o + j] + beta[o + j] - w.log_z[b]) : 0;
-        d.e[o + j] = g * p;
-        if (t == 0) d.start[j] += g * p;
-        if (live && t + 1 == L) d.end[j] += g * p;
-        u[b * C + j] = t > 0 && live ? std::exp(prev[j] - shift) : 0;
-        v[b * C + j] = t > 0 && live ? g * std::exp(w.e[o + j] + beta[o + j] + shift + w.a_shift - w.log_z[b]) : 0;
+        p[b * C + j] = live ? w.alpha[o + j] + beta[o + j] - w.log_z[b] : kNegInf;
+        u[b * C + j] = edge ? prev[j] - shift : kNegInf;
+        v[b * C + j] = edge ? w.e[o + j] + beta[o + j] + shift + w.a_shift - w.log_z[b] : kNegInf;
       }
     }
-    if (t > 0) blas::gemm<double>(true, false, int(C), int(C), int(B), 1.0, u.data(), v.data(), 1.0, m.data());
+    exp_inplace(p.data(), B * C);
+    for (std::size_t b = 0; b < B; ++b)
+      for (std::size_t j = 0; j < C; ++j) {
+        const double gp = g * p[b * C + j];
+        d.e[w.at(t, b) + j] = gp;
+        if (t == 0) d.start[j] += gp;
+        if (t + 1 == w.lengths[b]) d.end[j] += gp;
+      }
+    if (t == 0) continue;
+    exp_inplace(u.data(), B * C);
+    exp_inplace(v.data(), B * C);
+    blas::gemm<double>(true, false, int(C), int(C), int(B), g, u.data(), v.data(), 1.0, m.data());
   }
   for (std::size_t k = 0; k < C * C; ++k) d.a[k] = m[k] * w.exp_a[k];
   const std::int64_t* y = w.gold.data();
