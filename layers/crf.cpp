@@ -6,7 +6,7 @@
 
 namespace tg {
 
-void check_crf_shapes(const Shape& e, const Shape& a, const Shape& s, const Shape& n,
+void detail::check_crf_shapes(const Shape& e, const Shape& a, const Shape& s, const Shape& n,
                       const Tensor<std::int64_t>* tags, const std::vector<std::size_t>& lengths,
                       const CrfConstraints& c) {
   if (e.size() != 3) throw Error("crf: emissions of shape " + shape_str(e) + ", not (T, B, C)");
@@ -62,7 +62,7 @@ void trace_back(const std::vector<std::int64_t>& from, std::size_t B, std::size_
 template <class T>
 Tensor<std::int64_t> crf_viterbi(const Tensor<T>& e, const Tensor<T>& a, const Tensor<T>& s, const Tensor<T>& n,
                                  const std::vector<std::size_t>& lengths, const CrfConstraints& c) {
-  check_crf_shapes(to_shape(e.shape()), to_shape(a.shape()), to_shape(s.shape()), to_shape(n.shape()), nullptr,
+  detail::check_crf_shapes(to_shape(e.shape()), to_shape(a.shape()), to_shape(s.shape()), to_shape(n.shape()), nullptr,
                    lengths, c);
   const std::size_t T_ = e.shape()[0], B = e.shape()[1], C = e.shape()[2];
   const double ninf = -std::numeric_limits<double>::infinity();

@@ -60,6 +60,13 @@ Tensor<std::int64_t> crf_viterbi(const Tensor<T>& emissions, const Tensor<T>& tr
                                  const Tensor<T>& start, const Tensor<T>& end,
                                  const std::vector<std::size_t>& lengths, const CrfConstraints& constraints = {});
 
+namespace detail {
+// The shape checks both calls share (tags may be null: Viterbi has none).
+void check_crf_shapes(const Shape& e, const Shape& a, const Shape& s, const Shape& n,
+                      const Tensor<std::int64_t>* tags, const std::vector<std::size_t>& lengths,
+                      const CrfConstraints& c);
+}  // namespace detail
+
 template <class T>
 class Crf : public Module<T> {
  public:

@@ -183,10 +183,6 @@ void add_into(const GradRef<T>& x, const std::vector<double>& d) {
 
 }  // namespace
 
-void check_crf_shapes(const Shape& e, const Shape& a, const Shape& s, const Shape& n,
-                      const Tensor<std::int64_t>* tags, const std::vector<std::size_t>& lengths,
-                      const CrfConstraints& c);
-
 // Forbidden transitions as -inf scores, and exp(A - max allowed A).
 template <class T>
 CrfWork crf_setup(const Tensor<T>& a, const Tensor<T>& s, const Tensor<T>& n, const CrfConstraints& c) {
@@ -210,7 +206,7 @@ Var<T> crf_nll(const Var<T>& emissions, const Var<T>& transitions, const Var<T>&
                const Tensor<std::int64_t>& tags, const std::vector<std::size_t>& lengths,
                const CrfConstraints& constraints) {
   OpScope<T> op("crf_nll", {&emissions, &transitions, &start, &end});
-  check_crf_shapes(to_shape(emissions.shape()), to_shape(transitions.shape()), to_shape(start.shape()),
+  detail::check_crf_shapes(to_shape(emissions.shape()), to_shape(transitions.shape()), to_shape(start.shape()),
                    to_shape(end.shape()), &tags, lengths, constraints);
   CrfWork w = crf_setup(transitions.value(), start.value(), end.value(), constraints);
   w.steps = emissions.shape()[0];
