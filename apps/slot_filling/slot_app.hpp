@@ -44,6 +44,7 @@ struct Settings {
   std::size_t layers = 1, embed = 100, hidden = 160, batch = 16;
   double lr = 2e-3, dropout = 0.5, word_dropout = 0.05;
   bool random_batches = false;
+  bool crf = true;  // a CRF over the tag scores (its loss, Viterbi decoding); --crf=false: softmax
   std::size_t patience = 0;      // evaluations without a better valid F1 before stopping; 0 never
   std::vector<std::string> tag;  // sentences to tag; "-": the lines of standard input
   std::size_t max_length = slots::kMaxSentenceLength;  // tokens per sentence of --data, at most

@@ -65,6 +65,7 @@ ModelConfig Settings::model(std::size_t vocab_size, std::size_t tag_count) const
   c.cell = cell;
   c.bidirectional = bidirectional;
   c.dropout = dropout;
+  c.crf = crf;
   return c;
 }
 
@@ -93,6 +94,10 @@ void add_flags(app::Frame& frame, Settings& s) {
       ->check(app::finite_range(0, 0.99));
   cli.add_flag("--random-batches", s.random_batches,
                "batches of random sentences (default: of similar lengths, which pads less)");
+  cli.add_flag("--crf", s.crf,
+               "score tag sequences with a linear-chain CRF (BIO-constrained transitions; its loss, Viterbi "
+               "decoding); on by default, --crf=false: a softmax per token")
+      ->default_str("true");
   cli.add_option("--patience", s.patience,
                  "stop after this many evaluations without a better valid F1 (0: never)")
       ->check(app::finite_range(0, 1e6));
@@ -136,6 +141,10 @@ void resolve_defaults(app::Frame& frame, Settings& s) {
     epochs->run_callback();
   }
   if (f.load.empty()) return;
+  // A checkpoint from before --crf existed holds no "--crf": a softmax tagger.
+  if (frame.cli().get_option("--crf")->count() == 0 &&
+      !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--crf")))
+    s.crf = false;
   if (!needs_data(frame, s) && (!f.save.empty() || !f.metrics.empty()))
     throw app::UsageError(
         "--load with --tag only tags: nothing is trained, --save and --metrics would stay empty");

@@ -30,6 +30,27 @@ Loaded load_checked(const std::string& checkpoint, const std::string& file, cons
   return Loaded::load(file);
 }
 
+std::vector<std::string> tag_names(const slots::TagSet& tags) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < tags.size(); ++i) names.push_back(tags.tag(std::int64_t(i)));
+  return names;
+}
+
+// --crf forbids I-X after anything but B-X or I-X: a training sentence that
+// does it could not be learnt (its loss would be infinite).
+void check_bio(const std::vector<slots::Utterance>& train, const CrfConstraints& c, const slots::TagSet& tags) {
+  const std::size_t C = tags.size();
+  for (std::size_t k = 0; k < train.size(); ++k)
+    for (std::size_t t = 0; t < train[k].tags.size(); ++t) {
+      const std::size_t y = std::size_t(tags.find(train[k].tags[t]));
+      const bool ok = t == 0 ? c.start[y] != 0 : c.transition[std::size_t(tags.find(train[k].tags[t - 1])) * C + y] != 0;
+      if (!ok)
+        throw Error("--crf: train sentence " + std::to_string(k + 1) + " has " + train[k].tags[t] + " after " +
+                    (t ? train[k].tags[t - 1] : std::string("the start")) +
+                    ", which the CRF's BIO constraints forbid (an I-X only after B-X or I-X)");
+    }
+}
+
 }  // namespace
 
 Tagger::Tagger(Tape<float>& t, const ModelConfig& c, Rng& rng)
@@ -45,6 +66,31 @@ Tagger::Tagger(Tape<float>& t, const ModelConfig& c, Rng& rng)
   register_module("embedding", embedding);
   register_module("rnn", rnn);
   register_module("output", output);
+  // Registered last and drawn from no Rng: without --crf the model and its
+  // checkpoint are what they were.
+  if (c.crf) {
+    if (c.tag_names.size() != c.tag_count) throw Error("slot tagger: the CRF needs the tag names");
+    crf = std::make_unique<Crf<float>>(t, c.tag_count, bio_constraints(c.tag_names));
+    register_module("crf", *crf);
+  }
+}
+
+Var<float> Tagger::loss(const Var<float>& scores, const slots::Batch& batch) const {
+  if (!crf) {
+    const std::vector<std::int64_t> targets(batch.tags.begin(), batch.tags.end());
+    const std::vector<float> weights(batch.mask.begin(), batch.mask.end());
+    return cross_entropy(scores, targets, weights);
+  }
+  std::size_t tokens = 0;
+  for (std::size_t n : batch.lengths) tokens += n;
+  // crf_nll is a mean over sentences; per token it is the softmax's scale.
+  const float per_token = float(batch.lengths.size()) / float(std::max<std::size_t>(tokens, 1));
+  return crf->nll(scores, Tensor<std::int64_t>(batch.tags), batch.lengths) * per_token;
+}
+
+xt::xarray<std::int64_t> Tagger::predict(const Tensor<float>& scores, const std::vector<std::size_t>& lengths) const {
+  if (!crf) return argmax_tags(scores);
+  return xt::xarray<std::int64_t>(crf->decode(scores, lengths));
 }
 
 Var<float> Tagger::forward(const xt::xarray<std::int64_t>& words, const std::vector<std::size_t>& lengths,
@@ -78,6 +124,10 @@ SlotModel make_model(const slots::SlotData& data, ModelConfig config, std::uint6
   m.tags = slots::TagSet::build(data.train);
   config.vocab_size = m.vocab.size();
   config.tag_count = m.tags.size();
+  if (config.crf) {
+    config.tag_names = tag_names(m.tags);
+    check_bio(data.train, bio_constraints(config.tag_names), m.tags);
+  }
   m.tape = std::make_unique<Tape<float>>();
   Rng init(seed);
   m.tagger = std::make_unique<Tagger>(*m.tape, config, init);
@@ -91,6 +141,7 @@ SlotModel load(const std::string& path, ModelConfig shape) {
   m.tags = load_tags(path, meta);
   shape.vocab_size = m.vocab.size();
   shape.tag_count = m.tags.size();
+  if (shape.crf) shape.tag_names = tag_names(m.tags);
   m.tape = std::make_unique<Tape<float>>();
   Rng init(0);  // every weight is then read from the file
   m.tagger = std::make_unique<Tagger>(*m.tape, shape, init);

@@ -11,6 +11,10 @@
 // with dropout on e_t and on h_t (and between stacked layers) while training.
 // A token's tag is argmax_c s_t[c]; the backward direction lets a tag depend
 // on the words after it too.
+// With crf (--crf) the scores s_t are a linear-chain CRF's emissions
+// (layers/crf.hpp, BIO-constrained): the loss is the sentences' negative
+// log-likelihood summed over the batch / its real tokens (the softmax's
+// per-token scale), and the tags are the Viterbi path.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +27,8 @@
 
 #include <tapegrad/datasets/slots/utterance.hpp>
 #include <tapegrad/datasets/slots/vocab.hpp>
+#include <tapegrad/datasets/slots/batch.hpp>
+#include <tapegrad/layers/crf.hpp>
 #include <tapegrad/layers/linear.hpp>
 #include <tapegrad/layers/recurrent.hpp>
 
@@ -38,6 +44,8 @@ struct ModelConfig {
   std::string cell = "lstm";  // rnn | lstm | gru
   bool bidirectional = true;
   double dropout = 0.5;  // on embeddings, recurrent outputs, between layers
+  bool crf = false;      // a CRF over the scores: its loss and Viterbi decoding
+  std::vector<std::string> tag_names;  // the CRF's BIO constraints (crf only)
 };
 
 class Tagger : public Module<float> {
@@ -48,6 +56,11 @@ class Tagger : public Module<float> {
   // dropout masks; it is only read while training.
   Var<float> forward(const xt::xarray<std::int64_t>& words, const std::vector<std::size_t>& lengths,
                      Rng& rng);
+  // The training loss of scores (T, B, C): the CRF's (see above) or the
+  // cross-entropy of the real tokens (mask 0 on padding).
+  Var<float> loss(const Var<float>& scores, const slots::Batch& batch) const;
+  // The tags of scores (T, B, C): Viterbi with the CRF, else argmax.
+  xt::xarray<std::int64_t> predict(const Tensor<float>& scores, const std::vector<std::size_t>& lengths) const;
   // Dropout is on in train() mode (the default), off after eval().
   // PyTorch: embedding = nn.Embedding(V, E, padding_idx=0), rnn =
   // nn.LSTM/GRU/RNN(E, H, ..., bidirectional), output = nn.Linear(D*H, C);
@@ -58,6 +71,7 @@ class Tagger : public Module<float> {
   Embedding<float> embedding;
   Recurrent<float> rnn;
   Linear<float> output;
+  std::unique_ptr<Crf<float>> crf;  // null without config.crf
 };
 
 // The tag of highest score per position: scores (T, B, C) -> ids (T, B).

@@ -21,6 +21,23 @@ void describe_task(train::Report& r) {
       "`I-<slot>` continues it, `O` is outside any slot.");
 }
 
+// The loss and the decoding: per word, or the CRF's over the sentence.
+std::string loss_text(const ModelConfig& c) {
+  if (!c.crf)
+    return "\n\nThe loss is the cross-entropy of each word's tag, averaged over the real words of the "
+           "batch (padding weighs 0):\n\n"
+           "$$L = -\\frac{1}{N} \\sum_{b, t \\le T_b} \\log \\operatorname{softmax}(h_{b}^{t} W_o + "
+           "b_o)_{y_{b,t}}$$";
+  return "\n\nA linear-chain CRF (`--crf`) scores whole tag sequences: the word scores $s_t = h_t W_o + b_o$ "
+         "plus learnt transition scores $A_{y_{t-1} y_t}$ and start and end scores; an `I-X` after anything "
+         "but `B-X` or `I-X` is forbidden. The loss is the negative log-likelihood of the gold sequence "
+         "(the log-partition $\\log Z_b$ by the forward algorithm), summed over the batch's sentences and "
+         "divided by its $N$ real words:\n\n"
+         "$$L = \\frac{1}{N} \\sum_b \\Big(\\log Z_b - \\mathrm{start}_{y_1} - \\sum_{t \\le T_b} "
+         "s_{b,t,y_t} - \\sum_{1 < t \\le T_b} A_{y_{t-1} y_t} - \\mathrm{end}_{y_{T_b}}\\Big)$$\n\n"
+         "A sentence takes its best sequence (Viterbi).";
+}
+
 void describe_model(train::Report& r, const ModelConfig& c) {
   r.describe(fmt::format("## The model\n\nEmbedding of {} words into {} dimensions, {} {} layer(s) of {} "
                          "units{}, a linear layer from each word's state to its {} tag scores.\n\n",
@@ -30,11 +47,7 @@ void describe_model(train::Report& r, const ModelConfig& c) {
                                            "whole sentence)"
                                          : ", left to right (a tag sees only the words before it)",
                          c.tag_count) +
-             app::cell_equations(c.cell) +
-             "\n\nThe loss is the cross-entropy of each word's tag, averaged over the real words of the "
-             "batch (padding weighs 0):\n\n"
-             "$$L = -\\frac{1}{N} \\sum_{b, t \\le T_b} \\log \\operatorname{softmax}(h_{b}^{t} W_o + "
-             "b_o)_{y_{b,t}}$$");
+             app::cell_equations(c.cell) + loss_text(c));
 }
 
 void describe_protocol(train::Report& r, const Settings& s, const app::TrainingFlags& f,
@@ -48,7 +61,8 @@ void describe_protocol(train::Report& r, const Settings& s, const app::TrainingF
                   {"sentences", fmt::format("{} train, {} valid, {} test", data.train.size(), data.valid.size(),
                                             data.test.size())},
                   {"vocabulary", fmt::format("{} words (of the train split; others are <unk>)", c.vocab_size)},
-                  {"tags", fmt::format("{} BIO tags", c.tag_count)},
+                  {"tags", fmt::format("{} BIO tags{}", c.tag_count,
+                                       c.crf ? ", a CRF over the sequence (--crf: Viterbi decoding)" : "")},
                   {"optimizer", fmt::format("Adam, learning rate {:g}, batch {}, gradient norm clipped to {:g}",
                                             s.lr, s.batch, f.clip)},
                   {"regularisation", fmt::format("dropout {:g}, word dropout {:g}", c.dropout, s.word_dropout)},

@@ -44,9 +44,10 @@ void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotDa
   say(log, fmt::format("data: {}: train {}, valid {}, test {} sentences; vocabulary {} words, {} tags",
                        f.data.empty() ? "built-in ticket-booking corpus" : f.data, data.train.size(),
                        data.valid.size(), data.test.size(), m.vocab.size(), m.tags.size()));
-  say(log, fmt::format("model: embed {} -> {} {} x{} layer(s), hidden {} -> linear {} tags; {} parameters",
+  say(log, fmt::format("model: embed {} -> {} {} x{} layer(s), hidden {} -> linear {} tags{}; {} parameters",
                        c.embed, c.bidirectional ? "bidirectional" : "unidirectional", c.cell, c.layers,
-                       c.hidden, c.tag_count, m.tagger->parameter_count()));
+                       c.hidden, c.tag_count, c.crf ? " -> CRF (BIO-constrained, Viterbi)" : "",
+                       m.tagger->parameter_count()));
   if (log) fmt::print(log, "{}", m.tagger->summary());
   say(log, fmt::format("train: steps {}..{} ({} per epoch), batch {} ({}), Adam lr {:g}, dropout {:g}, "
                        "word dropout {:g}, clip {:g}, seed {}, threads {}{}",
@@ -57,7 +58,8 @@ void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotDa
 
 // The loss of a training step (the Trainer's loss function): the step's
 // batch of the loader, its words dropped to <unk> by a draw of the step alone,
-// this rank's share of it under mpirun, the cross-entropy of its real tokens.
+// this rank's share of it under mpirun, the loss of its real tokens
+// (cross-entropy, or the CRF's with --crf).
 struct TaggerLoss {
   Tagger& tagger;
   slots::SentenceLoader& loader;
@@ -73,9 +75,7 @@ struct TaggerLoss {
     slots::Rng word_rng(seed ^ (0x5851F42D4C957F2DULL * b.step));  // word dropout of this step
     if (word_dropout > 0) slots::word_dropout(batch, word_dropout, word_rng);
     if (ddp.size() > 1) batch = token_share(ddp, loader.dataset(), global, batch);
-    const std::vector<std::int64_t> targets(batch.tags.begin(), batch.tags.end());
-    const std::vector<float> weights(batch.mask.begin(), batch.mask.end());
-    return ddp.loss(cross_entropy(tagger.forward(batch.words, batch.lengths, dropout_rng), targets, weights));
+    return ddp.loss(tagger.loss(tagger.forward(batch.words, batch.lengths, dropout_rng), batch));
   }
 };
 

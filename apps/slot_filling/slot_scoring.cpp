@@ -46,7 +46,7 @@ slots::ChunkScorer evaluate(SlotModel& model, const std::vector<slots::Utterance
     {
       auto g = tape.no_grad();
       const Var<float> scores = model.tagger->forward(b.words, b.lengths, unused);
-      const auto pred = slots::decode_tags(argmax_tags(scores.value()), b.lengths, model.tags);
+      const auto pred = slots::decode_tags(model.tagger->predict(scores.value(), b.lengths), b.lengths, model.tags);
       for (std::size_t c = 0; c < pred.size(); ++c) scorer.add(split[b.index[c]].tags, pred[c]);
     }
     tape.clear();
@@ -89,7 +89,7 @@ std::vector<std::string> tag_words(SlotModel& model, const std::vector<std::stri
     auto g = model.tape->no_grad();
     const Var<float> scores =
         model.tagger->forward(column(model.vocab.encode(words)), {words.size()}, unused);
-    out = slots::decode_tags(argmax_tags(scores.value()), {words.size()}, model.tags)[0];
+    out = slots::decode_tags(model.tagger->predict(scores.value(), {words.size()}), {words.size()}, model.tags)[0];
   }
   model.tape->clear();
   return out;
