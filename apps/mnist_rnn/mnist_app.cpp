@@ -26,8 +26,7 @@ std::string first(const std::vector<int>& v) {
   return s;
 }
 
-// "0.002 (cosine to 0 at the last step)", or "0.001" when constant.
-std::string lr_text(const Settings& s) {
+std::string lr_text(const Settings& s) {  // "0.002 (cosine to 0 at the last step)", or "0.001"
   if (s.schedule == "constant") return fmt::format("{:g}", s.lr);
   return fmt::format("{:g} ({} to {:g} at the last step)", s.lr, s.schedule, s.min_lr);
 }
@@ -259,9 +258,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::MnistLoader loader(data.train, data::LoaderOptions(s.batch, frame.flags().seed), data::mnist_batch);
   app::Session session(frame, tape, model, adam, frame.trainer_options(loader.batches_per_epoch()), log);
-  // Over the whole run, so the last evaluation sees the settled weights
-  // (registered before start(): a resume restores its counter).
-  std::optional<CosineLR<float>> cosine;
+  std::optional<CosineLR<float>> cosine;  // over the whole run; before start(), which restores its counter
   if (s.schedule == "cosine") {
     cosine.emplace(adam, session.trainer().total_steps(), float(s.min_lr));
     session.trainer().schedule(*cosine, train::Every::Step);

@@ -15,23 +15,6 @@ struct DataDefaults {
 };
 constexpr DataDefaults kWithData{100, 160, 30, 2e-3, 0.5}, kBuiltIn{32, 64, 6, 5e-3, 0.2};
 
-// "--bidirectional": true or false, spelled as CLI11 reads booleans; stored
-// as "true"/"false" so a checkpoint compares equal however it was spelled.
-CLI::Validator boolean_text() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        const std::string v = slots::lowercase(s);
-        if (v == "true" || v == "1" || v == "yes" || v == "on")
-          s = "true";
-        else if (v == "false" || v == "0" || v == "no" || v == "off")
-          s = "false";
-        else
-          return "'" + s + "' is not true or false";
-        return "";
-      },
-      "true|false");
-}
-
 template <class V>
 void add_per_data(CLI::App& cli, const char* name, V& value, const std::string& help, V with_data, V built_in,
                   const CLI::Validator& check) {
@@ -75,11 +58,12 @@ void add_flags(app::Frame& frame, Settings& s) {
   CLI::App& cli = frame.cli();
   cli.add_option("--cell", s.cell, "recurrent cell: rnn (Elman, tanh), lstm or gru")
       ->check(CLI::IsMember({"rnn", "lstm", "gru"}));
-  cli.add_option("--bidirectional", s.bidirectional,
-                 "true: read each sentence both ways (a tag sees the words after it too); "
-                 "false: left to right only (a tag sees only the words before it)")
-      ->transform(boolean_text())
-      ->default_str("true");
+  // A boolean is a bare flag in every app; one that is on by default is
+  // turned off as --flag=false (also =0, =no, =off).
+  cli.add_flag("--bidirectional", s.bidirectional,
+               "read each sentence both ways (a tag sees the words after it too); on by default, "
+               "--bidirectional=false: left to right only (a tag sees only the words before it)")
+      ->default_str("true");  // what the checkpoint records when the flag is not given
   cli.add_option("--layers", s.layers, "stacked recurrent layers")->check(app::finite_range(1, 16));
   add_per_data(cli, "--embed", s.embed, "word embedding size", kWithData.embed, kBuiltIn.embed,
                app::finite_range(1, 4096));

@@ -53,7 +53,7 @@ void check_refused(const Exe& r, const fs::path& ckpt, const fs::path& file, con
 
 }  // namespace
 
-TEST_CASE("--save's sidecars: a file of yours, read-only or a folder there stops the run", "[apps][outputs]") {
+TEST_CASE("sidecars of --save: a file of yours, read-only or a folder there stops the run", "[apps][outputs]") {
   const TmpDir dir;
   const fs::path reviews = tg::test::write_reviews(dir.path(), 64, 3);
   struct Case {

@@ -145,7 +145,7 @@ TEST_CASE("report: imdb_lstm", "[apps][report]") {
 TEST_CASE("report: slot_filling", "[apps][report]") {
   const TmpDir dir;
   const Exe r = run_with_report(SLOT_FILLING_EXE,
-                                "--quiet --epochs 2 --embed 16 --hidden 24 --bidirectional false --cell gru --seed 5", dir);
+                                "--quiet --epochs 2 --embed 16 --hidden 24 --bidirectional=false --cell gru --seed 5", dir);
   const std::string f1 = last_value(r.out, "valid_f1"), test_f1 = last_value(r.out, "F1");
   require_passes(check(
       dir / "run.ipynb",

@@ -222,8 +222,8 @@ TEST_CASE("bidirectional true/false (--bidirectional) changes the model", "[slot
     for (const auto& p : m.tagger->named_parameters()) out.push_back(p.name);
     return std::make_pair(out, m.tagger->output.weight.shape()[0] * m.tagger->output.weight.shape()[1]);
   };
-  const App both({}), forward({"--bidirectional", "false"}), off({"--bidirectional", "off"}),
-      on({"--bidirectional", "TRUE"});
+  const App both({}), forward({"--bidirectional=false"}), off({"--bidirectional=off"}),
+      on({"--bidirectional=TRUE"});
   CHECK(both.settings.bidirectional);
   CHECK_FALSE(forward.settings.bidirectional);
   CHECK_FALSE(off.settings.bidirectional);
@@ -236,7 +236,8 @@ TEST_CASE("bidirectional true/false (--bidirectional) changes the model", "[slot
   CHECK(two_ways.size() > one_way.size());
   CHECK(out2 == 2 * out1);  // the output layer reads both directions
   CHECK_THROWS_WITH(App({"--bidirectional", "maybe"}), Catch::Contains("maybe"));
-  CHECK_THROWS_AS(App({"--bidirectional"}), app::UsageError);  // a value is needed
+  CHECK(App({"--bidirectional"}).settings.bidirectional);  // a bare flag, as in every app
+  CHECK_THROWS_AS(App({"--bidirectional", "false"}), app::UsageError);  // no separate word
 }
 
 TEST_CASE("an empty valid or test split is an error naming it", "[slot_app]") {
@@ -296,12 +297,12 @@ TEST_CASE("checkpoints: evaluate-only, bit-identical resume, best-on-valid state
     CHECK_THROWS_AS(App({"--load", half, "--hidden", "16"}, false), app::UsageError);
     CHECK_THROWS_WITH(App({"--load", half, "--lr", "0.1"}, false),
                       Catch::Contains("--lr") && Catch::Contains("--allow-changes"));
-    CHECK_THROWS_WITH(App({"--load", half, "--bidirectional", "false"}, false),
+    CHECK_THROWS_WITH(App({"--load", half, "--bidirectional=false"}, false),
                       Catch::Contains("--bidirectional"));
     CHECK_THROWS_AS(App({"--load", half, "--random-batches"}, false), app::UsageError);
     CHECK_NOTHROW(App({"--load", half, "--lr", "0.1", "--allow-changes"}, false));
     CHECK_NOTHROW(
-        App({"--load", half, "--lr", "0.005", "--bidirectional", "on"}, false));  // spelled otherwise
+        App({"--load", half, "--lr", "0.005", "--bidirectional=on"}, false));  // spelled otherwise
     CHECK(App({"--load", half}, false).settings.embed == 24);
   }
   SECTION("--load with --tag only tags, with the best weights") {
@@ -464,7 +465,7 @@ TEST_CASE("save, then load and tag: the same tags, from a sentence or stdin", "[
   const std::string ckpt = (dir / "m.st").string(), csv = (dir / "m.csv").string();
   const std::string sentence = "leave Taipei on November 2nd";
   const Exe trained =
-      run_exe({"--epochs", "2", "--embed", "16", "--hidden", "24", "--bidirectional", "false", "--cell",
+      run_exe({"--epochs", "2", "--embed", "16", "--hidden", "24", "--bidirectional=false", "--cell",
                "gru", "--seed", "5", "--save", ckpt, "--metrics", csv, "--tag", sentence});
   INFO(trained.err);
   REQUIRE(trained.code == 0);

@@ -65,7 +65,7 @@ TEST_CASE("slot tagger --crf: a train sentence breaking BIO is an error naming i
   REQUIRE_NOTHROW(make_model(data, plain, 1));  // the softmax tagger learns any tag order
 }
 
-TEST_CASE("slot_filling: the CRF by default, --crf=false the softmax; the checkpoint keeps it for --tag",
+TEST_CASE("slot_filling: the CRF by default, --crf=false the softmax, and the checkpoint keeps it for --tag",
           "[apps][slot_filling][crf][cli]") {
   const data::test::TmpDir dir;
   const std::string ckpt = (dir / "crf.st").string();

@@ -47,14 +47,17 @@ TEST_CASE("slot_filling under mpirun -np 2: rank 0 alone prints, and it is a sin
   // The same files as the single-process run's: weights (current and best),
   // settings, Trainer state, the best valid F1 and where it was. The logged
   // loss is the whole batch's (a mean over its tokens); the valid F1
-  // (column 3), shared between the ranks, the whole split's.
-  const double diff = runs.check_same({2, 3}, 1e-5);
+  // (column 3), shared between the ranks, the whole split's. The tolerance
+  // is rounding's: the CRF (the default) sums each shard's paths apart, and
+  // Adam's normalised steps carry a last-bit difference on (1.5e-5 seen); a
+  // wrong share weight would be off by 1e-3 and more.
+  const double diff = runs.check_same({2, 3}, 5e-5);
   fmt::print("slot_filling, 20 steps of 11 sentences, float32: max |w(np 2) - w(np 1)| = {:.3g}\n", diff);
   CHECK(data::test::read_file(runs.path("two.st.vocab")) == data::test::read_file(runs.path("one.st.vocab")));
   CHECK(data::test::read_file(runs.path("two.st.tags")) == data::test::read_file(runs.path("one.st.tags")));
 
   SECTION("the checkpoint of 2 ranks resumes in 1 process, and that of 1 process on 2 ranks") {
-    runs.resume_across(20, 30, 1e-5);
+    runs.resume_across(20, 30, 5e-5);
   }
 }
 

@@ -7,7 +7,8 @@ The shared table of docs/apps.md ("## Shared flags") lists what every training
 app has. So, for each app:
   - every flag of its --help is in its page's rows or in the shared table;
   - every flag in its page's rows is in its --help;
-  - a training app (one with --steps) has every flag of the shared table.
+  - a training app (one with --steps) has every flag of the shared table;
+  - no flag takes a separate true/false word (a boolean is a bare flag).
 
 usage: docs_flags.py ROOT APP=EXE...   -- prints each mismatch, exits 1 if any."""
 import pathlib
@@ -20,9 +21,18 @@ ROW_FLAG = re.compile(r"^\|\s*`(--[a-z0-9][a-z0-9-]*)")
 PAGE = {"mnist_rnn": "mnist_rnn.md", "imdb_lstm": "imdb_lstm.md", "slot_filling": "slot_filling.md"}
 
 
-def help_flags(exe):
-    out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
-    return {m.group(1) for line in out.splitlines() if (m := HELP_FLAG.match(line))}
+def help_text(exe):
+    return subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
+
+
+def help_flags(text):
+    return {m.group(1) for line in text.splitlines() if (m := HELP_FLAG.match(line))}
+
+
+def word_booleans(text):
+    """Flags that take a separate true/false word: a boolean is a bare flag."""
+    return sorted(m.group(1) for line in text.splitlines()
+                  if (m := HELP_FLAG.match(line)) and re.search(r"(?i)true\|false|\{true,false\}|BOOLEAN", line))
 
 
 def section(text, heading):
@@ -52,10 +62,13 @@ def check(root, app, exe, shared):
         page, rows = PAGE[app], row_flags((docs / PAGE[app]).read_text().splitlines())
     else:
         page, rows = f"apps.md#{app}", row_flags(section((docs / "apps.md").read_text(), f"### {app}"))
-    have = help_flags(exe)
+    text = help_text(exe)
+    have = help_flags(text)
     bad = [f"{app}: {f} is in --help but neither in docs/{page} nor in the shared table"
            for f in sorted(have - rows - shared)]
     bad += [f"{app}: docs/{page} documents {f}, which --help lacks" for f in sorted(rows - have)]
+    bad += [f"{app}: {f} takes a true/false word; a boolean is a bare flag (--flag, --flag=false)"
+            for f in word_booleans(text)]
     if "--steps" in have:
         bad += [f"{app}: the shared table of docs/apps.md lists {f}, which --help lacks"
                 for f in sorted(shared - have)]
