@@ -563,3 +563,31 @@ TEST_CASE("imdb app: --valid keeps the epoch with the best valid accuracy, its w
   CHECK(plain.rows.back().values.size() == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("imdb app: --valid across a resume: the same choice and figures as the uninterrupted run",
+          "[apps][imdb][valid][checkpoint]") {
+  const fs::path dir = temp_dir("valid_resume");
+  const std::string part = (dir / "part.st").string(), whole = (dir / "whole.st").string();
+  const std::vector<std::string> run = {"--valid", "100", "--lr", "0.05", "--dropout", "0.3"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), run.begin(), run.end());
+    return more;
+  };
+  const imdb::RunResult straight = App(with({"--epochs", "4", "--save", whole})).run();
+  // Stopped after the best epoch, or before it: the resumed process either
+  // has not seen the best evaluation (its test figure is scored again on the
+  // restored weights) or finds it itself.
+  for (std::size_t stop : {straight.best_epoch, straight.best_epoch - 1}) {
+    if (stop == 0 || stop == 4) continue;
+    INFO("stopped after epoch " << stop << " (the best: " << straight.best_epoch << ")");
+    App(with({"--epochs", std::to_string(stop), "--save", part})).run();
+    const imdb::RunResult r = App({"--load", part, "--epochs", "4", "--save", part}, false).run();
+    CHECK(r.first_step == stop * 19);
+    CHECK(r.best_epoch == straight.best_epoch);
+    CHECK(r.valid_acc == straight.valid_acc);
+    CHECK(r.test_acc == straight.test_acc);
+    CHECK(r.train_acc == straight.train_acc);
+    CHECK(slurp(part) == slurp(whole));
+  }
+  fs::remove_all(dir);
+}
