@@ -29,6 +29,8 @@ struct Settings : ModelSettings {
   std::size_t batch = 64;
   double lr = 1e-3;
   std::size_t valid = 0;  // training reviews held out to choose the epoch (0: none, the protocol)
+  std::string schedule = "constant";  // constant | cosine (from lr down to min_lr at the last step)
+  double min_lr = 0;
   // Not part of the run (free on resume):
   std::string eval = "both";   // accuracies at each evaluation: both | test | none
   std::size_t eval_batch = 250;  // reviews per evaluation chunk

@@ -50,8 +50,12 @@ void describe_protocol(train::Report& r, const Settings& s, const app::TrainingF
                                              "and 0 padding, 1 unknown",
                                              d.vocab.size(), d.vocab.tokens().size(), d.distinct_train_tokens)},
                   {"length", fmt::format("the last {} tokens of each review, shorter ones padded on the left", s.maxlen)},
-                  {"optimizer", fmt::format("Adam, learning rate {:g}, batch {}, gradient norm clipped to {:g}",
-                                            s.lr, s.batch, f.clip)},
+                  {"optimizer", fmt::format("Adam, learning rate {:g}{}, batch {}, gradient norm clipped to {:g}",
+                                            s.lr,
+                                            s.schedule == "cosine"
+                                                ? fmt::format(" (cosine down to {:g} at the last step)", s.min_lr)
+                                                : "",
+                                            s.batch, f.clip)},
                   {"schedule", fmt::format("steps {} to {} ({} per epoch), evaluation {}", res.first_step + 1,
                                            res.last_step, res.batches_per_epoch,
                                            f.eval_every ? fmt::format("every {} steps", f.eval_every)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -12,6 +13,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include <tapegrad/optim/adam.hpp>
+#include <tapegrad/optim/schedule.hpp>
 #include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::imdb {
@@ -100,8 +102,10 @@ train::Options trainer_options(const app::Frame& frame, const data::Imdb& d, std
 void print_training_plan(const app::Session& session, const Settings& s, std::size_t per_epoch) {
   const app::TrainingFlags& f = session.flags();
   const std::size_t first = session.info().first_step, end = session.trainer().total_steps();
-  session.say(fmt::format("training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
-                          s.lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
+  const std::string lr = s.schedule == "cosine" ? fmt::format("{:g} (cosine to {:g} at the last step)", s.lr, s.min_lr)
+                                                : fmt::format("{:g}", s.lr);
+  session.say(fmt::format("training: Adam lr {}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
+                          lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
                           f.load.empty() ? "" : fmt::format(" (from {})", f.load)));
 }
 
@@ -204,6 +208,12 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--batch", s.batch, "reviews per training step")->check(app::finite_range(1, 25000));
   cli.add_option("--lr", s.lr, "Adam learning rate (betas 0.9/0.999, eps 1e-8)")
       ->check(app::finite_range(1e-12, 10));
+  cli.add_option("--schedule", s.schedule,
+                 "learning rate: constant (the protocol), or cosine (from --lr down to --min-lr at the "
+                 "run's last step)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  cli.add_option("--min-lr", s.min_lr, "with --schedule cosine: the learning rate at the last step")
+      ->check(app::finite_range(0, 10));
   cli.add_option("--eval", s.eval,
                  "accuracies at each evaluation: both (whole train and test splits), test, or "
                  "none (timing runs: the loss only)")
@@ -239,6 +249,12 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
                             sp.valid.size(), d.train.size(), sp.train.size(),
                             selects_best(s) ? "; the epoch with the best valid accuracy is kept" : ""));
   if (selects_best(s)) session.trainer().early_stopping(best_on_valid());
+  // Over the whole run (registered before start(): a resume restores its counter).
+  std::optional<CosineLR<float>> cosine;
+  if (s.schedule == "cosine") {
+    cosine.emplace(adam, session.trainer().total_steps(), float(s.min_lr));
+    session.trainer().schedule(*cosine, train::Every::Step);
+  }
   session.start();
   RunResult res;
   static_cast<app::RunInfo&>(res) = session.info();  // the first step, batches per epoch

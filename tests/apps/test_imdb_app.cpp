@@ -591,3 +591,26 @@ TEST_CASE("imdb app: --valid across a resume: the same choice and figures as the
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("imdb app: --schedule cosine lowers the learning rate to --min-lr over the run",
+          "[apps][imdb][schedule]") {
+  const fs::path dir = temp_dir("schedule");
+  auto saved = [&](const std::string& name, std::vector<std::string> args) {
+    const std::string path = (dir / name).string();
+    args.insert(args.end(), {"--steps", "40", "--eval", "none", "--save", path});
+    App(args).run();
+  };
+  auto tensors = [](const std::string& name) {  // the weights alone (the settings differ)
+    const Checkpoint c = load_safetensors(name);
+    std::string bytes;
+    for (const auto& [key, t] : c.tensors)
+      if (key.rfind("model.", 0) == 0) bytes.append(t.bytes.begin(), t.bytes.end());
+    return bytes;
+  };
+  saved("constant.st", {});
+  saved("flat.st", {"--schedule", "cosine", "--min-lr", "0.01"});  // --lr 1e-2 throughout
+  saved("cosine.st", {"--schedule", "cosine"});
+  CHECK(tensors((dir / "flat.st").string()) == tensors((dir / "constant.st").string()));
+  CHECK(tensors((dir / "cosine.st").string()) != tensors((dir / "constant.st").string()));
+  fs::remove_all(dir);
+}
