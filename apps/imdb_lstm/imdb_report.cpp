@@ -44,8 +44,11 @@ void describe_protocol(train::Report& r, const Settings& s, const app::TrainingF
   r.describe("## Data and protocol\n\n" +
              train::markdown_table(
                  {"", ""},
-                 {{"reviews", fmt::format("{} train, {} test (the even and the odd records of reviews.json)",
-                                          d.train.size(), d.test.size())},
+                 {{"reviews", fmt::format("{} train, {} test (the even and the odd records of reviews.json){}",
+                                          d.train.size(), d.test.size(),
+                                          s.valid ? fmt::format("; {} of the train ones held out for validation "
+                                                                "(--valid), the rest trained on", s.valid)
+                                                  : "")},
                   {"vocabulary", fmt::format("{} ids: the {} most frequent of the {} distinct training tokens, "
                                              "and 0 padding, 1 unknown",
                                              d.vocab.size(), d.vocab.tokens().size(), d.distinct_train_tokens)},
