@@ -17,7 +17,13 @@ std::size_t saved_step(const Frame& frame) {
 }
 
 void load_weights(const std::string& path, const Module<float>& model) {
-  ckpt::load<float>(path, model.named_parameters(), nullptr);
+  // A run with early stopping kept its best weights (model.best.*): the
+  // ones it chose, and ended with.
+  const nlohmann::json meta = ckpt::read_meta(path);
+  if (meta.contains("trainer") && meta["trainer"].is_object() && meta["trainer"].contains("early_stopping"))
+    train::load_best_weights(path, model.named_parameters());
+  else
+    ckpt::load<float>(path, model.named_parameters(), nullptr);
   // Training stops at the first non-finite loss; an evaluation would print
   // NaN metrics and exit 0.
   ckpt::check_finite(model.named_parameters(), path + " holds weights that cannot be evaluated");

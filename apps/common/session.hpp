@@ -95,9 +95,9 @@ class Session {
   RunInfo info_;
 };
 
-// A checkpoint's weights into `model` for evaluation or prediction: a
-// tg::Error naming the file, the parameter and the element when one is not
-// finite.
+// A checkpoint's weights into `model` for evaluation or prediction (the
+// best ones, model.best.*, when its run had early stopping): a tg::Error
+// naming the file, the parameter and the element when one is not finite.
 void load_weights(const std::string& path, const Module<float>& model);
 
 // The step a --load checkpoint was saved at (its "trainer/step"), checked:

@@ -19,6 +19,7 @@
 #include "apps/common/session.hpp"
 #include "apps/imdb_lstm/imdb_model.hpp"
 #include <tapegrad/datasets/imdb.hpp>
+#include <tapegrad/train/callbacks.hpp>
 
 namespace tg::imdb {
 
@@ -27,6 +28,9 @@ namespace tg::imdb {
 struct Settings : ModelSettings {
   std::size_t batch = 64;
   double lr = 1e-3;
+  std::size_t valid = 0;  // training reviews held out to choose the epoch (0: none, the protocol)
+  std::string schedule = "constant";  // constant | cosine (from lr down to min_lr at the last step)
+  double min_lr = 0;
   // Not part of the run (free on resume):
   std::string eval = "both";   // accuracies at each evaluation: both | test | none
   std::size_t eval_batch = 250;  // reviews per evaluation chunk
@@ -63,9 +67,29 @@ data::Vocab checkpoint_vocab(const app::Frame& frame);
 void describe_data(const data::Imdb& data, const Settings& settings, std::FILE* out);
 
 struct RunResult : app::RunInfo {         // steps, rows, times
-  double train_acc = -1, test_acc = -1;   // the last evaluation's; -1 not evaluated
+  // The last evaluation's, or with --valid the best epoch's; -1 not evaluated.
+  double train_acc = -1, test_acc = -1;
   double eval_seconds = -1;               // the last evaluation's wall time; -1 none
+  double valid_acc = -1;                  // --valid: the best valid accuracy, else -1
+  std::size_t best_epoch = 0, best_step = 0;  // --valid: where it was (0: none)
 };
+
+// --valid N (apps/imdb_lstm/imdb_valid.cpp): the training split without N
+// reviews, and those N: review floor(k * size / N) for k = 0..N-1, the same
+// for every seed. app::UsageError when N leaves no training review.
+struct TrainValid {
+  data::ImdbSplit train, valid;
+};
+TrainValid carve_valid(const data::ImdbSplit& train, std::size_t n);
+// Whether the run chooses its epoch on valid: --valid N > 0 and an evaluation.
+bool selects_best(const Settings& settings);
+// The Trainer's early stopping for that: the best valid_acc, never stopping.
+train::EarlyStopping best_on_valid();
+// The best evaluation's valid accuracy, epoch, step, and its train and test
+// accuracies (-1 when that row is not among this process's) into `res`.
+void take_best(const train::Trainer<float>& trainer, RunResult& res);
+// "best valid acc 0.8850 at epoch 3 (step 1056): its weights are kept; its test acc 0.8801"
+std::string best_line(const RunResult& res);
 
 // Builds the model (settings already restored from a --load checkpoint by
 // the frame), trains to the end the flags set (or only evaluates, with

@@ -44,19 +44,30 @@ void describe_protocol(train::Report& r, const Settings& s, const app::TrainingF
   r.describe("## Data and protocol\n\n" +
              train::markdown_table(
                  {"", ""},
-                 {{"reviews", fmt::format("{} train, {} test (the even and the odd records of reviews.json)",
-                                          d.train.size(), d.test.size())},
+                 {{"reviews", fmt::format("{} train, {} test (the even and the odd records of reviews.json){}",
+                                          d.train.size(), d.test.size(),
+                                          s.valid ? fmt::format("; {} of the train ones held out for validation "
+                                                                "(--valid), the rest trained on", s.valid)
+                                                  : "")},
                   {"vocabulary", fmt::format("{} ids: the {} most frequent of the {} distinct training tokens, "
                                              "and 0 padding, 1 unknown",
                                              d.vocab.size(), d.vocab.tokens().size(), d.distinct_train_tokens)},
                   {"length", fmt::format("the last {} tokens of each review, shorter ones padded on the left", s.maxlen)},
-                  {"optimizer", fmt::format("Adam, learning rate {:g}, batch {}, gradient norm clipped to {:g}",
-                                            s.lr, s.batch, f.clip)},
+                  {"optimizer", fmt::format("Adam, learning rate {:g}{}, batch {}, gradient norm clipped to {:g}",
+                                            s.lr,
+                                            s.schedule == "cosine"
+                                                ? fmt::format(" (cosine down to {:g} at the last step)", s.min_lr)
+                                                : "",
+                                            s.batch, f.clip)},
                   {"schedule", fmt::format("steps {} to {} ({} per epoch), evaluation {}", res.first_step + 1,
                                            res.last_step, res.batches_per_epoch,
                                            f.eval_every ? fmt::format("every {} steps", f.eval_every)
                                                         : std::string("at each epoch end"))},
-                  {"dropout", s.dropout > 0 ? fmt::format("{:g}", s.dropout) : "none"}}));
+                  {"dropout", s.dropout > 0 ? fmt::format("{:g}", s.dropout) : "none"},
+                  {"kept", res.valid_acc >= 0 ? fmt::format("epoch {} (step {}), the best valid accuracy ({:.4f} "
+                                                            "on {} training reviews held out)",
+                                                            res.best_epoch, res.best_step, res.valid_acc, s.valid)
+                                              : std::string("the last step")}}));
 }
 
 void add_first_review(train::Report& r, const Settings& s, const data::Imdb& d) {
@@ -68,11 +79,17 @@ void add_first_review(train::Report& r, const Settings& s, const data::Imdb& d) 
 }
 
 void add_accuracy_table(train::Report& r, const RunResult& res) {
+  std::vector<const char*> names{"train_acc", "test_acc"};
+  std::vector<std::string> header{"step", "epoch", "train loss", "train accuracy", "test accuracy"};
+  if (res.valid_acc >= 0) {  // --valid's column between the two
+    names.insert(names.begin() + 1, "valid_acc");
+    header.insert(header.begin() + 4, "valid accuracy");
+  }
   std::vector<std::vector<std::string>> epochs;
   for (const train::Row& row : res.rows) {
     std::vector<std::string> line{std::to_string(row.step), fmt::format("{:.2f}", double(row.step) / double(res.batches_per_epoch)),
                                   fmt::format("{:.4f}", row.loss)};
-    for (const char* name : {"train_acc", "test_acc"}) {
+    for (const char* name : names) {
       const double v = metric_value(row.values, name);
       line.push_back(v >= 0 ? fmt::format("{:.4f}", v) : "-");
     }
@@ -82,7 +99,7 @@ void add_accuracy_table(train::Report& r, const RunResult& res) {
     r.table("## Accuracy per epoch\n\nThe fraction of reviews classified right (probability above 0.5 for a "
             "positive one) on the whole training and test splits at each evaluation; the same values as the "
             "accuracy figure above. Train far above test is overfitting.",
-            {"step", "epoch", "train loss", "train accuracy", "test accuracy"}, epochs);
+            header, epochs);
 }
 
 // The first test reviews with the probability the trained model gives them.
@@ -167,6 +184,7 @@ std::string result_line(const Settings& s, const app::Frame& frame, const RunRes
   if (!r.rows.empty()) line += fmt::format(" train_loss={:.6g}", r.rows.back().loss);
   if (r.train_acc >= 0) line += fmt::format(" train_acc={:.6g}", r.train_acc);
   if (r.test_acc >= 0) line += fmt::format(" test_acc={:.6g}", r.test_acc);
+  if (r.valid_acc >= 0) line += fmt::format(" valid_acc={:.6g} best_epoch={}", r.valid_acc, r.best_epoch);
   if (r.eval_seconds >= 0) line += fmt::format(" eval_seconds={:.6g}", r.eval_seconds);
   line += fmt::format(" peak_mib={:.6g} threads={} seed={}", app::peak_mib(), f.threads, f.seed);
   if (s.mask || s.bidirectional || s.dropout > 0)

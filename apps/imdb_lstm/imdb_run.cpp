@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -12,6 +13,7 @@
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include <tapegrad/optim/adam.hpp>
+#include <tapegrad/optim/schedule.hpp>
 #include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::imdb {
@@ -31,12 +33,21 @@ void check_checkpoint(const app::Frame& frame, const data::Imdb& d) {
                 "): other data or another --vocab?");
 }
 
+// The splits a run trains on and scores: train (without --valid's
+// reviews), valid (empty without --valid) and test.
+struct Splits {
+  const data::ImdbSplit& train;
+  const data::ImdbSplit& valid;
+  const data::ImdbSplit& test;
+};
+
 // Checks the data and the --load checkpoint before any model is built.
-void check_run(const Settings& s, const app::Frame& frame, const data::Imdb& d) {
+void check_run(const Settings& s, const app::Frame& frame, const data::Imdb& d, const Splits& sp) {
   if (d.train.size() == 0 || d.test.size() == 0)
     throw Error("imdb_lstm: the training or the test split is empty");
-  if (s.batch > d.train.size())
-    throw app::UsageError(fmt::format("--batch {} exceeds the {} training reviews", s.batch, d.train.size()));
+  if (s.batch > sp.train.size())
+    throw app::UsageError(fmt::format("--batch {} exceeds the {} training reviews{}", s.batch, sp.train.size(),
+                                      s.valid ? fmt::format(" left beside --valid {}", s.valid) : ""));
   if (!frame.flags().load.empty()) check_checkpoint(frame, d);
 }
 
@@ -52,23 +63,28 @@ double accuracy_over_ranks(Model& model, const data::ImdbSplit& split, std::size
 }
 
 // The accuracies --eval asks for, timed into `seconds` (collective).
-train::Metrics accuracies(Model& model, const Settings& s, const data::Imdb& d, double* seconds) {
+// With --valid, valid_acc too (test_acc is printed, never used to choose).
+train::Metrics accuracies(Model& model, const Settings& s, const Splits& d, double* seconds) {
   const auto t0 = std::chrono::steady_clock::now();
   train::Metrics m;
   if (s.eval == "both") m.emplace_back("train_acc", accuracy_over_ranks(model, d.train, s.eval_batch));
+  if (s.eval != "none" && d.valid.size())
+    m.emplace_back("valid_acc", accuracy_over_ranks(model, d.valid, s.eval_batch));
   if (s.eval != "none") m.emplace_back("test_acc", accuracy_over_ranks(model, d.test, s.eval_batch));
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
 }
 
-// --eval-only: the accuracies of the loaded checkpoint.
-void evaluate_checkpoint(Model& model, const Settings& s, const app::Session& session, const data::Imdb& d,
+// --eval-only: the accuracies of the loaded checkpoint (its chosen weights
+// with --valid: app::load_weights).
+void evaluate_checkpoint(Model& model, const Settings& s, const app::Session& session, const Splits& d,
                          RunResult& res) {
   double seconds = 0;
   const train::Metrics m = accuracies(model, s, d, &seconds);
   res.eval_seconds = seconds;
   res.train_acc = metric_value(m, "train_acc");
   res.test_acc = metric_value(m, "test_acc");
+  res.valid_acc = metric_value(m, "valid_acc");
   session.say(fmt::format("checkpoint {} at step {}:{}  [evaluation {:.0f} s]", session.flags().load,
                           res.first_step, metrics_text(m), seconds));
 }
@@ -86,8 +102,10 @@ train::Options trainer_options(const app::Frame& frame, const data::Imdb& d, std
 void print_training_plan(const app::Session& session, const Settings& s, std::size_t per_epoch) {
   const app::TrainingFlags& f = session.flags();
   const std::size_t first = session.info().first_step, end = session.trainer().total_steps();
-  session.say(fmt::format("training: Adam lr {:g}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
-                          s.lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
+  const std::string lr = s.schedule == "cosine" ? fmt::format("{:g} (cosine to {:g} at the last step)", s.lr, s.min_lr)
+                                                : fmt::format("{:g}", s.lr);
+  session.say(fmt::format("training: Adam lr {}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
+                          lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
                           f.load.empty() ? "" : fmt::format(" (from {})", f.load)));
 }
 
@@ -96,6 +114,7 @@ struct Evaluation {
   Model& model;
   const Settings& settings;
   const data::Imdb& data;
+  const Splits& splits;
   std::string save;  // --save on rank 0, else empty: where the vocabulary goes
   RunResult& result;
   double seconds = 0;  // the last evaluation's
@@ -103,7 +122,7 @@ struct Evaluation {
 
   // The accuracies --eval asks for (collective).
   train::Metrics run() {
-    const train::Metrics m = accuracies(model, settings, data, &seconds);
+    const train::Metrics m = accuracies(model, settings, splits, &seconds);
     if (!m.empty()) result.eval_seconds = seconds;
     // The Trainer saves the checkpoint right after this returns: the
     // vocabulary goes first, so a checkpoint on disk has its vocabulary.
@@ -115,12 +134,12 @@ struct Evaluation {
 
 // Trains to the end the flags set: the protocol's line per evaluation, the
 // last evaluation's accuracies in `res`.
-void train_model(Model& model, const Settings& s, const data::Imdb& d, data::ImdbLoader& loader,
-                 app::Session& session, RunResult& res) {
+void train_model(Model& model, const Settings& s, const data::Imdb& d, const Splits& sp,
+                 data::ImdbLoader& loader, app::Session& session, RunResult& res) {
   print_training_plan(session, s, loader.batches_per_epoch());
   train::Trainer<float>& trainer = session.trainer();
   parallel::DataParallel<float>& ddp = session.ddp();
-  Evaluation evaluation{model, s, d, ddp.is_root() ? session.flags().save : "", res};
+  Evaluation evaluation{model, s, d, sp, ddp.is_root() ? session.flags().save : "", res};
   const std::size_t per_epoch = loader.batches_per_epoch();
   trainer.options().log_line = [&](const train::Row& row, const train::Row& previous) {
     return evaluation_line(row, previous, per_epoch, evaluation.seconds);
@@ -136,6 +155,16 @@ void train_model(Model& model, const Settings& s, const data::Imdb& d, data::Imd
     res.train_acc = metric_value(session.info().rows.back().values, "train_acc");
     res.test_acc = metric_value(session.info().rows.back().values, "test_acc");
   }
+  if (!selects_best(s)) return;
+  res.rows = session.info().rows;
+  take_best(trainer, res);  // the Trainer has put the best weights back
+  if (res.test_acc < 0) {   // the best was before a resume: score its weights
+    double seconds = 0;
+    const train::Metrics m = accuracies(model, s, sp, &seconds);
+    res.train_acc = metric_value(m, "train_acc");
+    res.test_acc = metric_value(m, "test_acc");
+  }
+  session.say(best_line(res));
 }
 
 // --predict's texts: each argument, or for '-' each non-empty line of stdin.
@@ -171,9 +200,20 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--dropout", s.dropout,
                  "dropout probability between LSTM layers and before the Linear (training only)")
       ->check(app::finite_range(0, 0.99));
+  cli.add_option("--valid", s.valid,
+                 "training reviews held out to choose the epoch (an even spread, the same for every "
+                 "seed): each evaluation scores them, and the epoch with the best valid accuracy is kept "
+                 "(its weights, its test accuracy the result); 0: none, the last epoch is kept")
+      ->check(app::finite_range(0, 25000));
   cli.add_option("--batch", s.batch, "reviews per training step")->check(app::finite_range(1, 25000));
   cli.add_option("--lr", s.lr, "Adam learning rate (betas 0.9/0.999, eps 1e-8)")
       ->check(app::finite_range(1e-12, 10));
+  cli.add_option("--schedule", s.schedule,
+                 "learning rate: constant (the protocol), or cosine (from --lr down to --min-lr at the "
+                 "run's last step)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  cli.add_option("--min-lr", s.min_lr, "with --schedule cosine: the learning rate at the last step")
+      ->check(app::finite_range(0, 10));
   cli.add_option("--eval", s.eval,
                  "accuracies at each evaluation: both (whole train and test splits), test, or "
                  "none (timing runs: the loss only)")
@@ -196,21 +236,34 @@ void add_flags(app::Frame& frame, Settings& s) {
 
 RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, std::FILE* log) {
   const app::TrainingFlags& f = frame.flags();
-  check_run(s, frame, d);
+  const TrainValid carved = s.valid ? carve_valid(d.train, s.valid) : TrainValid{};
+  const Splits sp{s.valid ? carved.train : d.train, carved.valid, d.test};
+  check_run(s, frame, d, sp);
   if (f.eval_only && s.eval == "none") throw app::UsageError("--eval-only with --eval none evaluates nothing");
   Rng rng(f.seed);
   Model model(s, d.vocab.size(), rng);
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
-  data::ImdbLoader loader(d.train, data::LoaderOptions(s.batch, f.seed), data::imdb_batch);
+  data::ImdbLoader loader(sp.train, data::LoaderOptions(s.batch, f.seed), data::imdb_batch);
   app::Session session(frame, model.tape, model, adam, trainer_options(frame, d, loader.batches_per_epoch()), log);
   if (session.log()) describe_model(model, s, d.vocab.size(), session.log());
+  if (s.valid)
+    session.say(fmt::format("validation: {} of the {} training reviews (spread evenly), {} left to train on{}",
+                            sp.valid.size(), d.train.size(), sp.train.size(),
+                            selects_best(s) ? "; the epoch with the best valid accuracy is kept" : ""));
+  if (selects_best(s)) session.trainer().early_stopping(best_on_valid());
+  // Over the whole run (registered before start(): a resume restores its counter).
+  std::optional<CosineLR<float>> cosine;
+  if (s.schedule == "cosine") {
+    cosine.emplace(adam, session.trainer().total_steps(), float(s.min_lr));
+    session.trainer().schedule(*cosine, train::Every::Step);
+  }
   session.start();
   RunResult res;
   static_cast<app::RunInfo&>(res) = session.info();  // the first step, batches per epoch
-  if (session.eval_only())
-    evaluate_checkpoint(model, s, session, d, res);
+  if (session.eval_only())  // (app::load_weights took the run's chosen weights)
+    evaluate_checkpoint(model, s, session, sp, res);
   else
-    train_model(model, s, d, loader, session, res);
+    train_model(model, s, d, sp, loader, session, res);
   static_cast<app::RunInfo&>(res) = session.info();
   if (frame.reporting()) add_report(frame.report(), model, s, f, d, res);
   session.export_model();
@@ -225,7 +278,7 @@ void predict_only(const Settings& s, const app::Frame& frame, std::FILE* out) {
   const data::Vocab vocab = checkpoint_vocab(frame);
   Rng rng(frame.flags().seed);
   Model model(s, vocab.size(), rng);
-  app::load_weights(path, model);
+  app::load_weights(path, model);  // with --valid, the chosen epoch's
   const std::vector<std::string> texts = texts_to_predict(s.predict);
   const std::vector<double> p = predict(model, vocab, texts, s.eval_batch);
   for (std::size_t i = 0; i < texts.size(); ++i)

@@ -494,3 +494,123 @@ TEST_CASE("imdb app: evaluation with the projected vocabulary gives the logits o
     REQUIRE(xt::allclose(logits(), halved, 1e-5, 1e-6));
   }
 }
+
+TEST_CASE("imdb app: --valid N holds out N training reviews by a fixed rule", "[apps][imdb][valid]") {
+  data::ImdbSplit train;
+  train.maxlen = 2;
+  for (int i = 0; i < 10; ++i) {  // review i: ids (0, i + 2), length 1, label i < 5 (sorted, as IMDB's)
+    train.ids.insert(train.ids.end(), {0, i + 2});
+    train.lengths.push_back(1);
+    train.labels.push_back(i < 5 ? 1.0f : 0.0f);
+  }
+  const imdb::TrainValid tv = imdb::carve_valid(train, 4);  // reviews 0, 2, 5, 7: floor(k * 10 / 4)
+  REQUIRE(tv.valid.size() == 4);
+  REQUIRE(tv.train.size() == 6);
+  CHECK(tv.valid.ids == std::vector<std::int32_t>{0, 2, 0, 4, 0, 7, 0, 9});
+  CHECK(tv.valid.labels == std::vector<float>{1, 1, 0, 0});  // both classes, though sorted
+  CHECK(tv.train.ids == std::vector<std::int32_t>{0, 3, 0, 5, 0, 6, 0, 8, 0, 10, 0, 11});
+  CHECK(tv.train.lengths == std::vector<int>(6, 1));
+  CHECK(imdb::carve_valid(train, 1).valid.ids == std::vector<std::int32_t>{0, 2});
+  CHECK_THROWS_WITH(imdb::carve_valid(train, 10), Catch::Contains("--valid 10") && Catch::Contains("has 10"));
+  CHECK_THROWS_AS(App({"--valid", "390"}).run(), app::UsageError);  // 10 left for --batch 16
+}
+
+TEST_CASE("imdb app: --valid keeps the epoch with the best valid accuracy, its weights and its test figure",
+          "[apps][imdb][valid]") {
+  const fs::path dir = temp_dir("valid");
+  const std::string all = (dir / "all.st").string(), upto = (dir / "upto.st").string();
+  // A high learning rate, so that the valid accuracy moves between epochs.
+  const std::vector<std::string> run = {"--valid", "100", "--lr", "0.05", "--epochs", "4", "--dropout", "0.3"};
+  std::vector<std::string> args = run;
+  args.insert(args.end(), {"--save", all});
+  const imdb::RunResult r = App(args).run();
+  CHECK(r.batches_per_epoch == 19);  // 300 reviews left to train on, batches of 16
+  REQUIRE(r.rows.size() == 4);
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const train::Metrics& m = r.rows[i].values;
+    REQUIRE(m.size() == 3);
+    CHECK(m[0].first == "train_acc");
+    CHECK(m[1].first == "valid_acc");
+    CHECK(m[2].first == "test_acc");
+    if (m[1].second > r.rows[best].values[1].second) best = i;  // the first of equals
+  }
+  INFO("best epoch " << best + 1);
+  CHECK(r.best_epoch == best + 1);
+  CHECK(r.best_step == r.rows[best].step);
+  CHECK(r.valid_acc == r.rows[best].values[1].second);
+  CHECK(r.train_acc == r.rows[best].values[0].second);
+  CHECK(r.test_acc == r.rows[best].values[2].second);  // the chosen epoch's, not the last
+
+  // The checkpoint's chosen weights are that epoch's: an evaluation of the
+  // checkpoint and predictions equal those of a run stopped there.
+  const imdb::RunResult e = App({"--load", all, "--eval-only"}, false).run();
+  CHECK(e.valid_acc == r.valid_acc);
+  CHECK(e.test_acc == r.test_acc);
+  args = run;
+  args.insert(args.end(), {"--steps", std::to_string(r.best_step), "--save", upto});
+  App(args).run();
+  auto predictions = [](const std::string& path) {
+    return App({"--load", path, "--predict", "a great film", "--predict", "the plot was dull and boring",
+                "--predict", "the music"},
+               false)
+        .predict();
+  };
+  CHECK(predictions(all) == predictions(upto));
+  // Without --valid: no valid accuracy, the last evaluation is the result.
+  const imdb::RunResult plain = App({"--epochs", "1"}).run();
+  CHECK(plain.valid_acc == -1);
+  CHECK(plain.rows.back().values.size() == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: --valid across a resume: the same choice and figures as the uninterrupted run",
+          "[apps][imdb][valid][checkpoint]") {
+  const fs::path dir = temp_dir("valid_resume");
+  const std::string part = (dir / "part.st").string(), whole = (dir / "whole.st").string();
+  const std::vector<std::string> run = {"--valid", "100", "--lr", "0.05", "--dropout", "0.3"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), run.begin(), run.end());
+    return more;
+  };
+  const imdb::RunResult straight = App(with({"--epochs", "4", "--save", whole})).run();
+  // Stopped after the best epoch, or before it: the resumed process either
+  // has not seen the best evaluation (its test figure is scored again on the
+  // restored weights) or finds it itself.
+  for (std::size_t stop : {straight.best_epoch, straight.best_epoch - 1}) {
+    if (stop == 0 || stop == 4) continue;
+    INFO("stopped after epoch " << stop << " (the best: " << straight.best_epoch << ")");
+    App(with({"--epochs", std::to_string(stop), "--save", part})).run();
+    const imdb::RunResult r = App({"--load", part, "--epochs", "4", "--save", part}, false).run();
+    CHECK(r.first_step == stop * 19);
+    CHECK(r.best_epoch == straight.best_epoch);
+    CHECK(r.valid_acc == straight.valid_acc);
+    CHECK(r.test_acc == straight.test_acc);
+    CHECK(r.train_acc == straight.train_acc);
+    CHECK(slurp(part) == slurp(whole));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: --schedule cosine lowers the learning rate to --min-lr over the run",
+          "[apps][imdb][schedule]") {
+  const fs::path dir = temp_dir("schedule");
+  auto saved = [&](const std::string& name, std::vector<std::string> args) {
+    const std::string path = (dir / name).string();
+    args.insert(args.end(), {"--steps", "40", "--eval", "none", "--save", path});
+    App(args).run();
+  };
+  auto tensors = [](const std::string& name) {  // the weights alone (the settings differ)
+    const Checkpoint c = load_safetensors(name);
+    std::string bytes;
+    for (const auto& [key, t] : c.tensors)
+      if (key.rfind("model.", 0) == 0) bytes.append(t.bytes.begin(), t.bytes.end());
+    return bytes;
+  };
+  saved("constant.st", {});
+  saved("flat.st", {"--schedule", "cosine", "--min-lr", "0.01"});  // --lr 1e-2 throughout
+  saved("cosine.st", {"--schedule", "cosine"});
+  CHECK(tensors((dir / "flat.st").string()) == tensors((dir / "constant.st").string()));
+  CHECK(tensors((dir / "cosine.st").string()) != tensors((dir / "constant.st").string()));
+  fs::remove_all(dir);
+}
