@@ -45,6 +45,10 @@ void add_flags(app::Frame& frame, Settings& settings);
 // memory available (imdb_memory.cpp). Called before the data is read.
 void check_memory(const Settings& settings, const app::Frame& frame);
 
+// Settings a --load checkpoint implies beyond its flags: one from before
+// --pool existed pooled nothing (pool "last"). Called after parsing.
+void resolve_checkpoint_settings(const app::Frame& frame, Settings& settings);
+
 // The reviews .json file of --data: a folder (the verified package cache
 // layout, fetched into the cache on first use as data::fetch_imdb; empty =
 // the default cache) or a file, taken as is (your own data, unverified).

@@ -55,6 +55,14 @@ data::Vocab load_vocab(const std::string& path, const nlohmann::json& meta) {
   return data::Vocab::load(vp);
 }
 
+void resolve_checkpoint_settings(const app::Frame& frame, Settings& s) {
+  // A checkpoint from before --pool existed holds no "--pool": its head read
+  // the final state.
+  if (!frame.flags().load.empty() && !frame.given("--pool") &&
+      !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--pool")))
+    s.pool = "last";
+}
+
 data::Vocab checkpoint_vocab(const app::Frame& frame) {
   const std::string& path = frame.flags().load;
   require_model_settings(frame.loaded_meta(), path);

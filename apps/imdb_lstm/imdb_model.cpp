@@ -12,7 +12,7 @@ RecurrentOptions rnn_options(const ModelSettings& s) {
       .num_layers(s.layers)
       .bidirectional(s.bidirectional)
       .dropout(s.dropout)
-      .return_sequences(false);  // the head reads only the final state
+      .return_sequences(s.pool != "last");  // pooled over time, or the final state only
 }
 
 }  // namespace
@@ -21,7 +21,8 @@ Model::Model(const ModelSettings& s, std::size_t vocab_rows, Rng& rng)
     : settings(s),
       embedding(tape, vocab_rows, s.embed, rng, data::Vocab::kPad),
       rnn(tape, rnn_options(s), rng),
-      head(tape, s.hidden * (s.bidirectional ? 2 : 1), 1, rng) {
+      head(tape, s.hidden * (s.bidirectional ? 2 : 1), 1, rng),
+      pool_(parse_time_pool(s.pool)) {
   register_module("embedding", embedding);
   register_module("rnn", rnn);
   register_module("head", head);
@@ -49,12 +50,22 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
   else if (real.size() == batch) in.left_padding_as_input(std::move(real));
   if (rng) in.rng(*rng);
   const RecurrentOutput<float> out = rnn.forward(in);
-  Var<float> h = out.last();  // (B, D*H)
+  Var<float> h = pool_ == TimePool::last ? out.last() : pooled(out.output, lengths);  // (B, D*H)
   if (training && settings.dropout > 0) {
     if (!rng) throw Error("imdb_lstm: training with dropout needs an Rng");
     h = dropout(h, float(settings.dropout), true, *rng);
   }
   return reshape(head(h), Shape{batch});
+}
+
+Var<float> Model::pooled(const Var<float>& outputs, const std::vector<int>& lengths) const {
+  const std::size_t steps = outputs.value().shape()[0], batch = outputs.value().shape()[1];
+  // Unmasked, the padding is input like any token (the protocol's way): every
+  // step is pooled.
+  const Tensor<float> steps_mask = settings.mask
+                                       ? sequence_mask<float>(lengths, steps, /*left_padded=*/true)
+                                       : Tensor<float>(xt::ones<float>({steps, batch}));
+  return pool_ == TimePool::max ? max_over_time(outputs, steps_mask) : mean_over_time(outputs, steps_mask);
 }
 
 Var<float> Model::logits(const data::ImdbBatch& batch, bool training, Rng* rng) {

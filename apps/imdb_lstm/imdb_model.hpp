@@ -6,6 +6,8 @@
 //     -> Embedding(vocab + 2, embed; row 0 = padding, kept at zero)   (T, B, E)
 //     -> Recurrent LSTM(hidden, layers, [bidirectional])               (T, B, D*H)
 //     -> top layer's final h: last time step                           (B, D*H)
+//        (or with pool max / mean: the top layer's outputs pooled over the
+//        review's steps, layers/pooling.hpp)
 //     -> [dropout] -> Linear(D*H -> 1) -> logit                        (B,)
 //   loss = bce_with_logits(logit, label)
 //
@@ -27,6 +29,7 @@
 
 #include <tapegrad/datasets/imdb.hpp>
 #include <tapegrad/layers/linear.hpp>
+#include <tapegrad/layers/pooling.hpp>
 #include <tapegrad/layers/recurrent.hpp>
 
 namespace tg::imdb {
@@ -42,6 +45,7 @@ struct ModelSettings {
   bool bidirectional = false;
   bool mask = false;           // mask padded steps with the review lengths
   double dropout = 0;          // between LSTM layers and before the Linear
+  std::string pool = "last";   // what the Linear reads: last | max | mean (over time)
 };
 
 class Model : public Module<float> {
@@ -76,7 +80,11 @@ class Model : public Module<float> {
   Linear<float> head;
 
  private:
+  // The top layer's outputs (T, B, D*H) pooled over each review's steps.
+  Var<float> pooled(const Var<float>& outputs, const std::vector<int>& lengths) const;
+
   ProjectedTable<float> projected_vocab_;  // project_vocabulary()'s; undefined when off
+  TimePool pool_;
 };
 
 // Model::project_vocabulary() for a scope: an evaluation.

@@ -5,15 +5,14 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
-#include <optional>
 
 #include <fmt/core.h>
 
+#include "apps/common/schedule.hpp"
 #include "apps/imdb_lstm/imdb_report.hpp"
 #include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/sha256.hpp>
 #include <tapegrad/optim/adam.hpp>
-#include <tapegrad/optim/schedule.hpp>
 #include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::imdb {
@@ -102,8 +101,7 @@ train::Options trainer_options(const app::Frame& frame, const data::Imdb& d, std
 void print_training_plan(const app::Session& session, const Settings& s, std::size_t per_epoch) {
   const app::TrainingFlags& f = session.flags();
   const std::size_t first = session.info().first_step, end = session.trainer().total_steps();
-  const std::string lr = s.schedule == "cosine" ? fmt::format("{:g} (cosine to {:g} at the last step)", s.lr, s.min_lr)
-                                                : fmt::format("{:g}", s.lr);
+  const std::string lr = app::describe_lr(s.lr, s.schedule, s.min_lr);
   session.say(fmt::format("training: Adam lr {}, batch {}{}, clip {:g}, steps {}..{} ({} per epoch), seed {}{}",
                           lr, s.batch, session.processes(), f.clip, first + 1, end, per_epoch, f.seed,
                           f.load.empty() ? "" : fmt::format(" (from {})", f.load)));
@@ -200,6 +198,10 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--dropout", s.dropout,
                  "dropout probability between LSTM layers and before the Linear (training only)")
       ->check(app::finite_range(0, 0.99));
+  cli.add_option("--pool", s.pool,
+                 "what the Linear reads: last (the LSTM's final state, the protocol), max or mean (each "
+                 "feature's largest or mean value over the review's steps)")
+      ->check(CLI::IsMember({"last", "max", "mean"}));
   cli.add_option("--valid", s.valid,
                  "training reviews held out to choose the epoch (an even spread, the same for every "
                  "seed): each evaluation scores them, and the epoch with the best valid accuracy is kept "
@@ -208,12 +210,7 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--batch", s.batch, "reviews per training step")->check(app::finite_range(1, 25000));
   cli.add_option("--lr", s.lr, "Adam learning rate (betas 0.9/0.999, eps 1e-8)")
       ->check(app::finite_range(1e-12, 10));
-  cli.add_option("--schedule", s.schedule,
-                 "learning rate: constant (the protocol), or cosine (from --lr down to --min-lr at the "
-                 "run's last step)")
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  cli.add_option("--min-lr", s.min_lr, "with --schedule cosine: the learning rate at the last step")
-      ->check(app::finite_range(0, 10));
+  app::add_schedule_flags(cli, s.schedule, s.min_lr, "constant (the protocol)");
   cli.add_option("--eval", s.eval,
                  "accuracies at each evaluation: both (whole train and test splits), test, or "
                  "none (timing runs: the loss only)")
@@ -251,12 +248,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Imdb& d, s
                             sp.valid.size(), d.train.size(), sp.train.size(),
                             selects_best(s) ? "; the epoch with the best valid accuracy is kept" : ""));
   if (selects_best(s)) session.trainer().early_stopping(best_on_valid());
-  // Over the whole run (registered before start(): a resume restores its counter).
-  std::optional<CosineLR<float>> cosine;
-  if (s.schedule == "cosine") {
-    cosine.emplace(adam, session.trainer().total_steps(), float(s.min_lr));
-    session.trainer().schedule(*cosine, train::Every::Step);
-  }
+  const app::RunSchedule schedule(session, adam, s.schedule, s.min_lr);  // before start(): it resumes
   session.start();
   RunResult res;
   static_cast<app::RunInfo&>(res) = session.info();  // the first step, batches per epoch

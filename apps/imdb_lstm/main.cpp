@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       "  imdb_lstm --steps 50 --eval none          a quick timing"};
   return app::main(argc, argv, program, [&](app::Frame& frame) { imdb::add_flags(frame, settings); },
                    [&](app::Frame& frame, const parallel::Environment& mpi) {
+                     imdb::resolve_checkpoint_settings(frame, settings);
                      imdb::check_memory(settings, frame);
                      if (!settings.predict.empty()) return imdb::predict_only(settings, frame, frame.out());
                      // Rank 0 fetches into the cache first, if need be; then every rank reads it at once.

@@ -1,13 +1,12 @@
 #include "apps/mnist_rnn/mnist_app.hpp"
 
-#include <optional>
 
 #include <fmt/core.h>
 
 #include "apps/common/explain.hpp"
 #include "apps/common/main.hpp"
+#include "apps/common/schedule.hpp"
 #include <tapegrad/optim/adam.hpp>
-#include <tapegrad/optim/schedule.hpp>
 #include <tapegrad/parallel/data_parallel.hpp>
 
 namespace tg::mnist {
@@ -26,10 +25,6 @@ std::string first(const std::vector<int>& v) {
   return s;
 }
 
-std::string lr_text(const Settings& s) {  // "0.002 (cosine to 0 at the last step)", or "0.001"
-  if (s.schedule == "constant") return fmt::format("{:g}", s.lr);
-  return fmt::format("{:g} ({} to {:g} at the last step)", s.lr, s.schedule, s.min_lr);
-}
 
 void check_data(const Settings& s, const data::Mnist& data) {
   if (data.train.size() == 0 || data.test.size() == 0)
@@ -63,7 +58,7 @@ void describe_run(train::Report& r, const Settings& s, const app::TrainingFlags&
                  {"", ""},
                  {{"training images", fmt::format("{} (MNIST's training split, reshuffled each epoch)", data.train.size())},
                   {"test images", fmt::format("{} (every evaluation scores all of them)", data.test.size())},
-                  {"optimizer", fmt::format("Adam, learning rate {}, betas 0.9 / 0.999, eps 1e-8", lr_text(s))},
+                  {"optimizer", fmt::format("Adam, learning rate {}, betas 0.9 / 0.999, eps 1e-8", app::describe_lr(s.lr, s.schedule, s.min_lr))},
                   {"batch", fmt::format("{} images per step", s.batch)},
                   {"steps", f.eval_only ? "none (--eval-only: the checkpoint evaluated)" : steps},
                   {"evaluation", f.eval_every ? fmt::format("every {} steps and at the end", f.eval_every)
@@ -150,11 +145,7 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--batch", s.batch, "images per training step")->check(app::finite_range(1, 60000));
   cli.add_option("--lr", s.lr, "Adam learning rate (betas 0.9/0.999, eps 1e-8)")
       ->check(app::finite_range(1e-12, 10));
-  cli.add_option("--schedule", s.schedule,
-                 "learning rate: constant, or cosine (from --lr down to --min-lr at the run's last step)")
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  cli.add_option("--min-lr", s.min_lr, "with --schedule cosine: the learning rate at the last step")
-      ->check(app::finite_range(0, 10));
+  app::add_schedule_flags(cli, s.schedule, s.min_lr);
   cli.add_option("--init", s.init,
                  "recurrent weights: glorot (Glorot-uniform input, orthogonal recurrent, "
                  "zero bias) or torch (U(-1/sqrt(H), 1/sqrt(H)))")
@@ -227,7 +218,7 @@ void train_model(const Settings& s, const data::Mnist& data, data::MnistLoader& 
                  Tape<float>& tape, app::Session& session, RunResult& res) {
   const app::TrainingFlags& f = session.flags();
   session.say(fmt::format("training: Adam lr {}, batch {}{}, steps {}..{}, seed {}; {} train / {} test images",
-                          lr_text(s), s.batch, session.processes(), session.info().first_step + 1,
+                          app::describe_lr(s.lr, s.schedule, s.min_lr), s.batch, session.processes(), session.info().first_step + 1,
                           session.trainer().total_steps(), f.seed, data.train.size(), data.test.size()));
   parallel::DataParallel<float>& ddp = session.ddp();
   std::vector<std::int64_t> targets;
@@ -258,11 +249,7 @@ RunResult run(const Settings& s, const app::Frame& frame, const data::Mnist& dat
   Adam<float> adam(model.parameters(), AdamOptions(s.lr));
   data::MnistLoader loader(data.train, data::LoaderOptions(s.batch, frame.flags().seed), data::mnist_batch);
   app::Session session(frame, tape, model, adam, frame.trainer_options(loader.batches_per_epoch()), log);
-  std::optional<CosineLR<float>> cosine;  // over the whole run; before start(), which restores its counter
-  if (s.schedule == "cosine") {
-    cosine.emplace(adam, session.trainer().total_steps(), float(s.min_lr));
-    session.trainer().schedule(*cosine, train::Every::Step);
-  }
+  const app::RunSchedule schedule(session, adam, s.schedule, s.min_lr);  // before start(): it resumes
   session.start();
   RunResult res;
   session.say(fmt::format("model: {} 28->{} x{} layer(s), Linear {}->10, {} parameters, init {}{}", s.cell,

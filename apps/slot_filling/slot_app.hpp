@@ -43,6 +43,8 @@ struct Settings {
   bool bidirectional = true;
   std::size_t layers = 1, embed = 100, hidden = 160, batch = 16;
   double lr = 2e-3, dropout = 0.5, word_dropout = 0.05;
+  std::string schedule = "constant";  // constant | cosine (lr down to min_lr at the last step)
+  double min_lr = 0;
   bool random_batches = false;
   bool crf = true;  // a CRF over the tag scores (its loss, Viterbi decoding); --crf=false: softmax
   std::size_t patience = 0;      // evaluations without a better valid F1 before stopping; 0 never

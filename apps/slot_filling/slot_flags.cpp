@@ -2,6 +2,7 @@
 // protocol's defaults, and the defaults that depend on the data.
 #include <fmt/core.h>
 
+#include "apps/common/schedule.hpp"
 #include "apps/slot_filling/slot_app.hpp"
 
 namespace tg::slotapp {
@@ -72,6 +73,7 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--batch", s.batch, "sentences per training step")->check(app::finite_range(1, 100000));
   add_per_data(cli, "--lr", s.lr, "Adam learning rate", kWithData.lr, kBuiltIn.lr,
                app::finite_range(1e-12, 10));
+  app::add_schedule_flags(cli, s.schedule, s.min_lr);
   add_per_data(cli, "--dropout", s.dropout, "dropout on embeddings, recurrent outputs and between layers",
                kWithData.dropout, kBuiltIn.dropout, app::finite_range(0, 0.99));
   cli.add_option("--word-dropout", s.word_dropout, "probability of replacing a training word by <unk>")

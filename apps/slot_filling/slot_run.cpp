@@ -5,6 +5,7 @@
 
 #include <istream>
 
+#include "apps/common/schedule.hpp"
 #include "apps/slot_filling/slot_app.hpp"
 #include "apps/slot_filling/slot_batches.hpp"
 #include "apps/slot_filling/slot_report.hpp"
@@ -49,10 +50,11 @@ void print_setup(const Settings& s, const app::Frame& frame, const slots::SlotDa
                        c.hidden, c.tag_count, c.crf ? " -> CRF (BIO-constrained, Viterbi)" : "",
                        m.tagger->parameter_count()));
   if (log) fmt::print(log, "{}", m.tagger->summary());
-  say(log, fmt::format("train: steps {}..{} ({} per epoch), batch {} ({}), Adam lr {:g}, dropout {:g}, "
+  say(log, fmt::format("train: steps {}..{} ({} per epoch), batch {} ({}), Adam lr {}, dropout {:g}, "
                        "word dropout {:g}, clip {:g}, seed {}, threads {}{}",
                        first + 1, end, per_epoch, s.batch, s.random_batches ? "random" : "length buckets",
-                       s.lr, c.dropout, s.word_dropout, f.clip, f.seed, f.threads,
+                       app::describe_lr(s.lr, s.schedule, s.min_lr), c.dropout, s.word_dropout, f.clip,
+                       f.seed, f.threads,
                        f.load.empty() ? "" : fmt::format(" (from {}, step {})", f.load, first)));
 }
 
@@ -105,6 +107,7 @@ void fit(const Settings& s, const app::Frame& frame, const slots::SlotData& data
   trainer.early_stopping({"valid_f1", train::EarlyStopping::Mode::Max, s.patience});
   Json& meta = trainer.options().meta[kMetaKey];
   meta = {{"data", f.data.empty() ? "built-in" : "folder"}};
+  const app::RunSchedule schedule(session, adam, s.schedule, s.min_lr);  // before start(): it resumes
   session.start();
   if (!f.save.empty() && session.is_root()) write_vocabulary(res.model, f.save, meta);
   print_setup(s, frame, data, res.model, loader.batches_per_epoch(), session.info().first_step,

@@ -61,6 +61,7 @@ struct App {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     frame.parse(int(argv.size()), argv.data());
+    imdb::resolve_checkpoint_settings(frame, settings);  // as main() does
   }
   imdb::RunResult run() {
     data = imdb::load_data(frame.flags().data, settings);
@@ -612,5 +613,45 @@ TEST_CASE("imdb app: --schedule cosine lowers the learning rate to --min-lr over
   saved("cosine.st", {"--schedule", "cosine"});
   CHECK(tensors((dir / "flat.st").string()) == tensors((dir / "constant.st").string()));
   CHECK(tensors((dir / "cosine.st").string()) != tensors((dir / "constant.st").string()));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: --pool max and mean learn, and the checkpoint keeps the pooling",
+          "[apps][imdb][pool]") {
+  const fs::path dir = temp_dir("pool");
+  for (const std::string pool : {"max", "mean"})
+    for (const bool mask : {true, false}) {
+      INFO("--pool " << pool << (mask ? " --mask" : ""));
+      const std::string path = (dir / (pool + ".st")).string();
+      std::vector<std::string> args = {"--pool", pool, "--bidirectional", "--save", path};
+      if (mask) args.push_back("--mask");
+      const imdb::RunResult trained = App(args).run();
+      CHECK(trained.test_acc >= 0.9);
+      App loaded({"--load", path, "--eval-only"}, false);
+      CHECK(loaded.settings.pool == pool);
+      CHECK(loaded.run().test_acc == trained.test_acc);
+    }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: a checkpoint from before --pool loads as the final state's model",
+          "[apps][imdb][pool][checkpoint]") {
+  const fs::path dir = temp_dir("pool_old");
+  const std::string path = (dir / "old.st").string();
+  const imdb::RunResult trained = App({"--save", path, "--steps", "30"}).run();
+  // Take "--pool" out of the saved settings, as a checkpoint written before the flag.
+  Checkpoint c = load_safetensors(path);
+  nlohmann::json meta = nlohmann::json::parse(c.metadata.at(ckpt::kMetaKey));
+  REQUIRE(meta["config"].contains("--pool"));
+  meta["config"].erase("--pool");
+  c.metadata[ckpt::kMetaKey] = meta.dump();
+  save_safetensors(path, c);
+  App loaded({"--load", path, "--eval-only"}, false);
+  CHECK(loaded.settings.pool == "last");
+  CHECK(loaded.run().test_acc == trained.test_acc);
+  // A checkpoint that records its pooling refuses another one (usage error).
+  const std::string pooled = (dir / "max.st").string();
+  App({"--pool", "max", "--save", pooled, "--steps", "5"}).run();
+  CHECK_THROWS_AS(App({"--load", pooled, "--eval-only", "--pool", "mean"}, false), app::UsageError);
   fs::remove_all(dir);
 }
