@@ -61,6 +61,10 @@ void resolve_checkpoint_settings(const app::Frame& frame, Settings& s) {
   if (!frame.flags().load.empty() && !frame.given("--pool") &&
       !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--pool")))
     s.pool = "last";
+  // Nor "--embed-dropout": there was none.
+  if (!frame.flags().load.empty() && !frame.given("--embed-dropout") &&
+      !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--embed-dropout")))
+    s.embed_dropout = 0;
 }
 
 data::Vocab checkpoint_vocab(const app::Frame& frame) {

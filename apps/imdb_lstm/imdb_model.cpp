@@ -40,8 +40,13 @@ Var<float> Model::logits(const Tensor<std::int64_t>& ids, const std::vector<int>
   // Evaluation looks each token's LSTM input projection up (project_vocabulary).
   const bool projected =
       projected_vocab_.defined() && !training && !tape.recording() && lengths.size() == batch;
-  RecurrentInput<float> in = projected ? RecurrentInput<float>::ids(projected_vocab_, ids)
-                                       : RecurrentInput<float>::ids(embedding.weight, ids, embedding.padding_id);
+  const bool embed_dropout = training && settings.embed_dropout > 0;
+  if (embed_dropout && !rng) throw Error("imdb_lstm: training with dropout needs an Rng");
+  // Dropout on the embedded tokens needs them as a tensor; otherwise the
+  // layer looks the ids up itself (and its input projection with them).
+  RecurrentInput<float> in = embed_dropout ? RecurrentInput<float>(dropout(embedding(ids), float(settings.embed_dropout), true, *rng))
+                             : projected   ? RecurrentInput<float>::ids(projected_vocab_, ids)
+                                           : RecurrentInput<float>::ids(embedding.weight, ids, embedding.padding_id);
   std::vector<std::size_t> real(lengths.begin(), lengths.end());
   // Without a mask the padding runs through the LSTM as in the protocol, and
   // the final state is the one after the last step, where left padding puts

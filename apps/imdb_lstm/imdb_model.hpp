@@ -4,6 +4,7 @@
 //
 //   ids (T, B) int64, left-padded with 0
 //     -> Embedding(vocab + 2, embed; row 0 = padding, kept at zero)   (T, B, E)
+//     -> [embed dropout]
 //     -> Recurrent LSTM(hidden, layers, [bidirectional])               (T, B, D*H)
 //     -> top layer's final h: last time step                           (B, D*H)
 //        (or with pool max / mean: the top layer's outputs pooled over the
@@ -45,6 +46,7 @@ struct ModelSettings {
   bool bidirectional = false;
   bool mask = false;           // mask padded steps with the review lengths
   double dropout = 0;          // between LSTM layers and before the Linear
+  double embed_dropout = 0;    // on the embedded tokens, before the LSTM
   std::string pool = "last";   // what the Linear reads: last | max | mean (over time)
 };
 

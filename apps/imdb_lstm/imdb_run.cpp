@@ -198,6 +198,9 @@ void add_flags(app::Frame& frame, Settings& s) {
   cli.add_option("--dropout", s.dropout,
                  "dropout probability between LSTM layers and before the Linear (training only)")
       ->check(app::finite_range(0, 0.99));
+  cli.add_option("--embed-dropout", s.embed_dropout,
+                 "dropout probability on the embedded tokens, before the LSTM (training only)")
+      ->check(app::finite_range(0, 0.99));
   cli.add_option("--pool", s.pool,
                  "what the Linear reads: last (the LSTM's final state, the protocol), max or mean (each "
                  "feature's largest or mean value over the review's steps)")

@@ -43,7 +43,7 @@ struct Settings {
   bool bidirectional = true;
   std::size_t layers = 1, embed = 100, hidden = 160, batch = 16;
   double lr = 2e-3, dropout = 0.5, word_dropout = 0.05;
-  std::string schedule = "constant";  // constant | cosine (lr down to min_lr at the last step)
+  std::string schedule = "cosine";  // constant | cosine (lr down to min_lr at the last step)
   double min_lr = 0;
   bool random_batches = false;
   bool crf = true;  // a CRF over the tag scores (its loss, Viterbi decoding); --crf=false: softmax
@@ -64,7 +64,7 @@ void add_flags(app::Frame& frame, Settings& settings);
 // --load with --tag may be combined with.
 void resolve_defaults(app::Frame& frame, Settings& settings);
 
-// --epochs when not given: 30 with --data, 6 on the built-in corpus.
+// --epochs when not given: 50 with --data, 6 on the built-in corpus.
 std::size_t default_epochs(bool with_data);
 
 // Estimates the run's memory from the settings and the data's vocabulary

@@ -14,7 +14,7 @@ struct DataDefaults {
   std::size_t embed, hidden, epochs;
   double lr, dropout;
 };
-constexpr DataDefaults kWithData{100, 160, 30, 2e-3, 0.5}, kBuiltIn{32, 64, 6, 5e-3, 0.2};
+constexpr DataDefaults kWithData{100, 160, 50, 2e-3, 0.5}, kBuiltIn{32, 64, 6, 5e-3, 0.2};
 
 template <class V>
 void add_per_data(CLI::App& cli, const char* name, V& value, const std::string& help, V with_data, V built_in,
@@ -127,10 +127,14 @@ void resolve_defaults(app::Frame& frame, Settings& s) {
     epochs->run_callback();
   }
   if (f.load.empty()) return;
-  // A checkpoint from before --crf existed holds no "--crf": a softmax tagger.
-  if (frame.cli().get_option("--crf")->count() == 0 &&
-      !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--crf")))
-    s.crf = false;
+  // A checkpoint from before --crf existed holds no "--crf": a softmax
+  // tagger; nor "--schedule": a constant learning rate.
+  auto saved = [&](const char* flag) {
+    return frame.cli().get_option(flag)->count() > 0 ||
+           frame.loaded_meta().contains(nlohmann::json::json_pointer(std::string("/config/") + flag));
+  };
+  if (!saved("--crf")) s.crf = false;
+  if (!saved("--schedule")) s.schedule = "constant";
   if (!needs_data(frame, s) && (!f.save.empty() || !f.metrics.empty()))
     throw app::UsageError(
         "--load with --tag only tags: nothing is trained, --save and --metrics would stay empty");

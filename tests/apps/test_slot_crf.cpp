@@ -3,10 +3,13 @@
 // through a checkpoint.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <numeric>
 
 #include "apps/slot_filling/slot_app.hpp"
+#include <tapegrad/checkpoint/state.hpp>
 #include <tapegrad/datasets/slots/ticket_corpus.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include "tests/apps/app_exe.hpp"  // run_exe
 
 using namespace tg;
@@ -80,4 +83,33 @@ TEST_CASE("slot_filling: the CRF by default, --crf=false the softmax, and the ch
   INFO(tagged.err);
   REQUIRE(tagged.code == 0);
   REQUIRE(tagged.out.find("taipei") != std::string::npos);
+}
+
+TEST_CASE("slot_filling: a checkpoint from before --crf and --schedule resumes as the softmax at a constant rate",
+          "[apps][slot_filling][crf][schedule][checkpoint]") {
+  const data::test::TmpDir dir;
+  const std::string old = (dir / "old.st").string(), straight = (dir / "straight.st").string();
+  const std::string model = "--crf=false --schedule constant --seed 3 --epochs ";
+  REQUIRE(test::run_exe(SLOT_FILLING_EXE, model + "1 --save " + old).code == 0);
+  REQUIRE(test::run_exe(SLOT_FILLING_EXE, model + "2 --save " + straight).code == 0);
+  // The settings as a checkpoint written before the two flags existed.
+  Checkpoint c = load_safetensors(old);
+  nlohmann::json meta = nlohmann::json::parse(c.metadata.at(ckpt::kMetaKey));
+  REQUIRE(meta["config"].erase("--crf") == 1);
+  REQUIRE(meta["config"].erase("--schedule") == 1);
+  c.metadata[ckpt::kMetaKey] = meta.dump();
+  save_safetensors(old, c);
+  const test::Exe resumed = test::run_exe(SLOT_FILLING_EXE, "--load " + old + " --epochs 2 --save " + old);
+  INFO(resumed.err);
+  REQUIRE(resumed.code == 0);
+  CHECK(resumed.out.find("-> CRF") == std::string::npos);
+  CHECK(resumed.out.find("cosine") == std::string::npos);
+  // The same weights as the run that never stopped (the settings keys differ).
+  const Checkpoint a = load_safetensors(old), b = load_safetensors(straight);
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (const auto& [name, t] : b.tensors) {
+    INFO(name);
+    REQUIRE(a.tensors.count(name) == 1);
+    CHECK(a.tensors.at(name).bytes == t.bytes);
+  }
 }
