@@ -49,14 +49,15 @@ export OPENBLAS_NUM_THREADS=1
 cmake --build "$build" --target imdb_lstm -j2 >/dev/null
 bin=$build/apps/imdb_lstm/imdb_lstm
 common="--layers $layers --seed $seed --threads 1"
+protocol="--protocol"  # the twin runs the homework's protocol (ours defaults to the recipe)
 if [ "$eval" = yes ]; then
-  ours="--steps 1 --eval both --eval-batch 500 $common"
+  ours="--steps 1 --eval both --eval-batch 500 $protocol $common"
   theirs="--max-batches 1 --epochs 1 --eval yes --eval-batch 500 $common"
 elif [ "$steps" -gt 0 ]; then
-  ours="--steps $steps --eval none $common"          # train N steps, evaluate nothing
+  ours="--steps $steps --eval none $protocol $common"        # train N steps, evaluate nothing
   theirs="--max-batches $steps --epochs 1 $common"   # its first N batches; no evaluation
 else
-  ours="--epochs $epochs $common"
+  ours="--epochs $epochs $protocol $common"
   theirs="--epochs $epochs $common"
 fi
 

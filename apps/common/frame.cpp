@@ -81,6 +81,24 @@ Frame::~Frame() {
   if (out_) std::fclose(out_);
 }
 
+void Frame::add_preset(const std::string& flag, const std::string& help,
+                       std::vector<std::pair<std::string, std::string>> values) {
+  cli_.add_flag(flag, help);
+  presets_.push_back({flag, std::move(values)});
+}
+
+void Frame::apply_presets() {
+  for (const Preset& p : presets_) {
+    if (!given(p.flag)) continue;
+    for (const auto& [name, value] : p.values) {
+      CLI::Option* opt = cli_.get_option(name);
+      if (opt->count() > 0) continue;  // given beside the preset: it wins
+      opt->add_result(value);
+      opt->run_callback();
+    }
+  }
+}
+
 bool Frame::given(const std::string& option) const {
   const CLI::Option* opt = cli_.get_option_no_throw(option);
   return opt && opt->count() > 0;
@@ -150,6 +168,7 @@ void Frame::parse(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.what());
   }
+  apply_presets();
   if (!report_path_.empty()) open_report();
   if (!has_training_flags_) return;
   if (flags_.eval_only && flags_.load.empty()) throw UsageError("--eval-only needs --load CHECKPOINT");

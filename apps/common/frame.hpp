@@ -88,6 +88,13 @@ class Frame {
   // checks it with the other outputs: a file already there is replaced only
   // when `read` (which throws tg::Error otherwise) takes it for one.
   void add_save_sidecar(std::string suffix, std::string kind, std::function<void(const std::string&)> read);
+  // A bare flag that stands for other options' values (imdb_lstm's
+  // --protocol): when given, parse() sets each option of `values` that was
+  // not given itself as if it had been, before the --load checkpoint's
+  // settings are compared (a checkpoint of other settings is then a usage
+  // error, as for any flag given).
+  void add_preset(const std::string& flag, const std::string& help,
+                  std::vector<std::pair<std::string, std::string>> values);
   // Options that may differ between a checkpoint and a run resumed from it
   // (the shared ones that do not define the run are already free).
   void free_on_resume(const std::string& option) { free_.insert(option); }
@@ -150,6 +157,12 @@ class Frame {
   bool has_training_flags_ = false;
   std::set<std::string> free_;
   std::vector<Sidecar> sidecars_;
+  struct Preset {
+    std::string flag;
+    std::vector<std::pair<std::string, std::string>> values;
+  };
+  std::vector<Preset> presets_;
+  void apply_presets();
   nlohmann::json loaded_ = nlohmann::json::object();
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::string command_, report_path_, log_;

@@ -55,16 +55,32 @@ data::Vocab load_vocab(const std::string& path, const nlohmann::json& meta) {
   return data::Vocab::load(vp);
 }
 
-void resolve_checkpoint_settings(const app::Frame& frame, Settings& s) {
-  // A checkpoint from before --pool existed holds no "--pool": its head read
-  // the final state.
-  if (!frame.flags().load.empty() && !frame.given("--pool") &&
-      !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--pool")))
-    s.pool = "last";
-  // Nor "--embed-dropout": there was none.
-  if (!frame.flags().load.empty() && !frame.given("--embed-dropout") &&
-      !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/--embed-dropout")))
-    s.embed_dropout = 0;
+const std::vector<std::pair<std::string, std::string>>& protocol_settings() {
+  static const std::vector<std::pair<std::string, std::string>> values = {
+      {"--mask", "false"}, {"--bidirectional", "false"}, {"--pool", "last"},    {"--dropout", "0"},
+      {"--embed-dropout", "0"}, {"--valid", "0"},      {"--schedule", "constant"}, {"--lr", "0.001"}};
+  return values;
+}
+
+namespace {
+
+void set_option(app::Frame& frame, const std::string& name, const std::string& value) {
+  CLI::Option* opt = frame.cli().get_option(name);
+  opt->add_result(value);
+  opt->run_callback();
+}
+
+}  // namespace
+
+void resolve_checkpoint_settings(app::Frame& frame) {
+  if (frame.flags().load.empty()) return;
+  for (const auto& [name, value] : protocol_settings())
+    if (!frame.given(name) && !frame.loaded_meta().contains(nlohmann::json::json_pointer("/config/" + name)))
+      set_option(frame, name, value);
+}
+
+void resolve_valid(app::Frame& frame, std::size_t train_reviews) {
+  if (!frame.given("--valid")) set_option(frame, "--valid", std::to_string(train_reviews / 10));
 }
 
 data::Vocab checkpoint_vocab(const app::Frame& frame) {

@@ -7,6 +7,7 @@
 
 #include "apps/common/explain.hpp"
 #include "apps/common/main.hpp"
+#include "apps/common/schedule.hpp"
 
 namespace tg::imdb {
 namespace {
@@ -25,15 +26,18 @@ void describe_task_and_model(train::Report& r, const Model& model, const Setting
   r.describe(
       "## The task\n\nSentiment analysis: read a movie review from IMDB and say whether it is **positive** "
       "or **negative**. The homework of the lecture (docs/protocols.md section 4): the words of a review go "
-      "through an embedding and an LSTM, one word per time step, and a linear layer on the last state gives "
-      "the probability that the review is positive.");
+      "through an embedding and an LSTM, one word per time step, and a linear layer on what the LSTM "
+      "read gives the probability that the review is positive.");
+  const std::string reads = s.pool == "last" ? "its last state"
+                            : s.pool == "mean" ? "the mean of its outputs over the review's steps"
+                                               : "the largest value of each output over the review's steps";
   r.describe(fmt::format("## The model\n\nEmbedding of {} ids into {} dimensions, {} LSTM layer(s) of {} units"
-                         "{}{}, a linear layer to one logit: {} parameters.\n\n",
+                         "{}{}, a linear layer on {} to one logit: {} parameters.\n\n",
                          d.vocab.size(), s.embed, s.layers, s.hidden, s.bidirectional ? ", both directions" : "",
-                         s.mask ? ", the padding masked" : "", model.parameter_count()) +
+                         s.mask ? ", the padding masked" : "", reads, model.parameter_count()) +
              app::cell_equations("lstm") +
-             "\n\nThe word $w_t$ enters as $x^t = E[w_t]$ (a row of the embedding), and the last state "
-             "gives the probability of a positive review, trained with binary cross-entropy over a batch "
+             "\n\nThe word $w_t$ enters as $x^t = E[w_t]$ (a row of the embedding), and $h_b$ (" + reads +
+             ") gives the probability of a positive review, trained with binary cross-entropy over a batch "
              "of $B$ reviews with labels $y_b \\in \\{0, 1\\}$:\n\n"
              "$$p_b = \\sigma(h_b^T W_o + b_o), \\qquad "
              "L = -\\frac{1}{B} \\sum_{b=1}^{B} \\big(y_b \\log p_b + (1 - y_b) \\log(1 - p_b)\\big)$$");
@@ -53,17 +57,16 @@ void describe_protocol(train::Report& r, const Settings& s, const app::TrainingF
                                              "and 0 padding, 1 unknown",
                                              d.vocab.size(), d.vocab.tokens().size(), d.distinct_train_tokens)},
                   {"length", fmt::format("the last {} tokens of each review, shorter ones padded on the left", s.maxlen)},
-                  {"optimizer", fmt::format("Adam, learning rate {:g}{}, batch {}, gradient norm clipped to {:g}",
-                                            s.lr,
-                                            s.schedule == "cosine"
-                                                ? fmt::format(" (cosine down to {:g} at the last step)", s.min_lr)
-                                                : "",
-                                            s.batch, f.clip)},
+                  {"optimizer", fmt::format("Adam, learning rate {}, batch {}, gradient norm clipped to {:g}",
+                                            app::describe_lr(s.lr, s.schedule, s.min_lr), s.batch, f.clip)},
                   {"schedule", fmt::format("steps {} to {} ({} per epoch), evaluation {}", res.first_step + 1,
                                            res.last_step, res.batches_per_epoch,
                                            f.eval_every ? fmt::format("every {} steps", f.eval_every)
                                                         : std::string("at each epoch end"))},
-                  {"dropout", s.dropout > 0 ? fmt::format("{:g}", s.dropout) : "none"},
+                  {"dropout", s.dropout > 0 || s.embed_dropout > 0
+                                  ? fmt::format("{:g} before the linear layer (and between layers), {:g} on the "
+                                                "embedded words", s.dropout, s.embed_dropout)
+                                  : "none"},
                   {"kept", res.valid_acc >= 0 ? fmt::format("epoch {} (step {}), the best valid accuracy ({:.4f} "
                                                             "on {} training reviews held out)",
                                                             res.best_epoch, res.best_step, res.valid_acc, s.valid)
@@ -122,9 +125,11 @@ void add_test_reviews(train::Report& r, Model& model, const data::Imdb& d) {
 }  // namespace
 
 void describe_model(const Model& model, const Settings& s, std::size_t vocab_rows, std::FILE* out) {
-  fmt::print(out, "model: Embedding({},{}) -> LSTM({},{},{} layer(s){}{}) -> {}Linear({},1); {} parameters\n",
-             vocab_rows, s.embed, s.embed, s.hidden, s.layers, s.bidirectional ? ", bidirectional" : "",
-             s.mask ? ", masked" : "", s.dropout > 0 ? fmt::format("Dropout({}) -> ", s.dropout) : "",
+  const std::string pooled = s.pool == "last" ? "" : fmt::format("{} over time -> ", s.pool);
+  fmt::print(out, "model: Embedding({},{}) -> {}LSTM({},{},{} layer(s){}{}) -> {}{}Linear({},1); {} parameters\n",
+             vocab_rows, s.embed, s.embed_dropout > 0 ? fmt::format("Dropout({}) -> ", s.embed_dropout) : "",
+             s.embed, s.hidden, s.layers, s.bidirectional ? ", bidirectional" : "", s.mask ? ", masked" : "",
+             pooled, s.dropout > 0 ? fmt::format("Dropout({}) -> ", s.dropout) : "",
              s.hidden * (s.bidirectional ? 2 : 1), model.parameter_count());
   fmt::print(out, "{}", model.summary());
 }
@@ -187,8 +192,9 @@ std::string result_line(const Settings& s, const app::Frame& frame, const RunRes
   if (r.valid_acc >= 0) line += fmt::format(" valid_acc={:.6g} best_epoch={}", r.valid_acc, r.best_epoch);
   if (r.eval_seconds >= 0) line += fmt::format(" eval_seconds={:.6g}", r.eval_seconds);
   line += fmt::format(" peak_mib={:.6g} threads={} seed={}", app::peak_mib(), f.threads, f.seed);
-  if (s.mask || s.bidirectional || s.dropout > 0)
-    line += fmt::format(" mask={} bidirectional={} dropout={}", int(s.mask), int(s.bidirectional), s.dropout);
+  if (s.mask || s.bidirectional || s.dropout > 0 || s.pool != "last" || s.embed_dropout > 0)
+    line += fmt::format(" mask={} bidirectional={} dropout={} pool={} embed_dropout={}", int(s.mask),
+                        int(s.bidirectional), s.dropout, s.pool, s.embed_dropout);
   return line;
 }
 

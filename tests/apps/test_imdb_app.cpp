@@ -48,23 +48,24 @@ struct App {
   app::Frame frame{"imdb_lstm", "test"};
   imdb::Settings settings;
   data::Imdb data;
-  // `small`: the test's model and schedule (vocab 100, maxlen 24, embed and
-  // hidden 16, batch 16: 25 steps per epoch, lr 1e-2, 3 epochs, seed 7)
-  // before `args`.
+  // `small`: the protocol's model (--protocol) at the test's size and
+  // schedule (vocab 100, maxlen 24, embed and hidden 16, batch 16: 25 steps
+  // per epoch, lr 1e-2, 3 epochs, seed 7) before `args`.
   explicit App(std::vector<std::string> args, bool small = true) {
     imdb::add_flags(frame, settings);
     if (small)
-      args.insert(args.begin(), {"--vocab", "100", "--maxlen", "24", "--embed", "16", "--hidden", "16",
+      args.insert(args.begin(), {"--protocol", "--vocab", "100", "--maxlen", "24", "--embed", "16", "--hidden", "16",
                                  "--batch", "16", "--lr", "1e-2", "--epochs", "3", "--seed", "7",
                                  "--eval-batch", "64"});
     args.insert(args.begin(), {"imdb_lstm", "--quiet", "--data", reviews().string()});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     frame.parse(int(argv.size()), argv.data());
-    imdb::resolve_checkpoint_settings(frame, settings);  // as main() does
+    imdb::resolve_checkpoint_settings(frame);  // as main() does
   }
   imdb::RunResult run() {
     data = imdb::load_data(frame.flags().data, settings);
+    imdb::resolve_valid(frame, data.train.size());  // as main() does
     return imdb::run(settings, frame, data, nullptr);
   }
   // predict_only's lines.
@@ -365,13 +366,17 @@ TEST_CASE("imdb_lstm executable: train, save, predict, exit codes", "[apps][imdb
   REQUIRE(train.status == 0);
   CHECK_THAT(train.out, Catch::Contains("first training review (label"));
   CHECK_THAT(train.out, Catch::Contains("epoch 3: train loss"));
-  CHECK_THAT(train.out, Catch::Contains("RESULT name=imdb_lstm impl=tapegrad layers=1 epochs=3 steps=75"));
+  // The recipe's defaults: a tenth of the 400 training reviews held out
+  // (23 steps per epoch), a masked bidirectional LSTM averaged over time.
+  CHECK_THAT(train.out, Catch::Contains("validation: 40 of the 400 training reviews"));
+  CHECK_THAT(train.out, Catch::Contains("LSTM(16,16,1 layer(s), bidirectional, masked)"));
+  CHECK_THAT(train.out, Catch::Contains("RESULT name=imdb_lstm impl=tapegrad layers=1 epochs=3 steps=69"));
   CHECK_THAT(train.out, Catch::Contains(" test_acc="));
   CHECK_THAT(train.out, Catch::Contains(" epoch_seconds="));
   std::ifstream in(csv);
   std::string header;
   std::getline(in, header);
-  CHECK(header == "step,epoch,loss,train_acc,test_acc,train_seconds");
+  CHECK(header == "step,epoch,loss,train_acc,valid_acc,test_acc,train_seconds");
 
   const Cmd pred = run("--load " + ckpt +
                        " --predict 'what a wonderful great film' --predict 'awful and boring'");
@@ -634,7 +639,7 @@ TEST_CASE("imdb app: --pool max and mean learn, and the checkpoint keeps the poo
   fs::remove_all(dir);
 }
 
-TEST_CASE("imdb app: a checkpoint from before --pool loads as the final state's model",
+TEST_CASE("imdb app: a checkpoint from before --pool and --embed-dropout loads as the final state's model",
           "[apps][imdb][pool][checkpoint]") {
   const fs::path dir = temp_dir("pool_old");
   const std::string path = (dir / "old.st").string();
@@ -642,16 +647,74 @@ TEST_CASE("imdb app: a checkpoint from before --pool loads as the final state's 
   // Take "--pool" out of the saved settings, as a checkpoint written before the flag.
   Checkpoint c = load_safetensors(path);
   nlohmann::json meta = nlohmann::json::parse(c.metadata.at(ckpt::kMetaKey));
-  REQUIRE(meta["config"].contains("--pool"));
-  meta["config"].erase("--pool");
+  for (const char* flag : {"--pool", "--embed-dropout"}) REQUIRE(meta["config"].erase(flag) == 1);
   c.metadata[ckpt::kMetaKey] = meta.dump();
   save_safetensors(path, c);
   App loaded({"--load", path, "--eval-only"}, false);
   CHECK(loaded.settings.pool == "last");
+  CHECK(loaded.settings.embed_dropout == 0);
   CHECK(loaded.run().test_acc == trained.test_acc);
   // A checkpoint that records its pooling refuses another one (usage error).
   const std::string pooled = (dir / "max.st").string();
   App({"--pool", "max", "--save", pooled, "--steps", "5"}).run();
   CHECK_THROWS_AS(App({"--load", pooled, "--eval-only", "--pool", "mean"}, false), app::UsageError);
   fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: the defaults are the recipe, --protocol the homework's settings", "[apps][imdb][protocol]") {
+  const imdb::Settings recipe;
+  CHECK(recipe.mask);
+  CHECK(recipe.bidirectional);
+  CHECK(recipe.pool == "mean");
+  CHECK(recipe.dropout == 0.5);
+  CHECK(recipe.schedule == "cosine");
+  CHECK(recipe.lr == imdb::kRecipeLr);
+  const std::string data = reviews().string();
+  App defaults({"--epochs", "1"}, false);
+  CHECK(defaults.settings.mask);
+  defaults.run();
+  CHECK(defaults.settings.valid == 40);  // a tenth of the 400 training reviews
+  App protocol({"--protocol", "--hidden", "8"}, false);
+  const imdb::Settings& p = protocol.settings;
+  CHECK_FALSE(p.mask);
+  CHECK_FALSE(p.bidirectional);
+  CHECK(p.pool == "last");
+  CHECK(p.dropout == 0);
+  CHECK(p.valid == 0);
+  CHECK(p.schedule == "constant");
+  CHECK(p.lr == 1e-3);
+  CHECK(p.hidden == 8);
+  // A flag beside --protocol wins over it.
+  CHECK(App({"--protocol", "--bidirectional"}, false).settings.bidirectional);
+  CHECK(App({"--protocol", "--pool", "max"}, false).settings.pool == "max");
+}
+
+TEST_CASE("imdb app: --protocol with a checkpoint of the recipe is a usage error, with its own it resumes",
+          "[apps][imdb][protocol][checkpoint]") {
+  const fs::path dir = temp_dir("protocol");
+  const std::string recipe = (dir / "recipe.st").string(), protocol = (dir / "protocol.st").string();
+  const std::vector<std::string> small = {"--vocab", "100", "--maxlen", "24", "--embed", "8", "--hidden", "8",
+                                          "--batch", "16", "--steps", "10", "--eval", "none"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), small.begin(), small.end());
+    return more;
+  };
+  App(with({"--save", recipe}), false).run();
+  App(with({"--protocol", "--save", protocol}), false).run();
+  CHECK_THROWS_WITH(App({"--load", recipe, "--protocol", "--eval-only"}, false),
+                    Catch::Contains("differs from the checkpoint's"));
+  App resumed({"--load", protocol, "--protocol", "--steps", "20", "--eval", "none"}, false);
+  CHECK_FALSE(resumed.settings.mask);
+  CHECK(resumed.run().last_step == 20);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("imdb app: --embed-dropout changes the training, and the model still learns",
+          "[apps][imdb][dropout]") {
+  const imdb::RunResult plain = App({"--mask"}).run();
+  const imdb::RunResult dropped = App({"--mask", "--embed-dropout", "0.2"}).run();
+  CHECK(dropped.test_acc >= 0.9);
+  REQUIRE(dropped.rows.size() == plain.rows.size());
+  REQUIRE_FALSE(plain.rows.empty());
+  CHECK(dropped.rows.back().loss != plain.rows.back().loss);
 }

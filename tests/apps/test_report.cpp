@@ -128,7 +128,7 @@ TEST_CASE("report: imdb_lstm", "[apps][report]") {
   const fs::path reviews = tg::test::write_reviews(dir.path(), 200, 3);
   const Exe r = run_with_report(IMDB_LSTM_EXE,
                                 "--data " + reviews.string() +
-                                    " --quiet --vocab 100 --maxlen 24 --embed 16 --hidden 16 --batch 16 --epochs 2",
+                                    " --protocol --quiet --vocab 100 --maxlen 24 --embed 16 --hidden 16 --batch 16 --epochs 2",
                                 dir);
   const std::string acc = last_value(r.out, "test acc"), train_acc = last_value(r.out, "train acc");
   const std::string first_review = after(r.out, "first training review (label ", 1);

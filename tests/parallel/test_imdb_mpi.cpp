@@ -26,8 +26,9 @@ struct Data {
   data::test::TmpDir dir;
   std::string reviews = test::write_reviews(dir.path(), 800, 11).string();
   test::Runs runs() const {
+    // --protocol: no dropout, whose masks each rank draws for its own share.
     return test::Runs(kNp2, APP_EXE, [flags = "--data " + reviews +
-                                    " --vocab 100 --maxlen 24 --embed 16 --hidden 16 --batch 15 --lr 1e-2 "
+                                    " --protocol --vocab 100 --maxlen 24 --embed 16 --hidden 16 --batch 15 --lr 1e-2 "
                                     "--seed 7 --eval-batch 64 --eval-every 10 --quiet "](
                                const std::string& more) { return flags + more; });
   }
